@@ -1,0 +1,324 @@
+/**
+ * The page behind every link (/j/{code}): patient, clinician and guest alike.
+ *   redeem the code -> camera/mic check -> Join -> waiting room (patients, guests) -> call -> ended
+ * The GET that loaded this page consumed nothing; the POST in `redeem` does, exactly once.
+ */
+import type { EndReason, JoinInfo, ParticipantView, Role } from '../signalling/events.js';
+import { RedeemError, redeem } from './api.js';
+import { Call, type RemoteStats } from './call.js';
+import { MediaCheckError, meterMicrophone, openCameraAndMic, stopTracks } from './local-media.js';
+import { connect, request, type SignalSocket } from './signal.js';
+import { el, find, setText, show, showError } from './ui.js';
+
+type PageState = 'loading' | 'check' | 'joining' | 'waiting' | 'call' | 'ended' | 'error';
+
+let state: PageState = 'loading';
+let role: Role = 'patient';
+let local: MediaStream | undefined;
+let call: Call | undefined;
+let socket: SignalSocket | undefined;
+let stopMeter: () => void = () => undefined;
+const participants = new Map<string, ParticipantView>();
+const baseTitle = document.title;
+
+// Diagnostics for support staff and automated checks: what this page receives.
+declare global {
+  interface Window {
+    openconsult: { state: () => PageState; stats: () => Promise<RemoteStats> };
+  }
+}
+window.openconsult = {
+  state: () => state,
+  stats: () => call?.stats() ?? Promise.resolve({ video: [], audio: [] }),
+};
+
+const endMessages: Record<EndReason, string> = {
+  ended_by_clinician: 'Your clinician has ended the consultation. You can close this page now.',
+  ended_by_api: 'The practice has ended the consultation. You can close this page now.',
+  link_expired: 'This consultation has expired. Contact the practice if you still need to speak to them.',
+  waiting_timeout: 'Sorry, the clinician could not see you this time. The practice will contact you.',
+  call_time_limit: 'The consultation reached its time limit and has ended.',
+  room_empty: 'Everyone has left, so the consultation has ended.',
+  server_shutdown: 'The service is restarting. Reload this page in a minute to rejoin.',
+};
+
+function linkCode(): string {
+  const m = /^\/j\/([^/?#]+)/.exec(location.pathname);
+  return m ? decodeURIComponent(m[1] as string) : '';
+}
+
+async function main(): Promise<void> {
+  let session;
+  try {
+    session = await redeem(linkCode());
+  } catch (err) {
+    state = 'error';
+    const e = err instanceof RedeemError ? err : new RedeemError('unknown', 'Something went wrong.');
+    const titles: Record<string, string> = {
+      link_used: 'This link has already been used',
+      link_expired: 'This link has expired',
+      link_not_found: 'This link is not valid',
+      consultation_closed: 'This consultation has ended',
+      network: 'No connection',
+    };
+    showError(titles[e.code] ?? 'Something went wrong', e.message, e.code === 'network' ? 'Check your connection, then reload this page.' : undefined);
+    return;
+  }
+  role = session.role;
+  el('end-button').hidden = role !== 'clinician';
+  el('join-button').addEventListener('click', () => void join(session.consultationId));
+  el('retry-media').addEventListener('click', () => void checkMedia());
+  wireCallControls();
+  state = 'check';
+  show('check');
+  await checkMedia();
+}
+
+async function checkMedia(): Promise<void> {
+  const status = el('check-status');
+  const joinButton = el<HTMLButtonElement>('join-button');
+  el('retry-media').hidden = true;
+  status.textContent = 'Starting your camera and microphone…';
+  try {
+    stopTracks(local);
+    local = await openCameraAndMic();
+    el<HTMLVideoElement>('check-video').srcObject = local;
+    stopMeter();
+    const meter = el('mic-level');
+    const meterBox = meter.parentElement as HTMLElement;
+    stopMeter = meterMicrophone(local, (level) => {
+      meter.style.width = `${level}%`;
+      meterBox.setAttribute('aria-valuenow', String(level));
+    });
+    status.textContent = 'Your camera and microphone are working.';
+  } catch (err) {
+    local = undefined;
+    status.textContent = err instanceof MediaCheckError ? err.message : 'Your camera or microphone could not be started.';
+    el('retry-media').hidden = false;
+  }
+  joinButton.disabled = false;
+}
+
+async function join(consultationId: string): Promise<void> {
+  if (state !== 'check') return;
+  state = 'joining';
+  el<HTMLButtonElement>('join-button').disabled = true;
+  setText('check-status', 'Joining…');
+  stopMeter();
+  socket = connect(consultationId);
+  const s = socket;
+  s.on('connect', () => void enter(s));
+  s.on('connect_error', (err) => {
+    const data = (err as Error & { data?: { code?: string; message?: string } }).data;
+    if (!data?.code) return; // a network problem: socket.io keeps trying
+    s.disconnect();
+    if (data.code === 'consultation_closed') finish('ended_by_api');
+    else fail('You cannot join this consultation', data.message ?? 'Please open the link from your message again.');
+  });
+  s.on('participant', (p) => onParticipant(p));
+  s.on('admitted', ({ producers }) => {
+    enterCall();
+    void call?.consumeAll(producers).catch(reportMediaError);
+  });
+  s.on('newProducer', (p) => void call?.consume(p).catch(reportMediaError));
+  s.on('producerClosed', ({ producerId }) => call?.producerClosed(producerId));
+  s.on('consultationEnded', ({ reason }) => finish(reason));
+  s.on('disconnect', (reason) => {
+    if (state === 'ended' || state === 'error') return;
+    if (reason === 'io server disconnect') {
+      fail('You have been disconnected', 'This consultation may be open in another window. Reload this page to continue here.');
+    } else {
+      setText(state === 'waiting' ? 'waiting-status' : 'call-status', 'Connection lost. Reconnecting…');
+    }
+  });
+}
+
+/** Joins (or rejoins after a reconnect) and sets up media. */
+async function enter(s: SignalSocket): Promise<void> {
+  let info: JoinInfo;
+  try {
+    info = await request(s, 'join', {});
+  } catch (err) {
+    fail('You cannot join this consultation', (err as Error).message);
+    return;
+  }
+  call?.close();
+  call = new Call(s, { onRemoteStream: renderRemote, onRemoteTrackEnded: renderRemote });
+  participants.clear();
+  for (const p of info.participants) participants.set(p.id, p);
+  renderParticipants();
+  try {
+    await call.start(info, local);
+  } catch (err) {
+    reportMediaError(err);
+  }
+  if (info.self.presence === 'waiting') {
+    state = 'waiting';
+    setText('waiting-status', 'Your clinician knows you are here and will let you in soon.');
+    show('waiting');
+  } else {
+    enterCall();
+    await call.consumeAll(info.producers).catch(reportMediaError);
+  }
+}
+
+function enterCall(): void {
+  if (state !== 'call') {
+    state = 'call';
+    el<HTMLVideoElement>('self-video').srcObject = local ?? null;
+    show('call');
+  }
+  renderParticipants();
+}
+
+function onParticipant(p: ParticipantView): void {
+  participants.set(p.id, p);
+  if (p.presence === 'left') {
+    call?.forget(p.id);
+    find(`remote-${p.id}`)?.remove();
+  }
+  renderParticipants();
+}
+
+function renderParticipants(): void {
+  const others = [...participants.values()];
+  // Who is in the call, and in what state, for the person at this end.
+  const inCall = others.filter((p) => p.presence === 'admitted' || p.presence === 'reconnecting');
+  const status = inCall.length === 0
+    ? role === 'clinician' ? 'Nobody else is in the call yet.' : 'Waiting for your clinician to join.'
+    : inCall.map((p) => (p.presence === 'reconnecting' ? `${p.name} is reconnecting…` : `${p.name} is in the call.`)).join(' ');
+  if (state === 'call') setText('call-status', status);
+  for (const p of inCall) {
+    const caption = document.querySelector(`#remote-${CSS.escape(p.id)} figcaption`);
+    if (caption) caption.textContent = p.presence === 'reconnecting' ? `${p.name} (reconnecting)` : p.name;
+  }
+
+  if (role !== 'clinician') return;
+  const waiting = others.filter((p) => p.presence === 'waiting');
+  el('waiting-panel').hidden = waiting.length === 0;
+  const list = el('waiting-list');
+  list.replaceChildren(...waiting.map((p) => {
+    const li = document.createElement('li');
+    const since = p.waitingSince ? new Date(p.waitingSince).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
+    const label = document.createElement('span');
+    label.textContent = `${p.name} is waiting${since ? ` since ${since}` : ''}.`;
+    const admit = document.createElement('button');
+    admit.type = 'button';
+    admit.className = 'button';
+    admit.textContent = `Admit ${p.name}`;
+    admit.addEventListener('click', () => {
+      admit.disabled = true;
+      if (socket) request(socket, 'admit', { id: p.id }).catch((err: Error) => {
+        admit.disabled = false;
+        setText('call-status', err.message);
+      });
+    });
+    li.append(label, ' ', admit);
+    return li;
+  }));
+  document.title = waiting.length > 0 ? `(${waiting.length}) waiting – ${baseTitle}` : baseTitle;
+}
+
+function renderRemote(participantId: string, stream: MediaStream): void {
+  let figure = find(`remote-${participantId}`);
+  if (!figure) {
+    figure = document.createElement('figure');
+    figure.id = `remote-${participantId}`;
+    figure.className = 'remote';
+    const video = document.createElement('video');
+    video.autoplay = true;
+    video.playsInline = true;
+    const caption = document.createElement('figcaption');
+    caption.textContent = participants.get(participantId)?.name ?? '';
+    video.setAttribute('aria-label', `Video of ${caption.textContent || 'the other person'}`);
+    figure.append(video, caption);
+    el('remotes').append(figure);
+  }
+  const video = figure.querySelector('video') as HTMLVideoElement;
+  if (video.srcObject !== stream) video.srcObject = stream;
+  video.play().catch(() => offerSoundButton(video));
+}
+
+/** Autoplay rules can block sound: one tap on a real button starts it. */
+function offerSoundButton(video: HTMLVideoElement): void {
+  if (document.getElementById('sound-button')) return;
+  const b = document.createElement('button');
+  b.id = 'sound-button';
+  b.type = 'button';
+  b.className = 'button';
+  b.textContent = 'Tap to turn on sound';
+  b.addEventListener('click', () => {
+    void video.play();
+    b.remove();
+  });
+  el('remotes').before(b);
+}
+
+function wireCallControls(): void {
+  let micOn = true;
+  let cameraOn = true;
+  const mute = el('mute-button');
+  const camera = el('camera-button');
+  mute.addEventListener('click', () => {
+    micOn = !micOn;
+    call?.setMicEnabled(micOn);
+    mute.setAttribute('aria-pressed', String(!micOn));
+    mute.textContent = micOn ? 'Mute microphone' : 'Unmute microphone';
+  });
+  camera.addEventListener('click', () => {
+    cameraOn = !cameraOn;
+    call?.setCameraEnabled(cameraOn);
+    camera.setAttribute('aria-pressed', String(!cameraOn));
+    camera.textContent = cameraOn ? 'Turn camera off' : 'Turn camera on';
+  });
+  el('leave-button').addEventListener('click', () => {
+    const s = socket;
+    if (!s) return;
+    request(s, 'leave', {}).catch(() => undefined).finally(() => {
+      teardown();
+      state = 'ended';
+      setText('ended-title', 'You have left the consultation');
+      setText('ended-message', 'To rejoin, reload this page.');
+      show('ended');
+    });
+  });
+  el('end-button').addEventListener('click', () => {
+    if (socket) request(socket, 'end', {}).catch((err: Error) => setText('call-status', err.message));
+  });
+}
+
+function finish(reason: EndReason): void {
+  if (state === 'ended') return;
+  teardown();
+  state = 'ended';
+  setText('ended-title', 'The consultation has ended');
+  setText('ended-message', endMessages[reason]);
+  show('ended');
+}
+
+function fail(title: string, message: string): void {
+  teardown();
+  state = 'error';
+  showError(title, message, '');
+}
+
+/** Nothing of the call stays: media stopped, transports and socket closed, videos emptied. */
+function teardown(): void {
+  stopMeter();
+  call?.close();
+  call = undefined;
+  socket?.off();
+  socket?.disconnect();
+  stopTracks(local);
+  local = undefined;
+  for (const v of document.querySelectorAll('video')) v.srcObject = null;
+  el('remotes').replaceChildren();
+  document.title = baseTitle;
+}
+
+function reportMediaError(err: unknown): void {
+  const message = `There is a problem with the video connection: ${(err as Error).message}`;
+  setText(state === 'waiting' ? 'waiting-status' : 'call-status', message);
+}
+
+void main();

@@ -1,0 +1,134 @@
+/**
+ * Every setting the service reads, in one table: its key in a config file, its environment
+ * variable, how the variable's text is parsed, its default and what it is for. The loader and
+ * the README's settings table are both generated from this table, so they cannot drift apart.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+
+/** How an environment variable's text becomes a value. */
+export type EnvKind = 'string' | 'integer' | 'duration' | 'list' | 'boolean';
+
+export interface Setting<S extends TSchema = TSchema> {
+  readonly schema: S;
+  readonly env: string;
+  readonly kind: EnvKind;
+  readonly doc: string;
+  /** Absent means "no default": the setting is optional or derived at load time. */
+  readonly default?: Static<S>;
+  /** Secrets are never printed, not even in error messages. */
+  readonly secret?: boolean;
+}
+
+// Generic over the options so that whether a setting has a default survives into `Config`.
+function setting<S extends TSchema, O extends Omit<Setting<S>, 'schema'>>(schema: S, s: O): { schema: S } & O {
+  return { schema, ...s };
+}
+
+const Seconds = (min: number) => Type.Integer({ minimum: min, maximum: 30 * 24 * 3600 });
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+const NonEmpty = Type.String({ minLength: 1 });
+
+export const settings = {
+  port: setting(Type.Integer({ minimum: 0, maximum: 65535 }), {
+    env: 'PORT', kind: 'integer', default: 3000, doc: 'HTTP port (0 picks a free one).',
+  }),
+  host: setting(NonEmpty, {
+    env: 'HOST', kind: 'string', default: '0.0.0.0', doc: 'Address the HTTP server listens on.',
+  }),
+  publicUrl: setting(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' }), {
+    env: 'PUBLIC_URL', kind: 'string',
+    doc: 'Base of every link sent to people, as they reach the service (default http://localhost:PORT).',
+  }),
+  dataDir: setting(NonEmpty, {
+    env: 'DATA_DIR', kind: 'string', default: './data',
+    doc: 'Folder for the SQLite database, the SMS outbox and generated secrets.',
+  }),
+  apiKey: setting(Type.String({ minLength: 24 }), {
+    env: 'API_KEY', kind: 'string', secret: true,
+    doc: 'Practice API key (Bearer token). If unset, one is generated into DATA_DIR/api-key.',
+  }),
+  sessionSecret: setting(Type.String({ minLength: 32 }), {
+    env: 'SESSION_SECRET', kind: 'string', secret: true,
+    doc: 'HMAC key for session tokens. If unset, one is generated into DATA_DIR/session-secret.',
+  }),
+  sessionTtl: setting(Seconds(60), {
+    env: 'SESSION_TTL', kind: 'duration', default: 4 * 3600,
+    doc: 'Lifetime of a browser session after its link is redeemed.',
+  }),
+  logLevel: setting(Type.Union([
+    Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
+    Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent'),
+  ]), {
+    env: 'LOG_LEVEL', kind: 'string', default: 'info' as const, doc: 'pino log level.',
+  }),
+  smsProvider: setting(Type.Union([Type.Literal('outbox'), Type.Literal('notify')]), {
+    env: 'SMS_PROVIDER', kind: 'string', default: 'outbox' as const,
+    doc: '`outbox` appends each SMS to SMS_OUTBOX_FILE; `notify` sends through GOV.UK Notify.',
+  }),
+  smsOutboxFile: setting(NonEmpty, {
+    env: 'SMS_OUTBOX_FILE', kind: 'string', doc: 'JSON-lines file of sent SMS (default DATA_DIR/sms-outbox.jsonl).',
+  }),
+  practiceName: setting(Type.String({ minLength: 1, maxLength: 40 }), {
+    env: 'PRACTICE_NAME', kind: 'string', default: 'Your GP practice', doc: 'Name that starts each SMS.',
+  }),
+  notifyApiKey: setting(NonEmpty, {
+    env: 'NOTIFY_API_KEY', kind: 'string', secret: true, doc: 'GOV.UK Notify API key (notify provider).',
+  }),
+  notifyTemplateId: setting(NonEmpty, {
+    env: 'NOTIFY_TEMPLATE_ID', kind: 'string', doc: 'GOV.UK Notify SMS template id (notify provider).',
+  }),
+  notifyBaseUrl: setting(Type.String({ pattern: '^https?://' }), {
+    env: 'NOTIFY_BASE_URL', kind: 'string', default: 'https://api.notifications.service.gov.uk',
+    doc: 'GOV.UK Notify API base URL.',
+  }),
+  turnUrls: setting(Type.Array(Type.String({ pattern: '^turns?:' })), {
+    env: 'TURN_URLS', kind: 'list', default: [], doc: 'Comma-separated TURN URLs given to browsers.',
+  }),
+  turnSecret: setting(NonEmpty, {
+    env: 'TURN_SECRET', kind: 'string', secret: true,
+    doc: 'coturn static-auth-secret, for ephemeral TURN credentials.',
+  }),
+  rtcListenIp: setting(NonEmpty, {
+    env: 'RTC_LISTEN_IP', kind: 'string', default: '0.0.0.0', doc: 'Address mediasoup binds media sockets to.',
+  }),
+  rtcMinPort: setting(Port, {
+    env: 'RTC_MIN_PORT', kind: 'integer', default: 40000, doc: 'Lowest UDP/TCP port for media.',
+  }),
+  rtcMaxPort: setting(Port, {
+    env: 'RTC_MAX_PORT', kind: 'integer', default: 49999, doc: 'Highest UDP/TCP port for media.',
+  }),
+  announcedAddress: setting(NonEmpty, {
+    env: 'ANNOUNCED_ADDRESS', kind: 'string',
+    doc: 'Address browsers send media to (the VM\'s public or NAT address). Default: the first non-internal IPv4.',
+  }),
+  mediaWorkers: setting(Type.Integer({ minimum: 1, maximum: 64 }), {
+    env: 'MEDIA_WORKERS', kind: 'integer', doc: 'Number of mediasoup workers (default: one per CPU core).',
+  }),
+  linkTtl: setting(Seconds(60), {
+    env: 'LINK_TTL', kind: 'duration', default: 24 * 3600, doc: 'How long an unused link stays valid.',
+  }),
+  waitingTimeout: setting(Seconds(60), {
+    env: 'WAITING_TIMEOUT', kind: 'duration', default: 30 * 60, doc: 'Longest a patient waits before the consultation expires.',
+  }),
+  maxCallDuration: setting(Seconds(60), {
+    env: 'MAX_CALL_DURATION', kind: 'duration', default: 90 * 60, doc: 'Longest a call may run.',
+  }),
+  emptyRoomGrace: setting(Seconds(0), {
+    env: 'EMPTY_ROOM_GRACE', kind: 'duration', default: 5 * 60, doc: 'How long a call with nobody in it lives on.',
+  }),
+  reconnectGrace: setting(Seconds(0), {
+    env: 'RECONNECT_GRACE', kind: 'duration', default: 60, doc: 'How long a dropped participant is "reconnecting" before counted gone.',
+  }),
+} as const;
+
+export type SettingKey = keyof typeof settings;
+
+/** The validated configuration: every setting with a default is present, the rest may be absent. */
+export type Config = Readonly<{
+  [K in SettingKey]: (typeof settings)[K] extends { default: unknown }
+    ? Static<(typeof settings)[K]['schema']>
+    : Static<(typeof settings)[K]['schema']> | undefined;
+}> & {
+  /** Resolved at load time from DATA_DIR when unset. */
+  readonly smsOutboxFile: string;
+};

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Sets up whatever is missing, idempotently and offline (npm registry and Debian packages only):
+#   1. the mediasoup worker, built from Debian 12 libraries and cached outside the clone;
+#   2. npm dependencies (again only when package-lock.json changed);
+#   3. the worker copied where mediasoup looks for it;
+#   4. with --test: Debian's Chromium for the browser tests;
+#   5. the build: server (tsc) and browser assets (esbuild).
+# Used by `npm start`, `npm test` and `npm run bench`; safe to run any number of times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-}"
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+  log "Node.js 20.19 or newer is needed (found $(node --version)). See README.md."
+  exit 1
+fi
+
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    log "missing Debian packages: $*. Install them as root: apt-get install -y $*"
+    exit 1
+  fi
+  log "installing Debian packages: $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2; }
+}
+
+# 1. The worker (build-worker.sh installs its own build dependencies and caches the binary).
+worker="$(bash scripts/build-worker.sh)"
+
+# 2. npm dependencies. mediasoup's own install script is not allowed to run (package.json
+#    allowScripts): it would try to download a prebuilt worker from outside the registry.
+stamp=node_modules/.openconsult-installed
+want="$(cat package.json package-lock.json | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "installing npm dependencies"
+  MEDIASOUP_WORKER_BIN="$worker" npm ci --no-audit --no-fund >&2
+  echo "$want" > "$stamp"
+fi
+
+# 3. The worker where mediasoup looks for it by default (so no environment is needed at run time).
+dest=node_modules/mediasoup/worker/out/Release/mediasoup-worker
+if ! cmp -s "$worker" "$dest" 2>/dev/null; then
+  mkdir -p "$(dirname "$dest")"
+  cp "$worker" "$dest.tmp" && mv "$dest.tmp" "$dest"
+  log "mediasoup worker installed from $worker"
+fi
+
+# 4. Chromium for the browser tests.
+if [ "$mode" = "--test" ] && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  apt_install chromium
+fi
+
+# 5. Build (both steps are incremental or fast).
+npx tsc -p tsconfig.build.json
+npx tsx scripts/build-client.ts

@@ -1,0 +1,153 @@
+/**
+ * Builds the whole service from a validated config without listening, so tests can start a
+ * real server on a random port and close it after (design.md 7.8). main.ts adds signals.
+ */
+import { mkdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import os from 'node:os';
+import path from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { TransportListenInfo } from 'mediasoup/node/lib/types.js';
+import type { Config } from '../config/settings.js';
+import { secretFromConfigOrFile } from './auth/secrets.js';
+import { SessionTokens } from './auth/session.js';
+import { Rooms } from './consultations/rooms.js';
+import { Consultations } from './consultations/service.js';
+import { registerErrorHandling } from './http/errors.js';
+import { accessLog } from './http/access-log.js';
+import { apiRoutes } from './http/api.js';
+import { healthRoutes } from './http/health.js';
+import { linkRoutes } from './http/links.js';
+import { securityHeaders } from './http/security.js';
+import { createLogger, type Logger } from './log.js';
+import { WorkerPool } from './media/pool.js';
+import { MediaSessions } from './media/sessions.js';
+import { createMetrics } from './metrics.js';
+import { publicDir } from './paths.js';
+import { Signalling } from './signalling/signalling.js';
+import { OutboxSms } from './sms/outbox.js';
+import type { SmsProvider } from './sms/provider.js';
+import { openDb } from './store/db.js';
+import { SqliteStore } from './store/store.js';
+
+export interface AppOptions {
+  logger?: Logger;
+  /** Replaces the configured SMS provider (tests of other providers). */
+  sms?: SmsProvider;
+  now?: () => number;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly http: FastifyInstance;
+  readonly consultations: Consultations;
+  readonly logger: Logger;
+  readonly apiKey: { value: string; file?: string | undefined; generated: boolean };
+  /** Listens on config.host:config.port; resolves to the base URL links use. */
+  listen(): Promise<string>;
+  /** The base URL of links (PUBLIC_URL, or the listening address). */
+  publicUrl(): string;
+  close(): Promise<void>;
+}
+
+/** The address browsers should send media to when none is configured. */
+function defaultAnnouncedAddress(listenIp: string): string | undefined {
+  if (listenIp !== '0.0.0.0' && listenIp !== '::') return undefined;
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export async function buildApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const now = opts.now ?? Date.now;
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const apiKey = secretFromConfigOrFile(config.apiKey, config.dataDir, 'api-key');
+  const sessionSecret = secretFromConfigOrFile(config.sessionSecret, config.dataDir, 'session-secret');
+  const tokens = new SessionTokens(sessionSecret.value, config.sessionTtl);
+  const store = new SqliteStore(openDb(path.join(config.dataDir, 'openconsult.sqlite')));
+  const sms = opts.sms ?? new OutboxSms(config.smsOutboxFile);
+
+  const metrics = createMetrics({ mediaSessions: () => media.count });
+  let listeningUrl: string | undefined;
+  const publicUrl = () => config.publicUrl ?? listeningUrl ?? `http://localhost:${config.port}`;
+
+  const consultations = new Consultations({
+    store, sms, logger, now, linkTtlSeconds: config.linkTtl, practiceName: config.practiceName, publicUrl,
+  });
+  consultations.on('statusChanged', (c) => metrics.consultationTransitions.inc({ to: c.to }));
+  const rooms = new Rooms();
+
+  const pool = await WorkerPool.create({
+    size: config.mediaWorkers ?? Math.max(1, os.availableParallelism()),
+    rtcMinPort: config.rtcMinPort,
+    rtcMaxPort: config.rtcMaxPort,
+    logger,
+  });
+  pool.on('workerDied', () => metrics.workerDeaths.inc());
+  const announcedIp = config.announcedAddress ?? defaultAnnouncedAddress(config.rtcListenIp);
+  const listenInfos: TransportListenInfo[] = (['udp', 'tcp'] as const).map((protocol) => ({
+    protocol, ip: config.rtcListenIp, ...(announcedIp ? { announcedIp } : {}),
+  }));
+  const media = new MediaSessions(pool, { listenInfos });
+
+  const http = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Fastify's request lines would log link codes in URLs: http/access-log.ts logs them masked.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: true,
+    bodyLimit: 16 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  registerErrorHandling(http);
+  accessLog(http);
+  securityHeaders(http, { secure: publicUrl().startsWith('https:') });
+  await http.register(fastifyCookie);
+  await http.register(fastifyStatic, { root: publicDir, prefix: '/assets/', index: false, immutable: false, maxAge: 0 });
+  await http.register(linkRoutes, { consultations, tokens, secureCookies: publicUrl().startsWith('https:') });
+  await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, apiKey: apiKey.value });
+  await http.register(healthRoutes, {
+    registry: metrics.registry,
+    ready: () => {
+      const checks = { mediaWorkers: pool.ready, store: true };
+      return { ok: Object.values(checks).every(Boolean), checks };
+    },
+  });
+  http.get('/', async (_req, reply) => reply.sendFile('index.html'));
+
+  const signalling = new Signalling(http.server, {
+    consultations, rooms, media, tokens, logger: logger.child({ component: 'signalling' }), now,
+    turnUrls: config.turnUrls, turnSecret: config.turnSecret,
+  });
+
+  let closed = false;
+  return {
+    config,
+    http,
+    consultations,
+    logger,
+    apiKey,
+    publicUrl,
+    async listen() {
+      await http.listen({ port: config.port, host: config.host });
+      const addr = http.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : config.port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      listeningUrl = `http://${host}:${port}`;
+      return publicUrl();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await signalling.close();
+      media.closeAll();
+      await http.close();
+      await pool.close();
+      store.close();
+    },
+  };
+}

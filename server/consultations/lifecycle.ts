@@ -1,0 +1,41 @@
+/**
+ * The consultation lifecycle (design.md 2.2) as an explicit union and a transition table.
+ * Anything not in the table is refused; terminal states have no way out.
+ */
+import { AppError } from '../errors.js';
+
+export const consultationStatuses = ['created', 'waiting', 'in_call', 'ended', 'expired'] as const;
+export type ConsultationStatus = (typeof consultationStatuses)[number];
+
+const transitions: { readonly [S in ConsultationStatus]: readonly ConsultationStatus[] } = {
+  created: ['waiting', 'expired', 'ended'],
+  waiting: ['in_call', 'expired', 'ended'],
+  in_call: ['ended'],
+  ended: [],
+  expired: [],
+};
+
+export function canTransition(from: ConsultationStatus, to: ConsultationStatus): boolean {
+  return transitions[from].includes(to);
+}
+
+/** Returns `to`, or throws `invalid_state` naming both ends. */
+export function transition(from: ConsultationStatus, to: ConsultationStatus): ConsultationStatus {
+  if (!canTransition(from, to)) {
+    throw new AppError('invalid_state', `A consultation that is ${from} cannot become ${to}.`);
+  }
+  return to;
+}
+
+export function isTerminal(status: ConsultationStatus): boolean {
+  return transitions[status].length === 0;
+}
+
+/** Why a consultation ended or expired; stored and shown in the audit log. */
+export type CloseReason =
+  | 'ended_by_clinician'
+  | 'ended_by_api'
+  | 'link_expired'
+  | 'waiting_timeout'
+  | 'call_time_limit'
+  | 'room_empty';

@@ -1,0 +1,191 @@
+/**
+ * Consultations: creation (with its links and the patient's SMS), link redemption and status
+ * changes. Each change goes through the lifecycle table, is stored compare-and-set, written to
+ * the audit log and announced, so the signalling layer can act on changes made through the API.
+ */
+import { EventEmitter } from 'node:events';
+import { hashCode, newCode, newId } from '../auth/codes.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { invitationText } from '../sms/message.js';
+import { normaliseUkMobile } from '../sms/phone.js';
+import type { SmsProvider } from '../sms/provider.js';
+import type { AuditEvent, ConsultationRecord, LinkRecord, ParticipantRecord, Store } from '../store/store.js';
+import { type CloseReason, type ConsultationStatus, isTerminal, transition } from './lifecycle.js';
+import type { Role } from './participant.js';
+
+export interface CreateInput {
+  patientPhone: string;
+  patientName?: string | undefined;
+  clinicianName?: string | undefined;
+}
+
+export interface Created {
+  id: string;
+  status: ConsultationStatus;
+  clinicianUrl: string;
+  expiresAt: string;
+  sms: 'sent' | 'failed';
+}
+
+export interface Redeemed {
+  consultationId: string;
+  participantId: string;
+  role: Role;
+  linkHash: string;
+}
+
+export interface StatusChange {
+  id: string;
+  from: ConsultationStatus;
+  to: ConsultationStatus;
+  reason?: CloseReason | undefined;
+}
+
+interface ConsultationEvents {
+  statusChanged: [StatusChange];
+}
+
+export interface ConsultationDeps {
+  store: Store;
+  sms: SmsProvider;
+  logger: Logger;
+  now: () => number;
+  linkTtlSeconds: number;
+  practiceName: string;
+  /** Base of every link; a function because it may be known only once the server listens. */
+  publicUrl: () => string;
+}
+
+/** Who did something, for the audit log: a role or the system, never a name. */
+export type Actor = Role | 'api' | 'system';
+
+export class Consultations extends EventEmitter<ConsultationEvents> {
+  constructor(private readonly deps: ConsultationDeps) {
+    super();
+  }
+
+  linkUrl(code: string): string {
+    return `${this.deps.publicUrl()}/j/${code}`;
+  }
+
+  async create(input: CreateInput, actor: Actor = 'api'): Promise<Created> {
+    const phone = normaliseUkMobile(input.patientPhone);
+    if (!phone.ok) throw new AppError('validation_failed', phone.message);
+    const now = this.deps.now();
+    const expiresAt = now + this.deps.linkTtlSeconds * 1000;
+    const consultation: ConsultationRecord = {
+      id: newId(), status: 'created', createdAt: now, updatedAt: now, expiresAt, endedReason: null,
+      patientPhone: phone.e164, patientName: input.patientName ?? null, clinicianName: input.clinicianName ?? null,
+    };
+    const patient: ParticipantRecord = { id: newId(), consultationId: consultation.id, role: 'patient', displayName: input.patientName ?? null };
+    const clinician: ParticipantRecord = { id: newId(), consultationId: consultation.id, role: 'clinician', displayName: input.clinicianName ?? null };
+    const patientCode = newCode();
+    const clinicianCode = newCode();
+    const link = (p: ParticipantRecord, code: string): LinkRecord => ({
+      codeHash: hashCode(code), consultationId: consultation.id, participantId: p.id, expiresAt, redeemedAt: null, revokedAt: null,
+    });
+    this.deps.store.createConsultation(consultation, [patient, clinician], [link(patient, patientCode), link(clinician, clinicianCode)]);
+    this.audit(consultation.id, actor, 'created', { expiresAt });
+
+    let sms: Created['sms'] = 'sent';
+    try {
+      await this.deps.sms.send({
+        to: phone.e164, consultationId: consultation.id, body: invitationText(this.deps.practiceName, this.linkUrl(patientCode)),
+      });
+      this.audit(consultation.id, 'system', 'sms_sent', { provider: this.deps.sms.name });
+    } catch (err) {
+      sms = 'failed';
+      this.deps.logger.error({ consultationId: consultation.id, err: (err as Error).message }, 'invitation SMS failed');
+      this.audit(consultation.id, 'system', 'sms_failed', { provider: this.deps.sms.name });
+    }
+    return {
+      id: consultation.id, status: consultation.status, clinicianUrl: this.linkUrl(clinicianCode),
+      expiresAt: new Date(expiresAt).toISOString(), sms,
+    };
+  }
+
+  get(id: string): ConsultationRecord {
+    const c = this.deps.store.getConsultation(id);
+    if (!c) throw new AppError('consultation_not_found', 'There is no consultation with that id.');
+    return c;
+  }
+
+  participants(id: string): ParticipantRecord[] {
+    return this.deps.store.listParticipants(id);
+  }
+
+  participant(id: string): ParticipantRecord | undefined {
+    return this.deps.store.getParticipant(id);
+  }
+
+  /** Consumes a one-time link. Throws link_not_found / link_used / link_expired / consultation_closed. */
+  redeem(code: string): Redeemed {
+    const linkHash = hashCode(code);
+    const result = this.deps.store.redeemLink(linkHash, this.deps.now());
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'not_found':
+          throw new AppError('link_not_found', 'This link is not valid. Check it was copied in full, or ask the practice for a new one.');
+        case 'used':
+          throw new AppError('link_used', 'This link has already been used. Ask the practice for a new one.');
+        case 'expired':
+          throw new AppError('link_expired', 'This link has expired. Ask the practice for a new one.');
+      }
+    }
+    const c = this.get(result.link.consultationId);
+    if (isTerminal(c.status)) {
+      throw new AppError('consultation_closed', 'This consultation has ended. Contact the practice if you still need to speak to them.');
+    }
+    this.audit(c.id, result.role, 'link_redeemed', { participantId: result.link.participantId });
+    return { consultationId: c.id, participantId: result.link.participantId, role: result.role, linkHash };
+  }
+
+  /** A patient or guest is in the waiting room: `created` becomes `waiting` (other states stay). */
+  markWaiting(id: string, actor: Actor): void {
+    const c = this.get(id);
+    if (c.status === 'created') this.move(c, 'waiting', actor);
+  }
+
+  /** Admission starts the call: `waiting` becomes `in_call`; admitting into a running call is fine. */
+  startCall(id: string, actor: Actor): void {
+    const c = this.get(id);
+    if (c.status === 'in_call') return;
+    this.move(c, 'in_call', actor);
+  }
+
+  /** Ends a consultation for everyone. Idempotent for an ended one; an expired one stays expired. */
+  end(id: string, actor: Actor, reason: CloseReason): ConsultationRecord {
+    const c = this.get(id);
+    if (c.status === 'ended') return c;
+    this.move(c, 'ended', actor, reason);
+    return this.get(id);
+  }
+
+  ensureOpen(id: string): ConsultationRecord {
+    const c = this.get(id);
+    if (isTerminal(c.status)) throw new AppError('consultation_closed', 'This consultation has ended.');
+    return c;
+  }
+
+  audit(consultationId: string, actor: Actor, type: string, detail?: Record<string, unknown>): void {
+    this.deps.store.appendEvent({ consultationId, at: this.deps.now(), actor, type, detail: detail ?? null });
+    this.deps.logger.info({ consultationId, actor, event: type, ...detail }, 'consultation event');
+  }
+
+  events(id: string): AuditEvent[] {
+    this.get(id);
+    return this.deps.store.listEvents(id);
+  }
+
+  private move(c: ConsultationRecord, to: ConsultationStatus, actor: Actor, reason?: CloseReason): void {
+    transition(c.status, to);
+    if (!this.deps.store.setStatus(c.id, c.status, to, this.deps.now(), reason)) {
+      // Someone else moved it first: report against what it is now.
+      const now = this.get(c.id);
+      throw new AppError('invalid_state', `The consultation is already ${now.status}.`);
+    }
+    this.audit(c.id, actor, 'status', { from: c.status, to, ...(reason ? { reason } : {}) });
+    this.emit('statusChanged', { id: c.id, from: c.status, to, reason });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * One-time links. GET /j/:code only serves the page (SMS apps and link scanners fetch URLs);
+ * the page's script redeems the code with a POST, which consumes it exactly once and sets the
+ * session cookie. A browser that already holds the session from that link gets it back.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CODE_PATTERN, hashCode } from '../auth/codes.js';
+import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
+import type { Consultations } from '../consultations/service.js';
+import { AppError } from '../errors.js';
+
+const CodeParams = Type.Object({ code: Type.String({ maxLength: 64 }) });
+
+export interface LinkDeps {
+  consultations: Consultations;
+  tokens: SessionTokens;
+  secureCookies: boolean;
+}
+
+const SESSION_COOKIE = /^oc_s_/;
+
+/** A valid session in this browser that came from this very link, if any. */
+function heldSession(req: FastifyRequest, tokens: SessionTokens, linkHash: string): Session | undefined {
+  for (const [name, value] of Object.entries(req.cookies)) {
+    if (!SESSION_COOKIE.test(name) || !value) continue;
+    try {
+      const s = tokens.verify(value);
+      if (s.linkHash === linkHash) return s;
+    } catch {
+      // an old or foreign cookie: not this link's session
+    }
+  }
+  return undefined;
+}
+
+export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<void> {
+  const { consultations, tokens } = deps;
+  const codeRe = new RegExp(CODE_PATTERN);
+
+  const setSession = (reply: FastifyReply, s: Session) =>
+    reply.setCookie(sessionCookieName(s.consultationId), tokens.sign(s), {
+      path: '/', httpOnly: true, sameSite: 'strict', secure: deps.secureCookies, maxAge: tokens.ttl,
+    });
+
+  app.get('/j/:code', async (_req, reply) => {
+    reply.header('cache-control', 'no-store');
+    return reply.sendFile('join.html');
+  });
+
+  app.post<{ Params: Static<typeof CodeParams> }>('/api/v1/links/:code/redeem', { schema: { params: CodeParams } }, async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    const { code } = req.params;
+    if (!codeRe.test(code)) throw new AppError('link_not_found', 'This link is not valid. Check it was copied in full, or ask the practice for a new one.');
+    const held = heldSession(req, tokens, hashCode(code));
+    if (held) {
+      consultations.ensureOpen(held.consultationId);
+      setSession(reply, held);
+      return { role: held.role, consultationId: held.consultationId, participantId: held.participantId, resumed: true };
+    }
+    const r = consultations.redeem(code);
+    setSession(reply, r);
+    return { role: r.role, consultationId: r.consultationId, participantId: r.participantId, resumed: false };
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * Entry point: load config (fail fast, naming the bad key), start, and shut down gracefully on
+ * SIGTERM/SIGINT: clients are told, media closes, the database is closed cleanly.
+ */
+import { ConfigError, describeConfig, loadConfig } from '../config/load.js';
+import { buildApp } from './app.js';
+import { createLogger } from './log.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`openconsult: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  logger.info({ config: describeConfig(config) }, 'starting');
+  const app = await buildApp(config, { logger });
+  const url = await app.listen();
+  if (app.apiKey.file) {
+    logger.info({ apiKeyFile: app.apiKey.file }, `practice API key ${app.apiKey.generated ? 'generated' : 'read'}: see ${app.apiKey.file}`);
+  }
+  logger.info({ url }, `openconsult is listening: ${url}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`openconsult: failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

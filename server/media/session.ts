@@ -1,0 +1,176 @@
+/**
+ * The media of one consultation: a router, and per participant the transports, producers and
+ * consumers they own. Closing is idempotent and cascades child-first (mediasoup closes a
+ * transport's producers and consumers with it).
+ */
+import { EventEmitter } from 'node:events';
+import type {
+  Consumer, DtlsParameters, MediaKind, Producer, Router, RtpCapabilities, RtpParameters, TransportListenInfo,
+  WebRtcTransport,
+} from 'mediasoup/node/lib/types.js';
+import { AppError } from '../errors.js';
+import type { ConsumerOptions, ProducerView, TransportOptions } from '../../signalling/events.js';
+
+export interface TransportSettings {
+  listenInfos: TransportListenInfo[];
+}
+
+interface Peer {
+  transports: Map<string, WebRtcTransport>;
+  producers: Map<string, Producer>;
+  consumers: Map<string, Consumer>;
+}
+
+interface SessionEvents {
+  /** A consumer's producer went away: tell the consuming participant. */
+  producerClosed: [{ participantId: string; producerId: string }];
+  closed: [];
+}
+
+export type ProduceSource = 'mic' | 'camera' | 'screen';
+
+export class MediaSession extends EventEmitter<SessionEvents> {
+  private readonly peers = new Map<string, Peer>();
+  private closed = false;
+
+  constructor(
+    readonly consultationId: string,
+    private readonly router: Router,
+    private readonly transportSettings: TransportSettings,
+  ) {
+    super();
+    router.observer.once('close', () => this.close());
+  }
+
+  get rtpCapabilities(): RtpCapabilities {
+    return this.router.rtpCapabilities;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async createTransport(participantId: string, direction: 'send' | 'recv'): Promise<TransportOptions> {
+    const peer = this.peer(participantId);
+    const transport = await this.router.createWebRtcTransport({
+      listenInfos: this.transportSettings.listenInfos,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 800_000,
+      appData: { direction },
+    });
+    peer.transports.set(transport.id, transport);
+    transport.observer.once('close', () => peer.transports.delete(transport.id));
+    return {
+      id: transport.id,
+      iceParameters: { ...transport.iceParameters },
+      iceCandidates: transport.iceCandidates.map((c) => ({ ...c })),
+      dtlsParameters: { ...transport.dtlsParameters },
+    };
+  }
+
+  async connectTransport(participantId: string, transportId: string, dtlsParameters: Record<string, unknown>): Promise<void> {
+    await this.mediasoupCall(() => this.transport(participantId, transportId).connect({ dtlsParameters: dtlsParameters as unknown as DtlsParameters }));
+  }
+
+  async restartIce(participantId: string, transportId: string): Promise<Record<string, unknown>> {
+    const ice = await this.mediasoupCall(() => this.transport(participantId, transportId).restartIce());
+    return { ...ice };
+  }
+
+  async produce(participantId: string, transportId: string, kind: MediaKind, rtpParameters: Record<string, unknown>, source: ProduceSource): Promise<ProducerView> {
+    const peer = this.peer(participantId);
+    const transport = this.transport(participantId, transportId);
+    const producer = await this.mediasoupCall(() =>
+      transport.produce({ kind, rtpParameters: rtpParameters as unknown as RtpParameters, appData: { source, participantId } }),
+    );
+    peer.producers.set(producer.id, producer);
+    producer.observer.once('close', () => peer.producers.delete(producer.id));
+    return { producerId: producer.id, participantId, kind };
+  }
+
+  closeProducer(participantId: string, producerId: string): void {
+    const producer = this.peer(participantId).producers.get(producerId);
+    if (!producer) throw new AppError('not_found', 'No such media stream.');
+    producer.close();
+  }
+
+  /** Creates a paused consumer; the client resumes it once its side is ready (no lost keyframe). */
+  async consume(participantId: string, producerId: string, rtpCapabilities: Record<string, unknown>): Promise<ConsumerOptions> {
+    const peer = this.peer(participantId);
+    const owner = this.ownerOf(producerId);
+    if (!owner || owner === participantId) throw new AppError('not_found', 'No such media stream.');
+    const caps = rtpCapabilities as unknown as RtpCapabilities;
+    if (!this.router.canConsume({ producerId, rtpCapabilities: caps })) {
+      throw new AppError('media_failed', 'This browser cannot play that media stream.');
+    }
+    const recv = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
+    if (!recv) throw new AppError('invalid_state', 'Create a receiving transport first.');
+    const consumer = await this.mediasoupCall(() => recv.consume({ producerId, rtpCapabilities: caps, paused: true }));
+    peer.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+    consumer.once('producerclose', () => this.emit('producerClosed', { participantId, producerId }));
+    return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: { ...consumer.rtpParameters }, participantId: owner };
+  }
+
+  async resumeConsumer(participantId: string, consumerId: string): Promise<void> {
+    const consumer = this.peer(participantId).consumers.get(consumerId);
+    if (!consumer) throw new AppError('not_found', 'No such media stream.');
+    await consumer.resume();
+  }
+
+  producersOf(participantId: string): ProducerView[] {
+    const peer = this.peers.get(participantId);
+    if (!peer) return [];
+    return [...peer.producers.values()].map((p) => ({ producerId: p.id, participantId, kind: p.kind }));
+  }
+
+  /** Closes everything a participant owns (their transports take producers and consumers along). */
+  closePeer(participantId: string): void {
+    const peer = this.peers.get(participantId);
+    if (!peer) return;
+    this.peers.delete(participantId);
+    for (const t of peer.transports.values()) t.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const id of [...this.peers.keys()]) this.closePeer(id);
+    if (!this.router.closed) this.router.close();
+    this.emit('closed');
+  }
+
+  private peer(participantId: string): Peer {
+    if (this.closed) throw new AppError('consultation_closed', 'This consultation has ended.');
+    let peer = this.peers.get(participantId);
+    if (!peer) {
+      peer = { transports: new Map(), producers: new Map(), consumers: new Map() };
+      this.peers.set(participantId, peer);
+    }
+    return peer;
+  }
+
+  private transport(participantId: string, transportId: string): WebRtcTransport {
+    const t = this.peer(participantId).transports.get(transportId);
+    if (!t) throw new AppError('not_found', 'No such transport.');
+    return t;
+  }
+
+  ownerOf(producerId: string): string | undefined {
+    for (const [id, peer] of this.peers) if (peer.producers.has(producerId)) return id;
+    return undefined;
+  }
+
+  /** mediasoup rejects bad descriptions with TypeError: that is the client's fault, not ours. */
+  private async mediasoupCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      if (err instanceof TypeError) throw new AppError('validation_failed', `Media description refused: ${err.message}`);
+      throw new AppError('media_failed', 'The media server could not do that.');
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Turns a typed, schema-checked function into a socket.io listener that always answers with an
+ * Ack: payloads that fail their schema never reach the handler, thrown AppErrors become coded
+ * errors, anything else a generic one plus a log line. Nothing a client sends can crash us.
+ */
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Socket } from 'socket.io';
+import type { Ack, ClientToServerEvents, ServerToClientEvents, SocketData } from '../../signalling/events.js';
+import { AppError, publicError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type EventName = keyof ClientToServerEvents;
+
+type AckData<E extends EventName> = Parameters<ClientToServerEvents[E]>[1] extends (res: Ack<infer T>) => void ? T : never;
+
+type Listener = (payload: unknown, ack: unknown) => void;
+
+/** A set of listeners that can be installed on a socket and removed again as its phase changes. */
+export class HandlerSet {
+  private readonly listeners = new Map<EventName, Listener>();
+
+  constructor(private readonly logger: Logger) {}
+
+  on<E extends EventName, S extends TSchema>(
+    event: E,
+    schema: S,
+    fn: (payload: Static<S>) => Promise<AckData<E>> | AckData<E>,
+  ): this {
+    const check = TypeCompiler.Compile(schema);
+    this.listeners.set(event, (payload, ack) => {
+      if (typeof ack !== 'function') return; // every event of ours is acknowledged; others are noise
+      const reply = ack as (res: Ack<AckData<E>>) => void;
+      if (!check.Check(payload)) {
+        const first = check.Errors(payload).First();
+        const where = first?.path ? ` at ${first.path}` : '';
+        reply({ ok: false, error: { code: 'validation_failed', message: `Invalid ${event} request${where}: ${first?.message ?? 'bad payload'}` } });
+        return;
+      }
+      Promise.resolve()
+        .then(() => fn(payload))
+        .then(
+          (data) => reply({ ok: true, data }),
+          (err: unknown) => {
+            if (!(err instanceof AppError)) this.logger.error({ err, event }, 'signalling handler failed');
+            reply({ ok: false, error: publicError(err) });
+          },
+        );
+    });
+    return this;
+  }
+
+  install(socket: TypedSocket): void {
+    for (const [event, listener] of this.listeners) socket.on(event, listener as never);
+  }
+
+  remove(socket: TypedSocket): void {
+    for (const [event, listener] of this.listeners) socket.off(event, listener as never);
+  }
+}

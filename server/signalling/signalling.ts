@@ -1,0 +1,297 @@
+/**
+ * Signalling: socket.io on the HTTP server. The handshake authenticates the session cookie of
+ * the consultation the client names; then capability follows state (design.md 7.3):
+ *   connected  -> join, leave
+ *   joined     -> + prepare own media (transports, produce)      [waiting room and call]
+ *   admitted   -> + consume others' media                         [call]
+ *   clinician  -> + admit, end                                    [host]
+ */
+import { parse as parseCookies } from 'cookie';
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type {
+  ClientToServerEvents, JoinInfo, ParticipantView, ProducerView, ServerToClientEvents, SocketData,
+} from '../../signalling/events.js';
+import {
+  ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, ProducePayload, RestartIcePayload,
+  SocketAuth,
+} from '../../signalling/schemas.js';
+import { type SessionTokens, sessionCookieName } from '../auth/session.js';
+import { iceServersFor } from '../auth/turn.js';
+import type { Consultations, StatusChange } from '../consultations/service.js';
+import type { Member, Room, Rooms } from '../consultations/rooms.js';
+import { isTerminal } from '../consultations/lifecycle.js';
+import { AppError, publicError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { MediaSession } from '../media/session.js';
+import type { MediaSessions } from '../media/sessions.js';
+import { HandlerSet, type TypedSocket } from './handler.js';
+
+export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+export interface SignallingDeps {
+  consultations: Consultations;
+  rooms: Rooms;
+  media: MediaSessions;
+  tokens: SessionTokens;
+  logger: Logger;
+  now: () => number;
+  turnUrls: readonly string[];
+  turnSecret: string | undefined;
+}
+
+const checkAuth = TypeCompiler.Compile(SocketAuth);
+
+export class Signalling {
+  readonly io: TypedServer;
+  private readonly wiredSessions = new WeakSet<MediaSession>();
+
+  constructor(
+    httpServer: HttpServer,
+    private readonly deps: SignallingDeps,
+  ) {
+    this.io = new Server(httpServer, {
+      serveClient: false,
+      maxHttpBufferSize: 64 * 1024, // SDP-sized payloads; anything bigger is hostile
+      pingInterval: 10_000,
+      pingTimeout: 8_000,
+      cors: { origin: false },
+    });
+    this.io.use((socket, next) => {
+      try {
+        this.authenticate(socket);
+        next();
+      } catch (err) {
+        const body = publicError(err);
+        next(Object.assign(new Error(body.message), { data: body }));
+      }
+    });
+    this.io.on('connection', (socket) => this.onConnection(socket));
+    deps.consultations.on('statusChanged', (change) => this.onStatusChanged(change));
+  }
+
+  /** Tells every client the service is going away, then closes all sockets. */
+  async close(): Promise<void> {
+    this.io.emit('consultationEnded', { reason: 'server_shutdown' });
+    await this.io.close();
+  }
+
+  private authenticate(socket: TypedSocket): void {
+    if (!checkAuth.Check(socket.handshake.auth)) throw new AppError('unauthorized', 'Say which consultation to join.');
+    const { consultationId } = socket.handshake.auth as { consultationId: string };
+    const token = parseCookies(socket.handshake.headers.cookie ?? '')[sessionCookieName(consultationId)];
+    if (!token) throw new AppError('unauthorized', 'Open the link from your message to join this consultation.');
+    const session = this.deps.tokens.verify(token);
+    if (session.consultationId !== consultationId) throw new AppError('unauthorized', 'This session is for another consultation.');
+    this.deps.consultations.ensureOpen(consultationId);
+    socket.data = { consultationId, participantId: session.participantId, role: session.role };
+  }
+
+  private onConnection(socket: TypedSocket): void {
+    const { consultationId: cid, participantId: pid } = socket.data;
+    const log = this.deps.logger.child({ consultationId: cid, participantId: pid });
+    let phase: HandlerSet[] = [];
+    const setPhase = (sets: HandlerSet[]) => {
+      for (const s of phase) s.remove(socket);
+      phase = sets;
+      for (const s of phase) s.install(socket);
+    };
+
+    const lobby = new HandlerSet(log)
+      .on('join', EmptyPayload, async () => {
+        const info = await this.join(socket);
+        const room = this.deps.rooms.get(cid);
+        setPhase(this.joinedSets(socket, room, log));
+        return info;
+      })
+      .on('leave', EmptyPayload, () => this.leave(socket));
+    setPhase([lobby]);
+
+    socket.on('disconnect', (reason) => {
+      this.callSets.delete(socket.id);
+      const room = this.deps.rooms.find(cid);
+      const member = room?.get(pid);
+      // A newer socket of the same participant has taken over: nothing to undo.
+      if (!room || !member || member.socketId !== socket.id) return;
+      room.drop(pid);
+      this.deps.media.get(cid)?.closePeer(pid);
+      this.broadcast(room, member);
+      log.info({ reason }, 'participant disconnected');
+    });
+  }
+
+  /** Handler sets for a joined participant, by what they may do now. */
+  private joinedSets(socket: TypedSocket, room: Room, log: Logger): HandlerSet[] {
+    const { consultationId: cid, participantId: pid, role } = socket.data;
+    const session = () => {
+      const s = this.deps.media.get(cid);
+      if (!s) throw new AppError('consultation_closed', 'This consultation has ended.');
+      return s;
+    };
+    const prepare = new HandlerSet(log)
+      .on('leave', EmptyPayload, () => this.leave(socket))
+      .on('createTransport', CreateTransportPayload, (p) => session().createTransport(pid, p.direction))
+      .on('connectTransport', ConnectPayload, async (p) => {
+        await session().connectTransport(pid, p.transportId, p.dtlsParameters);
+        return {};
+      })
+      .on('restartIce', RestartIcePayload, async (p) => ({ iceParameters: await session().restartIce(pid, p.transportId) }))
+      .on('produce', ProducePayload, async (p) => {
+        const view = await session().produce(pid, p.transportId, p.kind, p.rtpParameters, p.source);
+        // While waiting, nobody is told: the clinician sees the patient only after admitting them.
+        if (room.get(pid)?.presence === 'admitted') this.announce(room, [view]);
+        return { producerId: view.producerId };
+      })
+      .on('closeProducer', IdPayload, (p) => {
+        session().closeProducer(pid, p.id);
+        return {};
+      });
+    const call = new HandlerSet(log)
+      .on('consume', ConsumePayload, (p) => {
+        const s = session();
+        const owner = s.ownerOf(p.producerId);
+        if (!owner || room.get(owner)?.presence !== 'admitted') throw new AppError('not_found', 'No such media stream.');
+        return s.consume(pid, p.producerId, p.rtpCapabilities);
+      })
+      .on('resumeConsumer', IdPayload, async (p) => {
+        await session().resumeConsumer(pid, p.id);
+        return {};
+      });
+    const host = new HandlerSet(log)
+      .on('admit', IdPayload, (p) => {
+        this.admit(room, p.id);
+        return {};
+      })
+      .on('end', EmptyPayload, () => {
+        this.deps.consultations.end(cid, 'clinician', 'ended_by_clinician');
+        return {};
+      });
+
+    const member = room.get(pid);
+    const sets = [prepare];
+    if (member?.presence === 'admitted') sets.push(call);
+    if (role === 'clinician') sets.push(host);
+    // Admission adds the call set later, on this same socket.
+    this.callSets.set(socket.id, call);
+    return sets;
+  }
+
+  /** The `call` handler set of each joined socket, installed when its owner is admitted. */
+  private readonly callSets = new Map<string, HandlerSet>();
+
+  private async join(socket: TypedSocket): Promise<JoinInfo> {
+    const { consultationId: cid, participantId: pid, role } = socket.data;
+    const c = this.deps.consultations.ensureOpen(cid);
+    const room = this.deps.rooms.get(cid);
+    const member = room.member(pid, role, this.displayName(pid, role, c.clinicianName, c.patientName));
+
+    // The same person on a new connection (reload, second tab): the old one gives way.
+    if (member.socketId && member.socketId !== socket.id) {
+      const old = this.io.sockets.sockets.get(member.socketId);
+      member.socketId = undefined;
+      old?.disconnect(true);
+    }
+    const session = await this.deps.media.getOrCreate(cid);
+    this.wire(session, room);
+    session.closePeer(pid); // media starts afresh on every join
+    room.join(pid, socket.id, this.deps.now());
+    if (member.presence === 'waiting') this.deps.consultations.markWaiting(cid, role);
+    await socket.join(cid);
+    this.broadcast(room, member);
+
+    const producers: ProducerView[] = member.presence === 'admitted' ? this.producersOfOthers(room, session, pid) : [];
+    return {
+      self: this.view(member),
+      consultation: { id: cid, status: this.deps.consultations.get(cid).status },
+      participants: room.list().filter((m) => m.id !== pid && m.presence !== 'checking').map((m) => this.view(m)),
+      routerRtpCapabilities: { ...session.rtpCapabilities },
+      iceServers: iceServersFor(this.deps.turnUrls, this.deps.turnSecret, pid, this.deps.now()),
+      producers,
+    };
+  }
+
+  private admit(room: Room, participantId: string): void {
+    const cid = room.consultationId;
+    const member = room.admit(participantId);
+    this.deps.consultations.startCall(cid, 'clinician');
+    const session = this.deps.media.get(cid);
+    const socket = member.socketId ? this.io.sockets.sockets.get(member.socketId) : undefined;
+    if (socket) {
+      this.callSets.get(socket.id)?.install(socket);
+      socket.emit('admitted', { producers: session ? this.producersOfOthers(room, session, participantId) : [] });
+    }
+    if (session) this.announce(room, session.producersOf(participantId));
+    this.broadcast(room, member);
+    this.deps.consultations.audit(cid, 'clinician', 'admitted', { participantId, role: member.role });
+  }
+
+  private leave(socket: TypedSocket): Record<string, never> {
+    const { consultationId: cid, participantId: pid } = socket.data;
+    const room = this.deps.rooms.find(cid);
+    const member = room?.get(pid);
+    if (room && member && member.socketId === socket.id) {
+      room.leave(pid);
+      this.deps.media.get(cid)?.closePeer(pid);
+      this.broadcast(room, member);
+      this.deps.consultations.audit(cid, member.role, 'left');
+    }
+    this.callSets.delete(socket.id);
+    setImmediate(() => socket.disconnect(true));
+    return {};
+  }
+
+  private onStatusChanged(change: StatusChange): void {
+    if (!isTerminal(change.to)) return;
+    const reason = change.reason ?? 'ended_by_api';
+    this.io.to(change.id).emit('consultationEnded', { reason });
+    this.io.in(change.id).disconnectSockets();
+    this.deps.media.close(change.id);
+    this.deps.rooms.delete(change.id);
+  }
+
+  /** Tells admitted participants (other than the owner) about new producers. */
+  private announce(room: Room, producers: ProducerView[]): void {
+    for (const p of producers) {
+      for (const m of room.admitted()) {
+        if (m.id !== p.participantId && m.socketId) this.io.to(m.socketId).emit('newProducer', p);
+      }
+    }
+  }
+
+  private producersOfOthers(room: Room, session: MediaSession, pid: string): ProducerView[] {
+    return room.admitted().filter((m) => m.id !== pid).flatMap((m) => session.producersOf(m.id));
+  }
+
+  private broadcast(room: Room, member: Member): void {
+    const view = this.view(member);
+    for (const m of room.list()) {
+      if (m.id !== member.id && m.socketId) this.io.to(m.socketId).emit('participant', view);
+    }
+  }
+
+  /** Forwards a session's "your consumer's producer closed" to the consuming participant. */
+  private wire(session: MediaSession, room: Room): void {
+    if (this.wiredSessions.has(session)) return;
+    this.wiredSessions.add(session);
+    session.on('producerClosed', ({ participantId, producerId }) => {
+      const socketId = room.get(participantId)?.socketId;
+      if (socketId) this.io.to(socketId).emit('producerClosed', { producerId });
+    });
+  }
+
+  private view(m: Member): ParticipantView {
+    return { id: m.id, role: m.role, name: m.name, presence: m.presence, ...(m.waitingSince ? { waitingSince: m.waitingSince } : {}) };
+  }
+
+  private displayName(pid: string, role: Member['role'], clinicianName: string | null, patientName: string | null): string {
+    switch (role) {
+      case 'clinician':
+        return clinicianName ?? 'Your clinician';
+      case 'patient':
+        return patientName ?? 'Patient';
+      case 'guest':
+        return this.deps.consultations.participant(pid)?.displayName ?? 'Guest';
+    }
+  }
+}

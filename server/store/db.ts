@@ -1,0 +1,71 @@
+/**
+ * The SQLite database: one file in DATA_DIR, WAL mode, schema migrated forward on open.
+ * Everything that must survive a restart (consultations, links, participants, audit) lives here.
+ */
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+// Append-only: each entry moves the schema one version forward.
+const migrations: readonly string[] = [
+  `
+  CREATE TABLE consultations (
+    id             TEXT PRIMARY KEY,
+    status         TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL,
+    ended_reason   TEXT,
+    patient_phone  TEXT,
+    patient_name   TEXT,
+    clinician_name TEXT
+  );
+  CREATE TABLE participants (
+    id              TEXT PRIMARY KEY,
+    consultation_id TEXT NOT NULL REFERENCES consultations(id),
+    role            TEXT NOT NULL,
+    display_name    TEXT,
+    created_at      INTEGER NOT NULL
+  );
+  CREATE INDEX participants_consultation ON participants(consultation_id);
+  CREATE TABLE links (
+    code_hash       TEXT PRIMARY KEY,
+    consultation_id TEXT NOT NULL REFERENCES consultations(id),
+    participant_id  TEXT NOT NULL REFERENCES participants(id),
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    redeemed_at     INTEGER,
+    revoked_at      INTEGER
+  );
+  CREATE INDEX links_participant ON links(participant_id);
+  CREATE TABLE events (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    consultation_id TEXT NOT NULL,
+    at              INTEGER NOT NULL,
+    actor           TEXT NOT NULL,
+    type            TEXT NOT NULL,
+    detail          TEXT
+  );
+  CREATE INDEX events_consultation ON events(consultation_id, seq);
+  `,
+];
+
+export function openDb(file: string): Db {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

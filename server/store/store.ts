@@ -1,0 +1,166 @@
+/**
+ * Persistence for consultations, participants, links and the audit log. A small interface so a
+ * shared store (design.md 2.3) can be added beside the SQLite one later.
+ */
+import type { Db } from './db.js';
+import type { ConsultationStatus } from '../consultations/lifecycle.js';
+import type { Role } from '../consultations/participant.js';
+
+export interface ConsultationRecord {
+  id: string;
+  status: ConsultationStatus;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  endedReason: string | null;
+  patientPhone: string | null;
+  patientName: string | null;
+  clinicianName: string | null;
+}
+
+export interface ParticipantRecord {
+  id: string;
+  consultationId: string;
+  role: Role;
+  displayName: string | null;
+}
+
+export interface LinkRecord {
+  codeHash: string;
+  consultationId: string;
+  participantId: string;
+  expiresAt: number;
+  redeemedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface AuditEvent {
+  seq: number;
+  consultationId: string;
+  at: number;
+  /** A role or `api`/`system`, never a person's name. */
+  actor: string;
+  type: string;
+  detail: Record<string, unknown> | null;
+}
+
+export type RedeemResult =
+  | { ok: true; link: LinkRecord; role: Role }
+  | { ok: false; reason: 'not_found' | 'used' | 'expired' };
+
+export interface Store {
+  createConsultation(c: ConsultationRecord, participants: ParticipantRecord[], links: LinkRecord[]): void;
+  getConsultation(id: string): ConsultationRecord | undefined;
+  /** Compare-and-set: moves status only if it is still `from`. Returns whether it moved. */
+  setStatus(id: string, from: ConsultationStatus, to: ConsultationStatus, at: number, reason?: string): boolean;
+  getParticipant(id: string): ParticipantRecord | undefined;
+  listParticipants(consultationId: string): ParticipantRecord[];
+  /** Consumes a link exactly once, atomically. */
+  redeemLink(codeHash: string, now: number): RedeemResult;
+  appendEvent(e: Omit<AuditEvent, 'seq'>): void;
+  listEvents(consultationId: string): AuditEvent[];
+  close(): void;
+}
+
+interface ConsultationRow {
+  id: string; status: ConsultationStatus; created_at: number; updated_at: number; expires_at: number;
+  ended_reason: string | null; patient_phone: string | null; patient_name: string | null; clinician_name: string | null;
+}
+interface LinkRow {
+  code_hash: string; consultation_id: string; participant_id: string; expires_at: number;
+  redeemed_at: number | null; revoked_at: number | null; role: Role;
+}
+
+const toConsultation = (r: ConsultationRow): ConsultationRecord => ({
+  id: r.id, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at, expiresAt: r.expires_at,
+  endedReason: r.ended_reason, patientPhone: r.patient_phone, patientName: r.patient_name, clinicianName: r.clinician_name,
+});
+const toLink = (r: LinkRow): LinkRecord => ({
+  codeHash: r.code_hash, consultationId: r.consultation_id, participantId: r.participant_id,
+  expiresAt: r.expires_at, redeemedAt: r.redeemed_at, revokedAt: r.revoked_at,
+});
+
+export class SqliteStore implements Store {
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    // Statements are prepared once; better-sqlite3 runs them synchronously, so each is atomic.
+    this.q = {
+      insertConsultation: db.prepare(`INSERT INTO consultations
+        (id, status, created_at, updated_at, expires_at, ended_reason, patient_phone, patient_name, clinician_name)
+        VALUES (@id, @status, @createdAt, @updatedAt, @expiresAt, @endedReason, @patientPhone, @patientName, @clinicianName)`),
+      insertParticipant: db.prepare(`INSERT INTO participants (id, consultation_id, role, display_name, created_at)
+        VALUES (@id, @consultationId, @role, @displayName, @createdAt)`),
+      insertLink: db.prepare(`INSERT INTO links (code_hash, consultation_id, participant_id, created_at, expires_at)
+        VALUES (@codeHash, @consultationId, @participantId, @createdAt, @expiresAt)`),
+      getConsultation: db.prepare<[string], ConsultationRow>('SELECT * FROM consultations WHERE id = ?'),
+      setStatus: db.prepare(`UPDATE consultations SET status = @to, updated_at = @at,
+        ended_reason = COALESCE(@reason, ended_reason) WHERE id = @id AND status = @from`),
+      getParticipant: db.prepare<[string], { id: string; consultation_id: string; role: Role; display_name: string | null }>(
+        'SELECT * FROM participants WHERE id = ?'),
+      listParticipants: db.prepare<[string], { id: string; consultation_id: string; role: Role; display_name: string | null }>(
+        'SELECT * FROM participants WHERE consultation_id = ? ORDER BY created_at, rowid'),
+      consumeLink: db.prepare<{ hash: string; now: number }, LinkRow>(`UPDATE links SET redeemed_at = @now
+        WHERE code_hash = @hash AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > @now
+        RETURNING *, (SELECT role FROM participants p WHERE p.id = links.participant_id) AS role`),
+      getLink: db.prepare<[string], LinkRow>(`SELECT l.*, p.role AS role FROM links l
+        JOIN participants p ON p.id = l.participant_id WHERE l.code_hash = ?`),
+      insertEvent: db.prepare(`INSERT INTO events (consultation_id, at, actor, type, detail)
+        VALUES (@consultationId, @at, @actor, @type, @detail)`),
+      listEvents: db.prepare<[string], { seq: number; consultation_id: string; at: number; actor: string; type: string; detail: string | null }>(
+        'SELECT * FROM events WHERE consultation_id = ? ORDER BY seq'),
+    };
+  }
+
+  createConsultation(c: ConsultationRecord, participants: ParticipantRecord[], links: LinkRecord[]): void {
+    this.db.transaction(() => {
+      this.q.insertConsultation.run(c);
+      for (const p of participants) this.q.insertParticipant.run({ ...p, createdAt: c.createdAt });
+      for (const l of links) this.q.insertLink.run({ ...l, createdAt: c.createdAt });
+    })();
+  }
+
+  getConsultation(id: string): ConsultationRecord | undefined {
+    const row = this.q.getConsultation.get(id);
+    return row && toConsultation(row);
+  }
+
+  setStatus(id: string, from: ConsultationStatus, to: ConsultationStatus, at: number, reason?: string): boolean {
+    return this.q.setStatus.run({ id, from, to, at, reason: reason ?? null }).changes === 1;
+  }
+
+  getParticipant(id: string): ParticipantRecord | undefined {
+    const r = this.q.getParticipant.get(id);
+    return r && { id: r.id, consultationId: r.consultation_id, role: r.role, displayName: r.display_name };
+  }
+
+  listParticipants(consultationId: string): ParticipantRecord[] {
+    return this.q.listParticipants.all(consultationId).map((r) => ({
+      id: r.id, consultationId: r.consultation_id, role: r.role, displayName: r.display_name,
+    }));
+  }
+
+  redeemLink(codeHash: string, now: number): RedeemResult {
+    const consumed = this.q.consumeLink.get({ hash: codeHash, now });
+    if (consumed) return { ok: true, link: toLink(consumed), role: consumed.role };
+    const existing = this.q.getLink.get(codeHash);
+    if (!existing) return { ok: false, reason: 'not_found' };
+    if (existing.redeemed_at !== null || existing.revoked_at !== null) return { ok: false, reason: 'used' };
+    return { ok: false, reason: 'expired' };
+  }
+
+  appendEvent(e: Omit<AuditEvent, 'seq'>): void {
+    this.q.insertEvent.run({ ...e, detail: e.detail ? JSON.stringify(e.detail) : null });
+  }
+
+  listEvents(consultationId: string): AuditEvent[] {
+    return this.q.listEvents.all(consultationId).map((r) => ({
+      seq: r.seq, consultationId: r.consultation_id, at: r.at, actor: r.actor, type: r.type,
+      detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The signalling contract: every socket.io event in both directions, with its payload and its
+ * acknowledgement. Imported by the server and by the browser client, so a change here is a
+ * type error on both sides. Payload schemas live in ./schemas.ts and are checked on arrival.
+ *
+ * Phases (capability follows state): after `join`, a waiting participant may only prepare its
+ * own media (transports, producers) and leave; consuming others' media needs admission; the
+ * clinician alone may admit and end.
+ */
+import type {
+  ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, ProducePayload, RestartIcePayload,
+} from './schemas.js';
+
+export type { ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, ProducePayload, RestartIcePayload };
+
+export type Role = 'patient' | 'clinician' | 'guest';
+export type ConsultationStatus = 'created' | 'waiting' | 'in_call' | 'ended' | 'expired';
+export type Presence = 'checking' | 'waiting' | 'admitted' | 'reconnecting' | 'left';
+
+export interface SignalError {
+  code: string;
+  message: string;
+}
+
+/** Every acknowledgement: success with data, or a coded error. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: SignalError };
+export type AckFn<T> = (res: Ack<T>) => void;
+
+export interface ParticipantView {
+  id: string;
+  role: Role;
+  /** Display name: the clinician's name for patients; "Patient" for clinicians unless given. */
+  name: string;
+  presence: Presence;
+  /** Epoch ms since the participant has been waiting, when waiting. */
+  waitingSince?: number;
+}
+
+export interface ProducerView {
+  producerId: string;
+  participantId: string;
+  kind: 'audio' | 'video';
+}
+
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface JoinInfo {
+  self: ParticipantView;
+  consultation: { id: string; status: ConsultationStatus };
+  participants: ParticipantView[];
+  /** mediasoup RtpCapabilities of the consultation's router (opaque to this contract). */
+  routerRtpCapabilities: Record<string, unknown>;
+  iceServers: IceServer[];
+  /** Producers the joiner may consume now (empty while waiting). */
+  producers: ProducerView[];
+}
+
+/** What a client needs to create its side of a mediasoup WebRtcTransport. */
+export interface TransportOptions {
+  id: string;
+  iceParameters: Record<string, unknown>;
+  iceCandidates: Record<string, unknown>[];
+  dtlsParameters: Record<string, unknown>;
+}
+
+export interface ConsumerOptions {
+  id: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  rtpParameters: Record<string, unknown>;
+  participantId: string;
+}
+
+export type EndReason =
+  | 'ended_by_clinician'
+  | 'ended_by_api'
+  | 'link_expired'
+  | 'waiting_timeout'
+  | 'call_time_limit'
+  | 'room_empty'
+  | 'server_shutdown';
+
+export interface ClientToServerEvents {
+  join: (payload: Record<string, never>, ack: AckFn<JoinInfo>) => void;
+  createTransport: (payload: CreateTransportPayload, ack: AckFn<TransportOptions>) => void;
+  connectTransport: (payload: ConnectPayload, ack: AckFn<Record<string, never>>) => void;
+  restartIce: (payload: RestartIcePayload, ack: AckFn<{ iceParameters: Record<string, unknown> }>) => void;
+  produce: (payload: ProducePayload, ack: AckFn<{ producerId: string }>) => void;
+  closeProducer: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
+  consume: (payload: ConsumePayload, ack: AckFn<ConsumerOptions>) => void;
+  resumeConsumer: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
+  admit: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
+  leave: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
+  end: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
+}
+
+export interface ServerToClientEvents {
+  /** Someone joined, started waiting, was admitted, dropped or left. */
+  participant: (p: ParticipantView) => void;
+  /** Sent to a waiting participant when the clinician admits them, with what to consume. */
+  admitted: (info: { producers: ProducerView[] }) => void;
+  newProducer: (p: ProducerView) => void;
+  producerClosed: (p: { producerId: string }) => void;
+  consultationEnded: (e: { reason: EndReason }) => void;
+}
+
+/** socket.io's per-socket data: who is on this socket, set at the handshake. */
+export interface SocketData {
+  consultationId: string;
+  participantId: string;
+  role: Role;
+}

@@ -1,0 +1,44 @@
+/**
+ * Payload schemas for every client-to-server event. The server checks each payload against its
+ * schema before any handler runs; mediasoup then validates the media descriptions themselves.
+ * Bounds (string lengths, array sizes, object depth via additionalProperties) keep hostile
+ * payloads cheap to refuse.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+/** A mediasoup description (RTP/DTLS parameters, capabilities): an object, checked by mediasoup. */
+const Described = Type.Object({}, { additionalProperties: true, maxProperties: 32 });
+
+export const EmptyPayload = Type.Object({}, { additionalProperties: false });
+
+export const CreateTransportPayload = Type.Object(
+  { direction: Type.Union([Type.Literal('send'), Type.Literal('recv')]) },
+  { additionalProperties: false },
+);
+export type CreateTransportPayload = Static<typeof CreateTransportPayload>;
+
+export const ConnectPayload = Type.Object({ transportId: Id, dtlsParameters: Described }, { additionalProperties: false });
+export type ConnectPayload = Static<typeof ConnectPayload>;
+
+export const RestartIcePayload = Type.Object({ transportId: Id }, { additionalProperties: false });
+export type RestartIcePayload = Static<typeof RestartIcePayload>;
+
+export const ProducePayload = Type.Object(
+  {
+    transportId: Id,
+    kind: Type.Union([Type.Literal('audio'), Type.Literal('video')]),
+    rtpParameters: Described,
+    source: Type.Union([Type.Literal('mic'), Type.Literal('camera'), Type.Literal('screen')]),
+  },
+  { additionalProperties: false },
+);
+export type ProducePayload = Static<typeof ProducePayload>;
+
+export const ConsumePayload = Type.Object({ producerId: Id, rtpCapabilities: Described }, { additionalProperties: false });
+export type ConsumePayload = Static<typeof ConsumePayload>;
+
+export const IdPayload = Type.Object({ id: Id }, { additionalProperties: false });
+export type IdPayload = Static<typeof IdPayload>;
+
+export const SocketAuth = Type.Object({ consultationId: Id }, { additionalProperties: true });

@@ -1,0 +1,147 @@
+/**
+ * The whole journey in real Chromium with fake camera and microphone, through the real server
+ * and a real mediasoup worker: a practice system creates a consultation, the patient opens the
+ * SMS link on a phone-sized page, checks camera and mic, joins and waits; the clinician opens
+ * their link, admits, both decode each other's video and receive audio; the clinician ends it.
+ */
+import type { Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestBrowser, clickButton, launchBrowser, received, waitForText } from '../helpers/browser.js';
+import { type TestServer, linkIn, startServer } from '../helpers/server.js';
+
+let server: TestServer;
+let browser: TestBrowser;
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function createConsultation() {
+  const res = await server.api('POST', '/api/v1/consultations', {
+    patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell',
+  });
+  expect(res.status).toBe(201);
+  const sms = (await server.outbox()).find((m) => m.consultationId === res.body.id);
+  expect(sms).toBeDefined();
+  return { id: res.body.id as string, clinicianUrl: res.body.clinicianUrl as string, patientUrl: linkIn(sms!.body) };
+}
+
+/** Samples what a page receives once a second and checks both keep growing for `seconds`. */
+async function expectMediaFlowing(page: Page, seconds: number): Promise<void> {
+  let last = await received(page);
+  for (let i = 0; i < seconds; i++) {
+    await page.waitForFunction(
+      async (frames: number, packets: number) => {
+        const s = await window.openconsult.stats();
+        return s.video.reduce((n, v) => n + v.framesDecoded, 0) > frames && s.audio.reduce((n, a) => n + a.packetsReceived, 0) > packets;
+      },
+      { timeout: 5_000, polling: 1_000 },
+      last.framesDecoded, last.audioPackets,
+    );
+    const now = await received(page);
+    expect(now.framesDecoded).toBeGreaterThan(last.framesDecoded);
+    expect(now.audioPackets).toBeGreaterThan(last.audioPackets);
+    last = now;
+  }
+  expect(last.frameWidth).toBeGreaterThan(0);
+}
+
+async function firstFrame(page: Page): Promise<void> {
+  await page.waitForFunction(async () => {
+    const s = await window.openconsult.stats();
+    return s.video.some((v) => v.framesDecoded > 0);
+  }, { timeout: 20_000, polling: 25 });
+}
+
+describe('a video consultation, end to end', () => {
+  it('patient waits, clinician admits, both see and hear each other, clinician ends it', async () => {
+    const c = await createConsultation();
+
+    const patient = await browser.participant({ phone: true });
+    await patient.goto(c.patientUrl);
+    await waitForText(patient, 'Check your camera and microphone');
+    await patient.waitForFunction(() => (document.getElementById('check-video') as HTMLVideoElement).videoWidth > 0);
+    await clickButton(patient, 'Join');
+    await waitForText(patient, 'You are in the waiting room');
+    expect((await server.api('GET', `/api/v1/consultations/${c.id}`)).body.status).toBe('waiting');
+
+    const clinician = await browser.participant();
+    await clinician.goto(c.clinicianUrl);
+    await clickButton(clinician, 'Join');
+    await waitForText(clinician, 'Ann Example is waiting');
+    await clinician.waitForFunction(() => document.title.startsWith('(1) waiting'));
+
+    const admitAt = Date.now();
+    await clickButton(clinician, 'Admit');
+    await Promise.all([firstFrame(patient), firstFrame(clinician)]);
+    const admitToFrames = Date.now() - admitAt;
+    console.log(`admit -> first remote frame on both sides: ${admitToFrames} ms`);
+    expect((await server.api('GET', `/api/v1/consultations/${c.id}`)).body.status).toBe('in_call');
+
+    // Each side shows the other's video in a <video> element and keeps decoding it.
+    for (const page of [patient, clinician]) {
+      expect(await page.$$eval('#remotes video', (vs) => vs.filter((v) => (v as HTMLVideoElement).srcObject !== null).length)).toBe(1);
+    }
+    await Promise.all([expectMediaFlowing(patient, 3), expectMediaFlowing(clinician, 3)]);
+    await waitForText(patient, 'Dr Bell is in the call');
+
+    await clickButton(clinician, 'End consultation');
+    await waitForText(patient, 'The consultation has ended');
+    await waitForText(clinician, 'The consultation has ended');
+    expect((await server.api('GET', `/api/v1/consultations/${c.id}`)).body.status).toBe('ended');
+    // Nothing of the call stays in the page.
+    expect(await patient.$$eval('video', (vs) => vs.every((v) => (v as HTMLVideoElement).srcObject === null))).toBe(true);
+
+    await patient.browserContext().close();
+    await clinician.browserContext().close();
+  });
+
+  it('refuses the same link in another browser with a page that says what to do', async () => {
+    const c = await createConsultation();
+    const first = await browser.participant({ phone: true });
+    await first.goto(c.patientUrl);
+    await waitForText(first, 'Check your camera and microphone');
+
+    // A reload in the same browser continues with its session...
+    await first.reload();
+    await waitForText(first, 'Check your camera and microphone');
+
+    // ...while another device is told the link is spent and what to do.
+    const second = await browser.participant({ phone: true });
+    await second.goto(c.patientUrl);
+    await waitForText(second, 'This link has already been used');
+    await waitForText(second, 'Ask the practice for a new one');
+    expect(await second.$eval('#view-check', (e) => (e as HTMLElement).hidden)).toBe(true);
+
+    await first.browserContext().close();
+    await second.browserContext().close();
+  });
+
+  it('lets the patient leave and the clinician see that they left', async () => {
+    const c = await createConsultation();
+    const patient = await browser.participant({ phone: true });
+    await patient.goto(c.patientUrl);
+    await clickButton(patient, 'Join');
+    await waitForText(patient, 'You are in the waiting room');
+    const clinician = await browser.participant();
+    await clinician.goto(c.clinicianUrl);
+    await clickButton(clinician, 'Join');
+    await clickButton(clinician, 'Admit');
+    await firstFrame(clinician);
+
+    await clickButton(patient, 'Leave');
+    await waitForText(patient, 'You have left the consultation');
+    // The clinician's page drops the patient's video and says nobody else is in the call.
+    await waitForText(clinician, 'Nobody else is in the call yet');
+    expect(await clinician.$$('#remotes video')).toHaveLength(0);
+
+    await patient.browserContext().close();
+    await clinician.browserContext().close();
+  });
+});

@@ -1,0 +1,65 @@
+/** Starts the real service (real SQLite file, real mediasoup worker) on a random loopback port. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import type { SettingKey } from '../../config/settings.js';
+import { type App, type AppOptions, buildApp } from '../../server/app.js';
+import { createLogger } from '../../server/log.js';
+
+export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
+
+export interface TestServer {
+  app: App;
+  url: string;
+  dataDir: string;
+  api: (method: string, route: string, body?: unknown, key?: string) => Promise<{ status: number; body: any; headers: Headers }>;
+  outbox: () => Promise<{ to: string; body: string; sentAt: string; consultationId: string }[]>;
+  close: () => Promise<void>;
+}
+
+export async function startServer(overrides: Partial<Record<SettingKey, unknown>> = {}, opts: AppOptions = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'openconsult-test-'));
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      port: 0, host: '127.0.0.1', dataDir, apiKey: TEST_API_KEY, logLevel: 'warn',
+      rtcListenIp: '127.0.0.1', mediaWorkers: 1, ...overrides,
+    },
+  });
+  const app = await buildApp(config, { logger: createLogger(config.logLevel), ...opts });
+  const url = await app.listen();
+  return {
+    app,
+    url,
+    dataDir,
+    async api(method, route, body, key = TEST_API_KEY) {
+      const res = await fetch(`${url}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    },
+    async outbox() {
+      const text = await readFile(config.smsOutboxFile, 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
+    async close() {
+      await app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The link in an SMS body. */
+export function linkIn(body: string): string {
+  const m = /(https?:\/\/\S+\/j\/[A-Za-z0-9_-]+)/.exec(body);
+  if (!m) throw new Error('no link in SMS');
+  return m[1] as string;
+}
+
+export function codeOf(link: string): string {
+  return link.slice(link.lastIndexOf('/') + 1);
+}
