@@ -7,6 +7,7 @@ import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
 import type { IceServer, JoinInfo, ProducerView, TransportOptions } from '../signalling/events.js';
 import { request, type SignalSocket } from './signal.js';
+import { mark } from './timeline.js';
 
 export interface RemoteStats {
   video: { participantId: string; framesDecoded: number; frameWidth: number; frameHeight: number; packetsLost: number }[];
@@ -72,10 +73,12 @@ export class Call {
         rtpParameters: options.rtpParameters as unknown as types.RtpParameters,
       });
       this.consumers.set(consumer.id, { consumer, participantId: p.participantId });
+      mark(`consumer:${consumer.kind}`);
       const stream = this.streamOf(p.participantId);
       stream.addTrack(consumer.track);
       this.events.onRemoteStream(p.participantId, stream);
       await request(this.socket, 'resumeConsumer', { id: consumer.id });
+      mark(`resumed:${consumer.kind}`);
     } catch (err) {
       this.consumed.delete(p.producerId);
       throw err;
@@ -183,6 +186,7 @@ export class Call {
   }
 
   private wireConnect(transport: types.Transport): void {
+    transport.on('connectionstatechange', (state) => mark(`${transport.direction}:${state}`));
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       request(this.socket, 'connectTransport', {
         transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown>,

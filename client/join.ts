@@ -8,6 +8,7 @@ import { RedeemError, redeem } from './api.js';
 import { Call, type RemoteStats } from './call.js';
 import { MediaCheckError, meterMicrophone, openCameraAndMic, stopTracks } from './local-media.js';
 import { connect, request, type SignalSocket } from './signal.js';
+import { mark, timeline } from './timeline.js';
 import { el, find, setText, show, showError } from './ui.js';
 
 type PageState = 'loading' | 'check' | 'joining' | 'waiting' | 'call' | 'ended' | 'error';
@@ -24,12 +25,13 @@ const baseTitle = document.title;
 // Diagnostics for support staff and automated checks: what this page receives.
 declare global {
   interface Window {
-    openconsult: { state: () => PageState; stats: () => Promise<RemoteStats> };
+    openconsult: { state: () => PageState; stats: () => Promise<RemoteStats>; timeline: [string, number][] };
   }
 }
 window.openconsult = {
   state: () => state,
   stats: () => call?.stats() ?? Promise.resolve({ video: [], audio: [] }),
+  timeline,
 };
 
 const endMessages: Record<EndReason, string> = {
@@ -117,9 +119,11 @@ async function join(consultationId: string): Promise<void> {
   });
   s.on('participant', (p) => onParticipant(p));
   s.on('admitted', ({ producers }) => {
+    mark('admitted');
     enterCall();
     void call?.consumeAll(producers).catch(reportMediaError);
   });
+  s.on('newProducer', (p) => mark(`newProducer:${p.kind}`));
   s.on('newProducer', (p) => void call?.consume(p).catch(reportMediaError));
   s.on('producerClosed', ({ producerId }) => call?.producerClosed(producerId));
   s.on('consultationEnded', ({ reason }) => finish(reason));
@@ -207,6 +211,7 @@ function renderParticipants(): void {
     admit.className = 'button';
     admit.textContent = `Admit ${p.name}`;
     admit.addEventListener('click', () => {
+      mark('admit');
       admit.disabled = true;
       if (socket) request(socket, 'admit', { id: p.id }).catch((err: Error) => {
         admit.disabled = false;
@@ -231,6 +236,8 @@ function renderRemote(participantId: string, stream: MediaStream): void {
     const caption = document.createElement('figcaption');
     caption.textContent = participants.get(participantId)?.name ?? '';
     video.setAttribute('aria-label', `Video of ${caption.textContent || 'the other person'}`);
+    // The first decoded video frame, where the browser can tell us (not Firefox ESR 115).
+    if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(() => mark('first-video-frame'));
     figure.append(video, caption);
     el('remotes').append(figure);
   }

@@ -5,20 +5,21 @@
  * their link, admits, both decode each other's video and receive audio; the clinician ends it.
  */
 import type { Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestBrowser, clickButton, launchBrowser, received, waitForText } from '../helpers/browser.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { clickButton, closeParticipants, openParticipant, received, waitForText } from '../helpers/browser.js';
 import { type TestServer, linkIn, startServer } from '../helpers/server.js';
 
 let server: TestServer;
-let browser: TestBrowser;
 
 beforeAll(async () => {
   server = await startServer();
-  browser = await launchBrowser();
+});
+
+afterEach(async () => {
+  await closeParticipants();
 });
 
 afterAll(async () => {
-  await browser?.close();
   await server?.close();
 });
 
@@ -63,7 +64,7 @@ describe('a video consultation, end to end', () => {
   it('patient waits, clinician admits, both see and hear each other, clinician ends it', async () => {
     const c = await createConsultation();
 
-    const patient = await browser.participant({ phone: true });
+    const patient = await openParticipant({ phone: true });
     await patient.goto(c.patientUrl);
     await waitForText(patient, 'Check your camera and microphone');
     await patient.waitForFunction(() => (document.getElementById('check-video') as HTMLVideoElement).videoWidth > 0);
@@ -71,7 +72,7 @@ describe('a video consultation, end to end', () => {
     await waitForText(patient, 'You are in the waiting room');
     expect((await server.api('GET', `/api/v1/consultations/${c.id}`)).body.status).toBe('waiting');
 
-    const clinician = await browser.participant();
+    const clinician = await openParticipant();
     await clinician.goto(c.clinicianUrl);
     await clickButton(clinician, 'Join');
     await waitForText(clinician, 'Ann Example is waiting');
@@ -82,6 +83,9 @@ describe('a video consultation, end to end', () => {
     await Promise.all([firstFrame(patient), firstFrame(clinician)]);
     const admitToFrames = Date.now() - admitAt;
     console.log(`admit -> first remote frame on both sides: ${admitToFrames} ms`);
+    for (const [who, page] of [['patient', patient], ['clinician', clinician]] as const) {
+      console.log(who, JSON.stringify(await page.evaluate(() => window.openconsult.timeline)));
+    }
     expect((await server.api('GET', `/api/v1/consultations/${c.id}`)).body.status).toBe('in_call');
 
     // Each side shows the other's video in a <video> element and keeps decoding it.
@@ -98,13 +102,11 @@ describe('a video consultation, end to end', () => {
     // Nothing of the call stays in the page.
     expect(await patient.$$eval('video', (vs) => vs.every((v) => (v as HTMLVideoElement).srcObject === null))).toBe(true);
 
-    await patient.browserContext().close();
-    await clinician.browserContext().close();
   });
 
   it('refuses the same link in another browser with a page that says what to do', async () => {
     const c = await createConsultation();
-    const first = await browser.participant({ phone: true });
+    const first = await openParticipant({ phone: true });
     await first.goto(c.patientUrl);
     await waitForText(first, 'Check your camera and microphone');
 
@@ -113,23 +115,21 @@ describe('a video consultation, end to end', () => {
     await waitForText(first, 'Check your camera and microphone');
 
     // ...while another device is told the link is spent and what to do.
-    const second = await browser.participant({ phone: true });
+    const second = await openParticipant({ phone: true });
     await second.goto(c.patientUrl);
     await waitForText(second, 'This link has already been used');
     await waitForText(second, 'Ask the practice for a new one');
     expect(await second.$eval('#view-check', (e) => (e as HTMLElement).hidden)).toBe(true);
 
-    await first.browserContext().close();
-    await second.browserContext().close();
   });
 
   it('lets the patient leave and the clinician see that they left', async () => {
     const c = await createConsultation();
-    const patient = await browser.participant({ phone: true });
+    const patient = await openParticipant({ phone: true });
     await patient.goto(c.patientUrl);
     await clickButton(patient, 'Join');
     await waitForText(patient, 'You are in the waiting room');
-    const clinician = await browser.participant();
+    const clinician = await openParticipant();
     await clinician.goto(c.clinicianUrl);
     await clickButton(clinician, 'Join');
     await clickButton(clinician, 'Admit');
@@ -141,7 +141,5 @@ describe('a video consultation, end to end', () => {
     await waitForText(clinician, 'Nobody else is in the call yet');
     expect(await clinician.$$('#remotes video')).toHaveLength(0);
 
-    await patient.browserContext().close();
-    await clinician.browserContext().close();
   });
 });

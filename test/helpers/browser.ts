@@ -1,6 +1,7 @@
 /**
- * Debian's Chromium driven by puppeteer-core, with fake camera and microphone. One browser
- * context per participant, so each has its own cookies like separate devices.
+ * Debian's Chromium driven by puppeteer-core, with fake camera and microphone. One browser per
+ * participant, like separate devices: contexts of one browser share its fake camera, whose
+ * capture then stalls for up to two seconds when another context starts using it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,9 +12,24 @@ export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export interface TestBrowser {
   browser: Browser;
-  /** A new, isolated participant (own cookies); phone-sized with touch when `phone` is set. */
+  /** A new page with its own cookies; phone-sized with touch when `phone` is set. */
   participant(opts?: { phone?: boolean }): Promise<Page>;
   close(): Promise<void>;
+}
+
+/** Every browser opened by `openParticipant`, closed together by `closeParticipants`. */
+const open = new Set<TestBrowser>();
+
+/** A participant on a device of their own: a fresh browser and one page in it. */
+export async function openParticipant(opts: { phone?: boolean } = {}): Promise<Page> {
+  const b = await launchBrowser();
+  open.add(b);
+  return b.participant(opts);
+}
+
+export async function closeParticipants(): Promise<void> {
+  await Promise.all([...open].map((b) => b.close()));
+  open.clear();
 }
 
 export async function launchBrowser(): Promise<TestBrowser> {
