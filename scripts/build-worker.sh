@@ -40,8 +40,8 @@ set -euo pipefail
 
 readonly MEDIASOUP_VERSION="3.13.5"
 
-# Debian packages needed to build. (The brief's list plus the compiler and
-# `patch`, which are needed too but usually already present.)
+# Debian packages needed to build (design.md section 6), plus the compiler and
+# `patch`, which are needed too but usually already present.
 readonly REQUIRED_PACKAGES=(
 	meson ninja-build pkg-config
 	libuv1-dev libssl-dev libsrtp2-dev libabsl-dev libusrsctp-dev

@@ -99,7 +99,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Fastify's request lines would log link codes in URLs: http/access-log.ts logs them masked.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: true,
+    trustProxy: ['127.0.0.1', '::1'], // a reverse proxy on the same host
     bodyLimit: 16 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
