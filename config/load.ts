@@ -55,7 +55,7 @@ function readFileLayer(file: string): Record<string, unknown> {
   const values = raw as Record<string, unknown>;
   for (const key of Object.keys(values)) {
     // Durations in a file may be written like the environment's ("15m").
-    const s = settings[key as SettingKey] as Setting | undefined;
+    const s = Object.hasOwn(settings, key) ? (settings[key as SettingKey] as Setting) : undefined;
     if (!s) throw new ConfigError(`config file ${file}: unknown key "${key}"`);
     if (s.kind === 'duration' && typeof values[key] === 'string') {
       try {
@@ -78,7 +78,7 @@ export interface LoadOptions {
 
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
-  const merged: Record<string, unknown> = {};
+  const merged: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [key, s] of Object.entries(settings) as [SettingKey, Setting][]) {
     if (s.default !== undefined) merged[key] = structuredClone(s.default);
   }
@@ -116,6 +116,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   merged.dataDir = path.resolve(merged.dataDir as string);
   if (merged.publicUrl !== undefined) merged.publicUrl = (merged.publicUrl as string).replace(/\/+$/, '');
   merged.smsOutboxFile = path.resolve((merged.smsOutboxFile as string | undefined) ?? path.join(merged.dataDir as string, 'sms-outbox.jsonl'));
+  for (const v of Object.values(merged)) if (Array.isArray(v)) Object.freeze(v);
   return Object.freeze(merged) as unknown as Config;
 }
 

@@ -68,8 +68,9 @@ export const settings = {
   smsOutboxFile: setting(NonEmpty, {
     env: 'SMS_OUTBOX_FILE', kind: 'string', doc: 'JSON-lines file of sent SMS (default DATA_DIR/sms-outbox.jsonl).',
   }),
-  practiceName: setting(Type.String({ minLength: 1, maxLength: 40 }), {
-    env: 'PRACTICE_NAME', kind: 'string', default: 'Your GP practice', doc: 'Name that starts each SMS.',
+  // GSM-7 basic characters only: one curly apostrophe would make the SMS UCS-2 and two fragments.
+  practiceName: setting(Type.String({ minLength: 1, maxLength: 40, pattern: "^[A-Za-z0-9 @£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!\"#¤%&'()*+,\\-./:;<=>?¡ÄÖÑÜ§¿äöñüà]+$" }), {
+    env: 'PRACTICE_NAME', kind: 'string', default: 'Your GP practice', doc: 'Name that starts each SMS (up to 40 plain characters: no curly quotes).',
   }),
   notifyApiKey: setting(NonEmpty, {
     env: 'NOTIFY_API_KEY', kind: 'string', secret: true, doc: 'GOV.UK Notify API key (notify provider).',

@@ -108,7 +108,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   securityHeaders(http, { secure: publicUrl().startsWith('https:') });
   await http.register(fastifyCookie);
   await http.register(fastifyStatic, { root: publicDir, prefix: '/assets/', index: false, immutable: false, maxAge: 0 });
-  await http.register(linkRoutes, { consultations, tokens, secureCookies: publicUrl().startsWith('https:') });
+  await http.register(linkRoutes, { consultations, tokens });
   await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, apiKey: apiKey.value });
   await http.register(healthRoutes, {
     registry: metrics.registry,

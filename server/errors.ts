@@ -12,7 +12,7 @@ export const errorStatus = {
   participant_not_found: 404,
   link_used: 410,
   link_expired: 410,
-  consultation_closed: 409,
+  consultation_closed: 410,
   invalid_state: 409,
   media_failed: 500,
   sms_failed: 502,

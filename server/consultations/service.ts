@@ -122,6 +122,9 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
   /** Consumes a one-time link. Throws link_not_found / link_used / link_expired / consultation_closed. */
   redeem(code: string): Redeemed {
     const linkHash = hashCode(code);
+    // A link to a consultation that is over is refused without being used up, so it keeps saying why.
+    const link = this.deps.store.findLink(linkHash);
+    if (link) this.ensureOpen(link.consultationId);
     const result = this.deps.store.redeemLink(linkHash, this.deps.now());
     if (!result.ok) {
       switch (result.reason) {
@@ -134,9 +137,6 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
       }
     }
     const c = this.get(result.link.consultationId);
-    if (isTerminal(c.status)) {
-      throw new AppError('consultation_closed', 'This consultation has ended. Contact the practice if you still need to speak to them.');
-    }
     this.audit(c.id, result.role, 'link_redeemed', { participantId: result.link.participantId });
     return { consultationId: c.id, participantId: result.link.participantId, role: result.role, linkHash };
   }
@@ -164,7 +164,9 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
 
   ensureOpen(id: string): ConsultationRecord {
     const c = this.get(id);
-    if (isTerminal(c.status)) throw new AppError('consultation_closed', 'This consultation has ended.');
+    if (isTerminal(c.status)) {
+      throw new AppError('consultation_closed', 'This consultation has ended. Contact the practice if you still need to speak to them.');
+    }
     return c;
   }
 

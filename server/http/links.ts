@@ -10,12 +10,12 @@ import { type Session, type SessionTokens, sessionCookieName } from '../auth/ses
 import type { Consultations } from '../consultations/service.js';
 import { AppError } from '../errors.js';
 
-const CodeParams = Type.Object({ code: Type.String({ maxLength: 64 }) });
+// Any text: a mangled code is answered as link_not_found below, like an unknown one.
+const CodeParams = Type.Object({ code: Type.String({ maxLength: 2048 }) });
 
 export interface LinkDeps {
   consultations: Consultations;
   tokens: SessionTokens;
-  secureCookies: boolean;
 }
 
 const SESSION_COOKIE = /^oc_s_/;
@@ -38,14 +38,16 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
   const { consultations, tokens } = deps;
   const codeRe = new RegExp(CODE_PATTERN);
 
-  const setSession = (reply: FastifyReply, s: Session) =>
+  // Secure whenever the browser reached us over TLS (directly or through a local proxy).
+  const setSession = (req: FastifyRequest, reply: FastifyReply, s: Session) =>
     reply.setCookie(sessionCookieName(s.consultationId), tokens.sign(s), {
-      path: '/', httpOnly: true, sameSite: 'strict', secure: deps.secureCookies, maxAge: tokens.ttl,
+      path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', maxAge: tokens.ttl,
     });
 
   app.get('/j/:code', async (_req, reply) => {
     reply.header('cache-control', 'no-store');
-    return reply.sendFile('join.html');
+    // @fastify/static would otherwise replace our cache-control: the URL holds a live code.
+    return reply.sendFile('join.html', { cacheControl: false });
   });
 
   app.post<{ Params: Static<typeof CodeParams> }>('/api/v1/links/:code/redeem', { schema: { params: CodeParams } }, async (req, reply) => {
@@ -55,11 +57,11 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     const held = heldSession(req, tokens, hashCode(code));
     if (held) {
       consultations.ensureOpen(held.consultationId);
-      setSession(reply, held);
+      setSession(req, reply, held);
       return { role: held.role, consultationId: held.consultationId, participantId: held.participantId, resumed: true };
     }
     const r = consultations.redeem(code);
-    setSession(reply, r);
+    setSession(req, reply, r);
     return { role: r.role, consultationId: r.consultationId, participantId: r.participantId, resumed: false };
   });
 }

@@ -245,8 +245,9 @@ export class Signalling {
     if (!isTerminal(change.to)) return;
     const reason = change.reason ?? 'ended_by_api';
     this.io.to(change.id).emit('consultationEnded', { reason });
-    this.io.in(change.id).disconnectSockets();
     this.deps.media.close(change.id);
+    // After the current handler has acknowledged (the clinician's `end` gets its answer).
+    setImmediate(() => this.io.in(change.id).disconnectSockets());
     this.deps.rooms.delete(change.id);
   }
 

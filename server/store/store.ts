@@ -55,6 +55,7 @@ export interface Store {
   setStatus(id: string, from: ConsultationStatus, to: ConsultationStatus, at: number, reason?: string): boolean;
   getParticipant(id: string): ParticipantRecord | undefined;
   listParticipants(consultationId: string): ParticipantRecord[];
+  findLink(codeHash: string): LinkRecord | undefined;
   /** Consumes a link exactly once, atomically. */
   redeemLink(codeHash: string, now: number): RedeemResult;
   appendEvent(e: Omit<AuditEvent, 'seq'>): void;
@@ -138,6 +139,11 @@ export class SqliteStore implements Store {
     return this.q.listParticipants.all(consultationId).map((r) => ({
       id: r.id, consultationId: r.consultation_id, role: r.role, displayName: r.display_name,
     }));
+  }
+
+  findLink(codeHash: string): LinkRecord | undefined {
+    const row = this.q.getLink.get(codeHash);
+    return row && toLink(row);
   }
 
   redeemLink(codeHash: string, now: number): RedeemResult {
