@@ -90,8 +90,10 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
 
     let sms: Created['sms'] = 'sent';
     try {
+      const link = this.linkUrl(patientCode);
       await this.deps.sms.send({
-        to: phone.e164, consultationId: consultation.id, body: invitationText(this.deps.practiceName, this.linkUrl(patientCode)),
+        to: phone.e164, consultationId: consultation.id, body: invitationText(this.deps.practiceName, link),
+        personalisation: { practice_name: this.deps.practiceName, link },
       });
       this.audit(consultation.id, 'system', 'sms_sent', { provider: this.deps.sms.name });
     } catch (err) {

@@ -2,8 +2,11 @@
 export interface Sms {
   /** E.164 phone number. */
   to: string;
+  /** The whole text, as the outbox writes it and as a Notify template of just ((body)) sends it. */
   body: string;
   consultationId: string;
+  /** The parts of the text, for Notify templates written with their own wording. */
+  personalisation: { practice_name: string; link: string };
 }
 
 export interface SmsProvider {
