@@ -127,6 +127,10 @@ async function join(consultationId: string): Promise<void> {
   s.on('newProducer', (p) => void call?.consume(p).catch(reportMediaError));
   s.on('producerClosed', ({ producerId }) => call?.producerClosed(producerId));
   s.on('consultationEnded', ({ reason }) => finish(reason));
+  s.on('callEndingSoon', ({ endsAt }) => {
+    const at = new Date(endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    setText('call-notice', `This consultation will end at ${at}, when it reaches its time limit.`);
+  });
   s.on('disconnect', (reason) => {
     if (state === 'ended' || state === 'error') return;
     if (reason === 'io server disconnect') {

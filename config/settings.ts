@@ -105,13 +105,13 @@ export const settings = {
   mediaWorkers: setting(Type.Integer({ minimum: 1, maximum: 64 }), {
     env: 'MEDIA_WORKERS', kind: 'integer', doc: 'Number of mediasoup workers (default: one per CPU core).',
   }),
-  linkTtl: setting(Seconds(60), {
+  linkTtl: setting(Seconds(1), {
     env: 'LINK_TTL', kind: 'duration', default: 24 * 3600, doc: 'How long an unused link stays valid.',
   }),
-  waitingTimeout: setting(Seconds(60), {
+  waitingTimeout: setting(Seconds(1), {
     env: 'WAITING_TIMEOUT', kind: 'duration', default: 30 * 60, doc: 'Longest a patient waits before the consultation expires.',
   }),
-  maxCallDuration: setting(Seconds(60), {
+  maxCallDuration: setting(Seconds(1), {
     env: 'MAX_CALL_DURATION', kind: 'duration', default: 90 * 60, doc: 'Longest a call may run.',
   }),
   emptyRoomGrace: setting(Seconds(0), {

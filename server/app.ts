@@ -15,6 +15,7 @@ import { secretFromConfigOrFile } from './auth/secrets.js';
 import { SessionTokens } from './auth/session.js';
 import { Rooms } from './consultations/rooms.js';
 import { Consultations } from './consultations/service.js';
+import { Timekeeper } from './consultations/timekeeper.js';
 import { registerErrorHandling } from './http/errors.js';
 import { accessLog } from './http/access-log.js';
 import { apiRoutes } from './http/api.js';
@@ -81,6 +82,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
   consultations.on('statusChanged', (c) => metrics.consultationTransitions.inc({ to: c.to }));
   const rooms = new Rooms();
+  const timekeeper = new Timekeeper(store, consultations, config, now, logger.child({ component: 'timers' }));
 
   const pool = await WorkerPool.create({
     size: config.mediaWorkers ?? Math.max(1, os.availableParallelism()),
@@ -120,9 +122,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   http.get('/', async (_req, reply) => reply.sendFile('index.html'));
 
   const signalling = new Signalling(http.server, {
-    consultations, rooms, media, tokens, logger: logger.child({ component: 'signalling' }), now,
+    consultations, rooms, media, timekeeper, tokens, logger: logger.child({ component: 'signalling' }), now,
     turnUrls: config.turnUrls, turnSecret: config.turnSecret,
   });
+
+  timekeeper.start(signalling);
 
   let closed = false;
   return {
@@ -143,6 +147,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     async close() {
       if (closed) return;
       closed = true;
+      timekeeper.stop();
       await signalling.close();
       media.closeAll();
       await http.close();

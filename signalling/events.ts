@@ -106,6 +106,8 @@ export interface ServerToClientEvents {
   newProducer: (p: ProducerView) => void;
   producerClosed: (p: { producerId: string }) => void;
   consultationEnded: (e: { reason: EndReason }) => void;
+  /** The call will be ended at its time limit, at `endsAt` (epoch ms). */
+  callEndingSoon: (e: { endsAt: number }) => void;
 }
 
 /** socket.io's per-socket data: who is on this socket, set at the handshake. */

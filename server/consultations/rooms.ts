@@ -22,10 +22,10 @@ export class Room {
   constructor(readonly consultationId: string) {}
 
   /** Adds (or finds) a member; presence starts at `checking`. */
-  member(id: string, role: Role, name: string): Member {
+  member(id: string, role: Role, name: string, admittedBefore = false): Member {
     let m = this.members.get(id);
     if (!m) {
-      m = { id, role, name, presence: 'checking', admittedOnce: false };
+      m = { id, role, name, presence: 'checking', admittedOnce: admittedBefore };
       this.members.set(id, m);
     }
     return m;
@@ -73,6 +73,11 @@ export class Room {
     m.socketId = undefined;
     m.waitingSince = undefined;
     return m;
+  }
+
+  /** Connected, or dropped and within the reconnect grace. */
+  present(): Member[] {
+    return this.list().filter((m) => m.presence === 'waiting' || m.presence === 'admitted' || m.presence === 'reconnecting');
   }
 
   admitted(): Member[] {

@@ -44,6 +44,8 @@ export interface StatusChange {
 
 interface ConsultationEvents {
   statusChanged: [StatusChange];
+  /** A consultation's links now expire at `expiresAt` (created, or a link re-sent). */
+  expiryChanged: [{ id: string; expiresAt: number }];
 }
 
 export interface ConsultationDeps {
@@ -87,24 +89,65 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     });
     this.deps.store.createConsultation(consultation, [patient, clinician], [link(patient, patientCode), link(clinician, clinicianCode)]);
     this.audit(consultation.id, actor, 'created', { expiresAt });
+    this.emit('expiryChanged', { id: consultation.id, expiresAt });
 
-    let sms: Created['sms'] = 'sent';
-    try {
-      const link = this.linkUrl(patientCode);
-      await this.deps.sms.send({
-        to: phone.e164, consultationId: consultation.id, body: invitationText(this.deps.practiceName, link),
-        personalisation: { practice_name: this.deps.practiceName, link },
-      });
-      this.audit(consultation.id, 'system', 'sms_sent', { provider: this.deps.sms.name });
-    } catch (err) {
-      sms = 'failed';
-      this.deps.logger.error({ consultationId: consultation.id, err: (err as Error).message }, 'invitation SMS failed');
-      this.audit(consultation.id, 'system', 'sms_failed', { provider: this.deps.sms.name });
-    }
+    const sms = await this.sendInvitation(consultation.id, phone.e164, patientCode);
     return {
       id: consultation.id, status: consultation.status, clinicianUrl: this.linkUrl(clinicianCode),
       expiresAt: new Date(expiresAt).toISOString(), sms,
     };
+  }
+
+  /** A new link for the patient (the earlier ones stop working), sent by SMS; the expiry restarts. */
+  async resend(id: string, actor: Actor): Promise<{ sms: 'sent' | 'failed'; expiresAt: string }> {
+    const c = this.ensureOpen(id);
+    if (c.status === 'in_call') throw new AppError('invalid_state', 'The patient is already in the call.');
+    const patient = this.participants(id).find((p) => p.role === 'patient');
+    if (!patient || !c.patientPhone) throw new AppError('invalid_state', 'This consultation has no patient phone number.');
+    const now = this.deps.now();
+    const expiresAt = now + this.deps.linkTtlSeconds * 1000;
+    const code = newCode();
+    this.deps.store.replaceLink({
+      codeHash: hashCode(code), consultationId: id, participantId: patient.id, expiresAt, redeemedAt: null, revokedAt: null,
+    }, now);
+    this.deps.store.setExpiresAt(id, expiresAt);
+    this.audit(id, actor, 'link_resent', { expiresAt });
+    if (c.status === 'created') this.emit('expiryChanged', { id, expiresAt });
+    const sms = await this.sendInvitation(id, c.patientPhone, code);
+    return { sms, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /**
+   * Adds a third participant (interpreter, carer, colleague) with a role label. They wait to be
+   * admitted like the patient. Returns their link; sends it by SMS when a phone number is given.
+   */
+  async invite(id: string, input: { label: string; name?: string | undefined; phone?: string | undefined }, actor: Actor) {
+    this.ensureOpen(id);
+    const phone = input.phone === undefined ? undefined : normaliseUkMobile(input.phone);
+    if (phone && !phone.ok) throw new AppError('validation_failed', phone.message);
+    const now = this.deps.now();
+    const c = this.get(id);
+    const guest: ParticipantRecord = {
+      id: newId(), consultationId: id, role: 'guest',
+      displayName: input.name ? `${input.name} (${input.label})` : input.label,
+    };
+    const code = newCode();
+    this.deps.store.addParticipant(guest, {
+      codeHash: hashCode(code), consultationId: id, participantId: guest.id, expiresAt: Math.max(c.expiresAt, now + this.deps.linkTtlSeconds * 1000),
+      redeemedAt: null, revokedAt: null,
+    }, now);
+    this.audit(id, actor, 'guest_invited', { participantId: guest.id, label: input.label });
+    let sms: 'sent' | 'failed' | 'not_sent' = 'not_sent';
+    if (phone?.ok) sms = await this.sendInvitation(id, phone.e164, code, false);
+    return { participantId: guest.id, url: this.linkUrl(code), sms };
+  }
+
+  list(since: number): ConsultationRecord[] {
+    return this.deps.store.listConsultations(since);
+  }
+
+  find(id: string): ConsultationRecord | undefined {
+    return this.deps.store.getConsultation(id);
   }
 
   get(id: string): ConsultationRecord {
@@ -164,6 +207,18 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     return this.get(id);
   }
 
+  /** A timer ran out before the call started: `created`/`waiting` become `expired`. */
+  expire(id: string, reason: 'link_expired' | 'waiting_timeout'): void {
+    const c = this.get(id);
+    if (c.status === 'expired') return;
+    this.move(c, 'expired', 'system', reason);
+  }
+
+  /** Admission is remembered, so after a reconnect or a restart the participant skips the waiting room. */
+  markAdmitted(participantId: string): void {
+    this.deps.store.markAdmitted(participantId, this.deps.now());
+  }
+
   ensureOpen(id: string): ConsultationRecord {
     const c = this.get(id);
     if (isTerminal(c.status)) {
@@ -180,6 +235,24 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
   events(id: string): AuditEvent[] {
     this.get(id);
     return this.deps.store.listEvents(id);
+  }
+
+  private async sendInvitation(consultationId: string, to: string, code: string, isPatient = true): Promise<'sent' | 'failed'> {
+    const link = this.linkUrl(code);
+    try {
+      await this.deps.sms.send({
+        to, consultationId, body: invitationText(this.deps.practiceName, link),
+        personalisation: { practice_name: this.deps.practiceName, link },
+      });
+      this.audit(consultationId, 'system', 'sms_sent', { provider: this.deps.sms.name });
+      if (isPatient) this.deps.store.setSmsStatus(consultationId, 'sent');
+      return 'sent';
+    } catch (err) {
+      this.deps.logger.error({ consultationId, err: (err as Error).message }, 'invitation SMS failed');
+      this.audit(consultationId, 'system', 'sms_failed', { provider: this.deps.sms.name, reason: (err as Error).message });
+      if (isPatient) this.deps.store.setSmsStatus(consultationId, 'failed');
+      return 'failed';
+    }
   }
 
   private move(c: ConsultationRecord, to: ConsultationStatus, actor: Actor, reason?: CloseReason): void {

@@ -5,6 +5,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Consultations } from '../consultations/service.js';
 import { AppError } from '../errors.js';
 import type { Rooms } from '../consultations/rooms.js';
+import { maskPhone } from '../sms/phone.js';
+import type { ConsultationRecord } from '../store/store.js';
 
 const CreateBody = Type.Object(
   {
@@ -12,6 +14,19 @@ const CreateBody = Type.Object(
     patientName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     clinicianName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   },
+  { additionalProperties: false },
+);
+const InviteBody = Type.Object(
+  {
+    /** What the guest is there as, shown beside their name: "Interpreter", "Carer", "Colleague"… */
+    label: Type.String({ minLength: 1, maxLength: 40 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    phone: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+const ListQuery = Type.Object(
+  { since: Type.Optional(Type.String({ format: 'date-time' })) },
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
@@ -32,6 +47,24 @@ function bearerMatches(req: FastifyRequest, apiKey: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** One line of the console: status, SMS outcome, who waits since when; names for the clinician only. */
+function summary(c: ConsultationRecord, rooms: Rooms) {
+  const live = rooms.find(c.id);
+  const waiting = live?.list().filter((m) => m.presence === 'waiting') ?? [];
+  return {
+    id: c.id,
+    status: c.status,
+    sms: c.smsStatus ?? null,
+    patientName: c.patientName,
+    patientPhone: c.patientPhone ? maskPhone(c.patientPhone) : null,
+    createdAt: new Date(c.createdAt).toISOString(),
+    expiresAt: new Date(c.expiresAt).toISOString(),
+    endedReason: c.endedReason,
+    waitingSince: waiting.length ? new Date(Math.min(...waiting.map((m) => m.waitingSince ?? Date.now()))).toISOString() : null,
+    inCall: live?.admitted().length ?? 0,
+  };
+}
+
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { consultations, rooms } = deps;
   app.addHook('onRequest', async (req) => {
@@ -44,6 +77,20 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     const created = await consultations.create(req.body, 'api');
     return reply.status(201).send(created);
   });
+
+  /** Today's consultations (or since `since`), newest first: what the clinician's console shows. */
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/consultations', { schema: { querystring: ListQuery } }, async (req) => {
+    const since = req.query.since ? Date.parse(req.query.since) : new Date().setHours(0, 0, 0, 0);
+    return { consultations: consultations.list(since).map((c) => summary(c, rooms)) };
+  });
+
+  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/resend', { schema: { params: IdParams } }, async (req) =>
+    consultations.resend(req.params.id, 'api'));
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof InviteBody> }>(
+    '/consultations/:id/guests', { schema: { params: IdParams, body: InviteBody } },
+    async (req, reply) => reply.status(201).send(await consultations.invite(req.params.id, req.body, 'api')),
+  );
 
   app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id', { schema: { params: IdParams } }, async (req) => {
     const c = consultations.get(req.params.id);

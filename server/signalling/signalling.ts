@@ -20,6 +20,7 @@ import {
 import { type SessionTokens, sessionCookieName } from '../auth/session.js';
 import { iceServersFor } from '../auth/turn.js';
 import type { Consultations, StatusChange } from '../consultations/service.js';
+import type { PresencePort, Timekeeper } from '../consultations/timekeeper.js';
 import type { Member, Room, Rooms } from '../consultations/rooms.js';
 import { isTerminal } from '../consultations/lifecycle.js';
 import { AppError, publicError } from '../errors.js';
@@ -34,6 +35,7 @@ export interface SignallingDeps {
   consultations: Consultations;
   rooms: Rooms;
   media: MediaSessions;
+  timekeeper: Timekeeper;
   tokens: SessionTokens;
   logger: Logger;
   now: () => number;
@@ -43,7 +45,7 @@ export interface SignallingDeps {
 
 const checkAuth = TypeCompiler.Compile(SocketAuth);
 
-export class Signalling {
+export class Signalling implements PresencePort {
   readonly io: TypedServer;
   private readonly wiredSessions = new WeakSet<MediaSession>();
 
@@ -69,6 +71,24 @@ export class Signalling {
     });
     this.io.on('connection', (socket) => this.onConnection(socket));
     deps.consultations.on('statusChanged', (change) => this.onStatusChanged(change));
+  }
+
+  presentCount(consultationId: string): number {
+    return this.deps.rooms.find(consultationId)?.present().length ?? 0;
+  }
+
+  reconnectExpired(consultationId: string, participantId: string): void {
+    const room = this.deps.rooms.find(consultationId);
+    const member = room?.get(participantId);
+    if (!room || !member || member.presence !== 'reconnecting') return;
+    room.leave(participantId);
+    this.broadcast(room, member);
+    this.deps.consultations.audit(consultationId, 'system', 'participant_gone', { participantId });
+    this.deps.timekeeper.participantGone(consultationId, participantId);
+  }
+
+  warnCallEnding(consultationId: string, endsAt: number): void {
+    this.io.to(consultationId).emit('callEndingSoon', { endsAt });
   }
 
   /** Tells every client the service is going away, then closes all sockets. */
@@ -117,6 +137,7 @@ export class Signalling {
       room.drop(pid);
       this.deps.media.get(cid)?.closePeer(pid);
       this.broadcast(room, member);
+      this.deps.timekeeper.participantDropped(cid, pid);
       log.info({ reason }, 'participant disconnected');
     });
   }
@@ -184,7 +205,8 @@ export class Signalling {
     const { consultationId: cid, participantId: pid, role } = socket.data;
     const c = this.deps.consultations.ensureOpen(cid);
     const room = this.deps.rooms.get(cid);
-    const member = room.member(pid, role, this.displayName(pid, role, c.clinicianName, c.patientName));
+    const record = this.deps.consultations.participant(pid);
+    const member = room.member(pid, role, this.displayName(role, record?.displayName ?? null, c.clinicianName, c.patientName), Boolean(record?.admittedAt));
 
     // The same person on a new connection (reload, second tab): the old one gives way.
     if (member.socketId && member.socketId !== socket.id) {
@@ -196,7 +218,9 @@ export class Signalling {
     this.wire(session, room);
     session.closePeer(pid); // media starts afresh on every join
     room.join(pid, socket.id, this.deps.now());
+    this.deps.timekeeper.participantPresent(cid, pid);
     if (member.presence === 'waiting') this.deps.consultations.markWaiting(cid, role);
+    else this.deps.consultations.markAdmitted(pid);
     await socket.join(cid);
     this.broadcast(room, member);
 
@@ -215,6 +239,7 @@ export class Signalling {
     const cid = room.consultationId;
     const member = room.admit(participantId);
     this.deps.consultations.startCall(cid, 'clinician');
+    this.deps.consultations.markAdmitted(participantId);
     const session = this.deps.media.get(cid);
     const socket = member.socketId ? this.io.sockets.sockets.get(member.socketId) : undefined;
     if (socket) {
@@ -235,6 +260,7 @@ export class Signalling {
       this.deps.media.get(cid)?.closePeer(pid);
       this.broadcast(room, member);
       this.deps.consultations.audit(cid, member.role, 'left');
+      this.deps.timekeeper.participantGone(cid, pid);
     }
     this.callSets.delete(socket.id);
     setImmediate(() => socket.disconnect(true));
@@ -285,14 +311,14 @@ export class Signalling {
     return { id: m.id, role: m.role, name: m.name, presence: m.presence, ...(m.waitingSince ? { waitingSince: m.waitingSince } : {}) };
   }
 
-  private displayName(pid: string, role: Member['role'], clinicianName: string | null, patientName: string | null): string {
+  private displayName(role: Member['role'], own: string | null, clinicianName: string | null, patientName: string | null): string {
     switch (role) {
       case 'clinician':
         return clinicianName ?? 'Your clinician';
       case 'patient':
         return patientName ?? 'Patient';
       case 'guest':
-        return this.deps.consultations.participant(pid)?.displayName ?? 'Guest';
+        return own ?? 'Guest';
     }
   }
 }

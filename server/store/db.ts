@@ -48,6 +48,21 @@ const migrations: readonly string[] = [
   );
   CREATE INDEX events_consultation ON events(consultation_id, seq);
   `,
+  // 2: durable lifecycle timers; admission and SMS outcome survive restarts.
+  `
+  CREATE TABLE deadlines (
+    consultation_id TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    participant_id  TEXT NOT NULL DEFAULT '',
+    due_at          INTEGER NOT NULL,
+    PRIMARY KEY (consultation_id, kind, participant_id)
+  );
+  CREATE INDEX deadlines_due ON deadlines(due_at);
+  ALTER TABLE participants ADD COLUMN admitted_at INTEGER;
+  ALTER TABLE consultations ADD COLUMN sms_status TEXT;
+  CREATE INDEX consultations_status ON consultations(status);
+  CREATE INDEX consultations_created ON consultations(created_at);
+  `,
 ];
 
 export function openDb(file: string): Db {

@@ -16,6 +16,20 @@ export interface ConsultationRecord {
   patientPhone: string | null;
   patientName: string | null;
   clinicianName: string | null;
+  smsStatus?: SmsStatus | null;
+}
+
+export type SmsStatus = 'sent' | 'failed';
+
+/** Lifecycle timers, stored so they survive restarts (design.md 2.2). */
+export type DeadlineKind = 'link_expiry' | 'waiting_timeout' | 'call_warning' | 'call_limit' | 'empty_room' | 'reconnect';
+
+export interface Deadline {
+  consultationId: string;
+  kind: DeadlineKind;
+  /** '' unless the deadline is about one participant (reconnect). */
+  participantId: string;
+  dueAt: number;
 }
 
 export interface ParticipantRecord {
@@ -23,6 +37,7 @@ export interface ParticipantRecord {
   consultationId: string;
   role: Role;
   displayName: string | null;
+  admittedAt?: number | null;
 }
 
 export interface LinkRecord {
@@ -58,6 +73,18 @@ export interface Store {
   findLink(codeHash: string): LinkRecord | undefined;
   /** Consumes a link exactly once, atomically. */
   redeemLink(codeHash: string, now: number): RedeemResult;
+  /** Consultations created since `since` (epoch ms), newest first. */
+  listConsultations(since: number): ConsultationRecord[];
+  listByStatus(status: ConsultationStatus): ConsultationRecord[];
+  setExpiresAt(id: string, at: number): void;
+  setSmsStatus(id: string, status: SmsStatus): void;
+  addParticipant(p: ParticipantRecord, link: LinkRecord, at: number): void;
+  markAdmitted(participantId: string, at: number): void;
+  /** Adds a link for a participant and revokes every earlier one of theirs, atomically. */
+  replaceLink(link: LinkRecord, at: number): void;
+  setDeadline(d: Deadline): void;
+  clearDeadlines(consultationId: string, kind?: DeadlineKind, participantId?: string): void;
+  listDeadlines(): Deadline[];
   appendEvent(e: Omit<AuditEvent, 'seq'>): void;
   listEvents(consultationId: string): AuditEvent[];
   close(): void;
@@ -66,7 +93,12 @@ export interface Store {
 interface ConsultationRow {
   id: string; status: ConsultationStatus; created_at: number; updated_at: number; expires_at: number;
   ended_reason: string | null; patient_phone: string | null; patient_name: string | null; clinician_name: string | null;
+  sms_status: SmsStatus | null;
 }
+interface ParticipantRow { id: string; consultation_id: string; role: Role; display_name: string | null; admitted_at: number | null }
+const toParticipant = (r: ParticipantRow): ParticipantRecord => ({
+  id: r.id, consultationId: r.consultation_id, role: r.role, displayName: r.display_name, admittedAt: r.admitted_at,
+});
 interface LinkRow {
   code_hash: string; consultation_id: string; participant_id: string; expires_at: number;
   redeemed_at: number | null; revoked_at: number | null; role: Role;
@@ -75,6 +107,7 @@ interface LinkRow {
 const toConsultation = (r: ConsultationRow): ConsultationRecord => ({
   id: r.id, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at, expiresAt: r.expires_at,
   endedReason: r.ended_reason, patientPhone: r.patient_phone, patientName: r.patient_name, clinicianName: r.clinician_name,
+  smsStatus: r.sms_status,
 });
 const toLink = (r: LinkRow): LinkRecord => ({
   codeHash: r.code_hash, consultationId: r.consultation_id, participantId: r.participant_id,
@@ -88,8 +121,8 @@ export class SqliteStore implements Store {
     // Statements are prepared once; better-sqlite3 runs them synchronously, so each is atomic.
     this.q = {
       insertConsultation: db.prepare(`INSERT INTO consultations
-        (id, status, created_at, updated_at, expires_at, ended_reason, patient_phone, patient_name, clinician_name)
-        VALUES (@id, @status, @createdAt, @updatedAt, @expiresAt, @endedReason, @patientPhone, @patientName, @clinicianName)`),
+        (id, status, created_at, updated_at, expires_at, ended_reason, patient_phone, patient_name, clinician_name, sms_status)
+        VALUES (@id, @status, @createdAt, @updatedAt, @expiresAt, @endedReason, @patientPhone, @patientName, @clinicianName, @smsStatus)`),
       insertParticipant: db.prepare(`INSERT INTO participants (id, consultation_id, role, display_name, created_at)
         VALUES (@id, @consultationId, @role, @displayName, @createdAt)`),
       insertLink: db.prepare(`INSERT INTO links (code_hash, consultation_id, participant_id, created_at, expires_at)
@@ -97,10 +130,21 @@ export class SqliteStore implements Store {
       getConsultation: db.prepare<[string], ConsultationRow>('SELECT * FROM consultations WHERE id = ?'),
       setStatus: db.prepare(`UPDATE consultations SET status = @to, updated_at = @at,
         ended_reason = COALESCE(@reason, ended_reason) WHERE id = @id AND status = @from`),
-      getParticipant: db.prepare<[string], { id: string; consultation_id: string; role: Role; display_name: string | null }>(
-        'SELECT * FROM participants WHERE id = ?'),
-      listParticipants: db.prepare<[string], { id: string; consultation_id: string; role: Role; display_name: string | null }>(
-        'SELECT * FROM participants WHERE consultation_id = ? ORDER BY created_at, rowid'),
+      getParticipant: db.prepare<[string], ParticipantRow>('SELECT * FROM participants WHERE id = ?'),
+      listParticipants: db.prepare<[string], ParticipantRow>('SELECT * FROM participants WHERE consultation_id = ? ORDER BY created_at, rowid'),
+      listSince: db.prepare<[number], ConsultationRow>('SELECT * FROM consultations WHERE created_at >= ? ORDER BY created_at DESC LIMIT 500'),
+      listByStatus: db.prepare<[string], ConsultationRow>('SELECT * FROM consultations WHERE status = ?'),
+      setExpiresAt: db.prepare('UPDATE consultations SET expires_at = @at WHERE id = @id'),
+      setSmsStatus: db.prepare('UPDATE consultations SET sms_status = @status WHERE id = @id'),
+      markAdmitted: db.prepare('UPDATE participants SET admitted_at = COALESCE(admitted_at, @at) WHERE id = @id'),
+      revokeLinks: db.prepare('UPDATE links SET revoked_at = @at WHERE participant_id = @pid AND revoked_at IS NULL'),
+      setDeadline: db.prepare(`INSERT INTO deadlines (consultation_id, kind, participant_id, due_at)
+        VALUES (@consultationId, @kind, @participantId, @dueAt)
+        ON CONFLICT (consultation_id, kind, participant_id) DO UPDATE SET due_at = excluded.due_at`),
+      clearDeadlines: db.prepare(`DELETE FROM deadlines WHERE consultation_id = @cid
+        AND (@kind IS NULL OR kind = @kind) AND (@pid IS NULL OR participant_id = @pid)`),
+      listDeadlines: db.prepare<[], { consultation_id: string; kind: DeadlineKind; participant_id: string; due_at: number }>(
+        'SELECT * FROM deadlines ORDER BY due_at'),
       consumeLink: db.prepare<{ hash: string; now: number }, LinkRow>(`UPDATE links SET redeemed_at = @now
         WHERE code_hash = @hash AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > @now
         RETURNING *, (SELECT role FROM participants p WHERE p.id = links.participant_id) AS role`),
@@ -115,8 +159,10 @@ export class SqliteStore implements Store {
 
   createConsultation(c: ConsultationRecord, participants: ParticipantRecord[], links: LinkRecord[]): void {
     this.db.transaction(() => {
-      this.q.insertConsultation.run(c);
-      for (const p of participants) this.q.insertParticipant.run({ ...p, createdAt: c.createdAt });
+      this.q.insertConsultation.run({ ...c, smsStatus: c.smsStatus ?? null });
+      for (const p of participants) {
+        this.q.insertParticipant.run({ id: p.id, consultationId: p.consultationId, role: p.role, displayName: p.displayName, createdAt: c.createdAt });
+      }
       for (const l of links) this.q.insertLink.run({ ...l, createdAt: c.createdAt });
     })();
   }
@@ -132,12 +178,58 @@ export class SqliteStore implements Store {
 
   getParticipant(id: string): ParticipantRecord | undefined {
     const r = this.q.getParticipant.get(id);
-    return r && { id: r.id, consultationId: r.consultation_id, role: r.role, displayName: r.display_name };
+    return r && toParticipant(r);
   }
 
   listParticipants(consultationId: string): ParticipantRecord[] {
-    return this.q.listParticipants.all(consultationId).map((r) => ({
-      id: r.id, consultationId: r.consultation_id, role: r.role, displayName: r.display_name,
+    return this.q.listParticipants.all(consultationId).map(toParticipant);
+  }
+
+  listConsultations(since: number): ConsultationRecord[] {
+    return this.q.listSince.all(since).map(toConsultation);
+  }
+
+  listByStatus(status: ConsultationStatus): ConsultationRecord[] {
+    return this.q.listByStatus.all(status).map(toConsultation);
+  }
+
+  setExpiresAt(id: string, at: number): void {
+    this.q.setExpiresAt.run({ id, at });
+  }
+
+  setSmsStatus(id: string, status: SmsStatus): void {
+    this.q.setSmsStatus.run({ id, status });
+  }
+
+  addParticipant(p: ParticipantRecord, link: LinkRecord, at: number): void {
+    this.db.transaction(() => {
+      this.q.insertParticipant.run({ id: p.id, consultationId: p.consultationId, role: p.role, displayName: p.displayName, createdAt: at });
+      this.q.insertLink.run({ ...link, createdAt: at });
+    })();
+  }
+
+  markAdmitted(participantId: string, at: number): void {
+    this.q.markAdmitted.run({ id: participantId, at });
+  }
+
+  replaceLink(link: LinkRecord, at: number): void {
+    this.db.transaction(() => {
+      this.q.revokeLinks.run({ pid: link.participantId, at });
+      this.q.insertLink.run({ ...link, createdAt: at });
+    })();
+  }
+
+  setDeadline(d: Deadline): void {
+    this.q.setDeadline.run(d);
+  }
+
+  clearDeadlines(consultationId: string, kind?: DeadlineKind, participantId?: string): void {
+    this.q.clearDeadlines.run({ cid: consultationId, kind: kind ?? null, pid: participantId ?? null });
+  }
+
+  listDeadlines(): Deadline[] {
+    return this.q.listDeadlines.all().map((r) => ({
+      consultationId: r.consultation_id, kind: r.kind, participantId: r.participant_id, dueAt: r.due_at,
     }));
   }
 

@@ -1,0 +1,150 @@
+/**
+ * The lifecycle timers of design.md 2.2, all from config and all durable (see deadlines.ts):
+ *   link_expiry      created past its link lifetime          -> expired (link_expired)
+ *   waiting_timeout  waiting longer than the maximum wait    -> expired (waiting_timeout)
+ *   call_warning     the call nears its maximum length       -> everyone is warned
+ *   call_limit       the call reaches its maximum length     -> ended (call_time_limit)
+ *   empty_room       nobody present in a call for the grace  -> ended (room_empty)
+ *   reconnect        a dropped participant did not return    -> they have left
+ * Presence lives in the signalling layer, which reports changes here and is called back.
+ */
+import type { Logger } from '../log.js';
+import type { Deadline, Store } from '../store/store.js';
+import { Deadlines } from './deadlines.js';
+import type { Consultations, StatusChange } from './service.js';
+
+export interface LifecycleTimes {
+  /** All in seconds, as configured. */
+  waitingTimeout: number;
+  maxCallDuration: number;
+  emptyRoomGrace: number;
+  reconnectGrace: number;
+}
+
+export interface PresencePort {
+  /** Participants connected, or dropped but within their reconnect grace. */
+  presentCount(consultationId: string): number;
+  /** The reconnect grace of a participant ran out: they have left. */
+  reconnectExpired(consultationId: string, participantId: string): void;
+  warnCallEnding(consultationId: string, endsAt: number): void;
+}
+
+/** Warn five minutes before the end, or a fifth of the call for short limits. */
+export function warningLead(maxCallSeconds: number): number {
+  return Math.min(300, Math.floor(maxCallSeconds / 5));
+}
+
+export class Timekeeper {
+  private readonly deadlines: Deadlines;
+  private presence: PresencePort | undefined;
+
+  constructor(
+    store: Store,
+    private readonly consultations: Consultations,
+    private readonly times: LifecycleTimes,
+    private readonly now: () => number,
+    private readonly logger: Logger,
+  ) {
+    this.deadlines = new Deadlines(store, now, (d) => this.onDue(d));
+    consultations.on('expiryChanged', ({ id, expiresAt }) => this.deadlines.set(id, 'link_expiry', expiresAt));
+    consultations.on('statusChanged', (change) => this.onStatus(change));
+    this.listInCall = () => store.listByStatus('in_call').map((c) => c.id);
+  }
+
+  private readonly listInCall: () => string[];
+
+  /** Starts the clock. After a restart nobody is connected: calls get their empty-room grace. */
+  start(presence: PresencePort): void {
+    this.presence = presence;
+    for (const id of this.listInCall()) {
+      if (!this.deadlines.pending(id).some((d) => d.kind === 'empty_room')) {
+        this.deadlines.set(id, 'empty_room', this.now() + (this.times.reconnectGrace + this.times.emptyRoomGrace) * 1000);
+      }
+    }
+    this.deadlines.start();
+  }
+
+  stop(): void {
+    this.deadlines.stop();
+  }
+
+  participantPresent(consultationId: string, participantId: string): void {
+    this.deadlines.clear(consultationId, 'reconnect', participantId);
+    this.deadlines.clear(consultationId, 'empty_room');
+  }
+
+  participantDropped(consultationId: string, participantId: string): void {
+    this.deadlines.set(consultationId, 'reconnect', this.now() + this.times.reconnectGrace * 1000, participantId);
+  }
+
+  /** Someone left for good: a call with nobody left in it ends after the grace period. */
+  participantGone(consultationId: string, participantId: string): void {
+    this.deadlines.clear(consultationId, 'reconnect', participantId);
+    const c = this.consultations.find(consultationId);
+    if (c?.status === 'in_call' && this.presence?.presentCount(consultationId) === 0) {
+      this.deadlines.set(consultationId, 'empty_room', this.now() + this.times.emptyRoomGrace * 1000);
+    }
+  }
+
+  pending(consultationId: string): Deadline[] {
+    return this.deadlines.pending(consultationId);
+  }
+
+  private onStatus({ id, to }: StatusChange): void {
+    const now = this.now();
+    switch (to) {
+      case 'waiting':
+        this.deadlines.clear(id, 'link_expiry');
+        this.deadlines.set(id, 'waiting_timeout', now + this.times.waitingTimeout * 1000);
+        return;
+      case 'in_call': {
+        this.deadlines.clear(id, 'link_expiry');
+        this.deadlines.clear(id, 'waiting_timeout');
+        const end = now + this.times.maxCallDuration * 1000;
+        const lead = warningLead(this.times.maxCallDuration);
+        if (lead > 0) this.deadlines.set(id, 'call_warning', end - lead * 1000);
+        this.deadlines.set(id, 'call_limit', end);
+        return;
+      }
+      case 'ended':
+      case 'expired':
+        this.deadlines.clear(id);
+        return;
+      case 'created':
+        return;
+    }
+  }
+
+  private onDue(d: Deadline): void {
+    const c = this.consultations.find(d.consultationId);
+    if (!c) return;
+    try {
+      switch (d.kind) {
+        case 'link_expiry':
+          if (c.status === 'created') this.consultations.expire(c.id, 'link_expired');
+          return;
+        case 'waiting_timeout':
+          if (c.status === 'waiting') this.consultations.expire(c.id, 'waiting_timeout');
+          return;
+        case 'call_warning':
+          if (c.status === 'in_call') {
+            this.presence?.warnCallEnding(c.id, d.dueAt + warningLead(this.times.maxCallDuration) * 1000);
+          }
+          return;
+        case 'call_limit':
+          if (c.status === 'in_call') this.consultations.end(c.id, 'system', 'call_time_limit');
+          return;
+        case 'empty_room':
+          if (c.status === 'in_call' && (this.presence?.presentCount(c.id) ?? 0) === 0) {
+            this.consultations.end(c.id, 'system', 'room_empty');
+          }
+          return;
+        case 'reconnect':
+          this.presence?.reconnectExpired(c.id, d.participantId);
+          return;
+      }
+    } catch (err) {
+      this.logger.error({ err, consultationId: d.consultationId, deadline: d.kind }, 'lifecycle timer failed');
+    }
+  }
+}
