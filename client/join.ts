@@ -19,6 +19,8 @@ let local: MediaStream | undefined;
 let call: Call | undefined;
 let socket: SignalSocket | undefined;
 let stopMeter: () => void = () => undefined;
+/** Set when the service says it is restarting: the disconnect that follows is not the end. */
+let restarting = false;
 const participants = new Map<string, ParticipantView>();
 const baseTitle = document.title;
 
@@ -41,7 +43,6 @@ const endMessages: Record<EndReason, string> = {
   waiting_timeout: 'Sorry, the clinician could not see you this time. The practice will contact you.',
   call_time_limit: 'The consultation reached its time limit and has ended.',
   room_empty: 'Everyone has left, so the consultation has ended.',
-  server_shutdown: 'The service is restarting. Reload this page in a minute to rejoin.',
 };
 
 function linkCode(): string {
@@ -131,9 +132,17 @@ async function join(consultationId: string): Promise<void> {
     const at = new Date(endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     setText('call-notice', `This consultation will end at ${at}, when it reaches its time limit.`);
   });
+  s.on('serviceRestarting', () => {
+    restarting = true;
+  });
   s.on('disconnect', (reason) => {
     if (state === 'ended' || state === 'error') return;
-    if (reason === 'io server disconnect') {
+    if (reason === 'io server disconnect' && restarting) {
+      // socket.io does not retry a disconnect the server asked for; this one we retry ourselves.
+      restarting = false;
+      setText(state === 'waiting' ? 'waiting-status' : 'call-status', 'The service is restarting. Reconnecting…');
+      s.connect();
+    } else if (reason === 'io server disconnect') {
       fail('You have been disconnected', 'This consultation may be open in another window. Reload this page to continue here.');
     } else {
       setText(state === 'waiting' ? 'waiting-status' : 'call-status', 'Connection lost. Reconnecting…');

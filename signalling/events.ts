@@ -81,8 +81,7 @@ export type EndReason =
   | 'link_expired'
   | 'waiting_timeout'
   | 'call_time_limit'
-  | 'room_empty'
-  | 'server_shutdown';
+  | 'room_empty';
 
 export interface ClientToServerEvents {
   join: (payload: Record<string, never>, ack: AckFn<JoinInfo>) => void;
@@ -106,6 +105,8 @@ export interface ServerToClientEvents {
   newProducer: (p: ProducerView) => void;
   producerClosed: (p: { producerId: string }) => void;
   consultationEnded: (e: { reason: EndReason }) => void;
+  /** The service is restarting: stay on the page, reconnect and rejoin (the session cookie is enough). */
+  serviceRestarting: () => void;
   /** The call will be ended at its time limit, at `endsAt` (epoch ms). */
   callEndingSoon: (e: { endsAt: number }) => void;
 }

@@ -91,9 +91,9 @@ export class Signalling implements PresencePort {
     this.io.to(consultationId).emit('callEndingSoon', { endsAt });
   }
 
-  /** Tells every client the service is going away, then closes all sockets. */
+  /** Tells every client the service is restarting (they reconnect by themselves), then closes all sockets. */
   async close(): Promise<void> {
-    this.io.emit('consultationEnded', { reason: 'server_shutdown' });
+    this.io.emit('serviceRestarting');
     await this.io.close();
   }
 
