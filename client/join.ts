@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   }
   role = session.role;
   el('end-button').hidden = role !== 'clinician';
+  el('invite-panel').hidden = role !== 'clinician';
   el('join-button').addEventListener('click', () => void join(session.consultationId));
   el('retry-media').addEventListener('click', () => void checkMedia());
   wireCallControls();
@@ -302,9 +303,39 @@ function wireCallControls(): void {
       show('ended');
     });
   });
+  el('invite-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void invite();
+  });
+  el('copy-invite').addEventListener('click', () => {
+    const link = el<HTMLInputElement>('invite-link');
+    link.select();
+    navigator.clipboard?.writeText(link.value).then(
+      () => setText('invite-status', 'Link copied.'),
+      () => setText('invite-status', 'Select the link and copy it.'),
+    );
+  });
   el('end-button').addEventListener('click', () => {
     if (socket) request(socket, 'end', {}).catch((err: Error) => setText('call-status', err.message));
   });
+}
+
+/** Clinician: create a link for an interpreter, carer or colleague; text it if a number is given. */
+async function invite(): Promise<void> {
+  if (!socket) return;
+  const label = el<HTMLSelectElement>('invite-label').value;
+  const name = el<HTMLInputElement>('invite-name').value.trim();
+  const phone = el<HTMLInputElement>('invite-phone').value.trim();
+  setText('invite-error', '');
+  try {
+    const r = await request(socket, 'invite', { label, ...(name ? { name } : {}), ...(phone ? { phone } : {}) });
+    el<HTMLInputElement>('invite-link').value = r.url;
+    el('invite-result').hidden = false;
+    const sent = { sent: 'The link was sent by text message.', failed: 'The text message could not be sent: copy the link instead.', not_sent: 'Copy the link and send it to them.' };
+    setText('invite-status', sent[r.sms]);
+  } catch (err) {
+    setText('invite-error', (err as Error).message);
+  }
 }
 
 function finish(reason: EndReason): void {

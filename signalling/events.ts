@@ -8,10 +8,10 @@
  * clinician alone may admit and end.
  */
 import type {
-  ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, ProducePayload, RestartIcePayload,
+  ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, ProducePayload, RestartIcePayload,
 } from './schemas.js';
 
-export type { ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, ProducePayload, RestartIcePayload };
+export type { ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, ProducePayload, RestartIcePayload };
 
 export type Role = 'patient' | 'clinician' | 'guest';
 export type ConsultationStatus = 'created' | 'waiting' | 'in_call' | 'ended' | 'expired';
@@ -93,6 +93,8 @@ export interface ClientToServerEvents {
   consume: (payload: ConsumePayload, ack: AckFn<ConsumerOptions>) => void;
   resumeConsumer: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
   admit: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
+  /** Clinician: a link for a third participant (interpreter, carer, colleague), sent by SMS if a number is given. */
+  invite: (payload: InvitePayload, ack: AckFn<{ url: string; sms: 'sent' | 'failed' | 'not_sent' }>) => void;
   leave: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
   end: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
 }

@@ -41,4 +41,14 @@ export type ConsumePayload = Static<typeof ConsumePayload>;
 export const IdPayload = Type.Object({ id: Id }, { additionalProperties: false });
 export type IdPayload = Static<typeof IdPayload>;
 
+export const InvitePayload = Type.Object(
+  {
+    label: Type.String({ minLength: 1, maxLength: 40 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    phone: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+export type InvitePayload = Static<typeof InvitePayload>;
+
 export const SocketAuth = Type.Object({ consultationId: Id }, { additionalProperties: true });

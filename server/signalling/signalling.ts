@@ -14,7 +14,7 @@ import type {
   ClientToServerEvents, JoinInfo, ParticipantView, ProducerView, ServerToClientEvents, SocketData,
 } from '../../signalling/events.js';
 import {
-  ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, ProducePayload, RestartIcePayload,
+  ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, ProducePayload, RestartIcePayload,
   SocketAuth,
 } from '../../signalling/schemas.js';
 import { type SessionTokens, sessionCookieName } from '../auth/session.js';
@@ -183,6 +183,10 @@ export class Signalling implements PresencePort {
       .on('admit', IdPayload, (p) => {
         this.admit(room, p.id);
         return {};
+      })
+      .on('invite', InvitePayload, async (p) => {
+        const { url, sms } = await this.deps.consultations.invite(cid, p, 'clinician');
+        return { url, sms };
       })
       .on('end', EmptyPayload, () => {
         this.deps.consultations.end(cid, 'clinician', 'ended_by_clinician');
