@@ -158,13 +158,15 @@ export class Call {
     const video = local.getVideoTracks()[0];
     const jobs: Promise<void>[] = [];
     if (audio && this.device.canProduce('audio')) {
-      jobs.push(transport.produce({ track: audio, codecOptions: { opusDtx: true, opusFec: true } }).then((p) => {
+      // stopTracks: false: the page owns the camera and mic; a media reset must not switch them off.
+      jobs.push(transport.produce({ track: audio, stopTracks: false, codecOptions: { opusDtx: true, opusFec: true } }).then((p) => {
         this.producers.set('audio', p);
       }));
     }
     if (video && this.device.canProduce('video')) {
       jobs.push(transport.produce({
         track: video,
+        stopTracks: false,
         // Two layers keep a weak 4G receiver watchable without costing a desk PC much.
         encodings: [{ scaleResolutionDownBy: 2, maxBitrate: 200_000 }, { scaleResolutionDownBy: 1, maxBitrate: 900_000 }],
         codecOptions: { videoGoogleStartBitrate: 600 },

@@ -111,7 +111,10 @@ async function join(consultationId: string): Promise<void> {
   stopMeter();
   socket = connect(consultationId);
   const s = socket;
-  s.on('connect', () => void enter(s));
+  s.on('connect', () => {
+    mark('connected');
+    void enter(s);
+  });
   s.on('connect_error', (err) => {
     const data = (err as Error & { data?: { code?: string; message?: string } }).data;
     if (!data?.code) return; // a network problem: socket.io keeps trying
@@ -133,11 +136,18 @@ async function join(consultationId: string): Promise<void> {
     const at = new Date(endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     setText('call-notice', `This consultation will end at ${at}, when it reaches its time limit.`);
   });
+  s.on('mediaReset', () => {
+    mark('media-reset');
+    // Our media server went away: a fresh connection and join set everything up again.
+    setText(state === 'waiting' ? 'waiting-status' : 'call-status', 'Reconnecting the video…');
+    call?.close();
+    s.disconnect().connect();
+  });
   s.on('serviceRestarting', () => {
     restarting = true;
   });
   s.on('disconnect', (reason) => {
-    if (state === 'ended' || state === 'error') return;
+    if (state === 'ended' || state === 'error' || reason === 'io client disconnect') return;
     if (reason === 'io server disconnect' && restarting) {
       // socket.io does not retry a disconnect the server asked for; this one we retry ourselves.
       restarting = false;
@@ -156,6 +166,7 @@ async function enter(s: SignalSocket): Promise<void> {
   let info: JoinInfo;
   try {
     info = await request(s, 'join', {});
+    mark('joined');
   } catch (err) {
     fail('You cannot join this consultation', (err as Error).message);
     return;
@@ -331,7 +342,12 @@ async function invite(): Promise<void> {
     const r = await request(socket, 'invite', { label, ...(name ? { name } : {}), ...(phone ? { phone } : {}) });
     el<HTMLInputElement>('invite-link').value = r.url;
     el('invite-result').hidden = false;
-    const sent = { sent: 'The link was sent by text message.', failed: 'The text message could not be sent: copy the link instead.', not_sent: 'Copy the link and send it to them.' };
+    const sent = {
+      sent: 'The link was sent by text message.',
+      failed: 'The text message could not be sent: copy the link instead.',
+      unknown: 'We could not confirm the text message was sent: check with them, or copy the link.',
+      not_sent: 'Copy the link and send it to them.',
+    };
     setText('invite-status', sent[r.sms]);
   } catch (err) {
     setText('invite-error', (err as Error).message);

@@ -28,7 +28,7 @@ import { MediaSessions } from './media/sessions.js';
 import { createMetrics } from './metrics.js';
 import { publicDir } from './paths.js';
 import { Signalling } from './signalling/signalling.js';
-import { OutboxSms } from './sms/outbox.js';
+import { createSmsProvider } from './sms/index.js';
 import type { SmsProvider } from './sms/provider.js';
 import { openDb } from './store/db.js';
 import { SqliteStore } from './store/store.js';
@@ -48,6 +48,8 @@ export interface App {
   readonly apiKey: { value: string; file?: string | undefined; generated: boolean };
   /** Listens on config.host:config.port; resolves to the base URL links use. */
   listen(): Promise<string>;
+  /** Process ids of the mediasoup workers (diagnostics and tests). */
+  mediaWorkerPids(): number[];
   /** The base URL of links (PUBLIC_URL, or the listening address). */
   publicUrl(): string;
   close(): Promise<void>;
@@ -71,7 +73,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const sessionSecret = secretFromConfigOrFile(config.sessionSecret, config.dataDir, 'session-secret');
   const tokens = new SessionTokens(sessionSecret.value, config.sessionTtl);
   const store = new SqliteStore(openDb(path.join(config.dataDir, 'openconsult.sqlite')));
-  const sms = opts.sms ?? new OutboxSms(config.smsOutboxFile);
+  const sms = opts.sms ?? createSmsProvider(config, logger.child({ component: 'sms' }));
 
   const metrics = createMetrics({ mediaSessions: () => media.count });
   let listeningUrl: string | undefined;
@@ -120,6 +122,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
   });
   http.get('/', async (_req, reply) => reply.sendFile('index.html'));
+  http.get('/console', async (_req, reply) => reply.sendFile('console.html', { cacheControl: false }));
 
   const signalling = new Signalling(http.server, {
     consultations, rooms, media, timekeeper, tokens, logger: logger.child({ component: 'signalling' }), now,
@@ -136,6 +139,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     logger,
     apiKey,
     publicUrl,
+    mediaWorkerPids: () => pool.pids,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
       const addr = http.server.address();

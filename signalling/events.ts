@@ -94,7 +94,7 @@ export interface ClientToServerEvents {
   resumeConsumer: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
   admit: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
   /** Clinician: a link for a third participant (interpreter, carer, colleague), sent by SMS if a number is given. */
-  invite: (payload: InvitePayload, ack: AckFn<{ url: string; sms: 'sent' | 'failed' | 'not_sent' }>) => void;
+  invite: (payload: InvitePayload, ack: AckFn<{ url: string; sms: 'sent' | 'failed' | 'unknown' | 'not_sent' }>) => void;
   leave: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
   end: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
 }
@@ -107,6 +107,8 @@ export interface ServerToClientEvents {
   newProducer: (p: ProducerView) => void;
   producerClosed: (p: { producerId: string }) => void;
   consultationEnded: (e: { reason: EndReason }) => void;
+  /** The media server of this consultation was replaced: set up media again (reconnect and rejoin). */
+  mediaReset: () => void;
   /** The service is restarting: stay on the page, reconnect and rejoin (the session cookie is enough). */
   serviceRestarting: () => void;
   /** The call will be ended at its time limit, at `endsAt` (epoch ms). */

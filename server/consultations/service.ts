@@ -10,7 +10,8 @@ import type { Logger } from '../log.js';
 import { invitationText } from '../sms/message.js';
 import { normaliseUkMobile } from '../sms/phone.js';
 import type { SmsProvider } from '../sms/provider.js';
-import type { AuditEvent, ConsultationRecord, LinkRecord, ParticipantRecord, Store } from '../store/store.js';
+import type { AuditEvent, ConsultationRecord, LinkRecord, ParticipantRecord, SmsStatus, Store } from '../store/store.js';
+import { NotifyError } from '../sms/notify.js';
 import { type CloseReason, type ConsultationStatus, isTerminal, transition } from './lifecycle.js';
 import type { Role } from './participant.js';
 
@@ -25,7 +26,9 @@ export interface Created {
   status: ConsultationStatus;
   clinicianUrl: string;
   expiresAt: string;
-  sms: 'sent' | 'failed';
+  sms: SmsStatus;
+  /** Why the SMS failed, in words a receptionist can act on. */
+  smsError?: string;
 }
 
 export interface Redeemed {
@@ -91,15 +94,15 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     this.audit(consultation.id, actor, 'created', { expiresAt });
     this.emit('expiryChanged', { id: consultation.id, expiresAt });
 
-    const sms = await this.sendInvitation(consultation.id, phone.e164, patientCode);
+    const sent = await this.sendInvitation(consultation.id, phone.e164, patientCode);
     return {
       id: consultation.id, status: consultation.status, clinicianUrl: this.linkUrl(clinicianCode),
-      expiresAt: new Date(expiresAt).toISOString(), sms,
+      expiresAt: new Date(expiresAt).toISOString(), sms: sent.status, ...(sent.error ? { smsError: sent.error } : {}),
     };
   }
 
   /** A new link for the patient (the earlier ones stop working), sent by SMS; the expiry restarts. */
-  async resend(id: string, actor: Actor): Promise<{ sms: 'sent' | 'failed'; expiresAt: string }> {
+  async resend(id: string, actor: Actor): Promise<{ sms: SmsStatus; smsError?: string; expiresAt: string }> {
     const c = this.ensureOpen(id);
     if (c.status === 'in_call') throw new AppError('invalid_state', 'The patient is already in the call.');
     const patient = this.participants(id).find((p) => p.role === 'patient');
@@ -113,8 +116,8 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     this.deps.store.setExpiresAt(id, expiresAt);
     this.audit(id, actor, 'link_resent', { expiresAt });
     if (c.status === 'created') this.emit('expiryChanged', { id, expiresAt });
-    const sms = await this.sendInvitation(id, c.patientPhone, code);
-    return { sms, expiresAt: new Date(expiresAt).toISOString() };
+    const sent = await this.sendInvitation(id, c.patientPhone, code);
+    return { sms: sent.status, ...(sent.error ? { smsError: sent.error } : {}), expiresAt: new Date(expiresAt).toISOString() };
   }
 
   /**
@@ -137,8 +140,8 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
       redeemedAt: null, revokedAt: null,
     }, now);
     this.audit(id, actor, 'guest_invited', { participantId: guest.id, label: input.label });
-    let sms: 'sent' | 'failed' | 'not_sent' = 'not_sent';
-    if (phone?.ok) sms = await this.sendInvitation(id, phone.e164, code, false);
+    let sms: SmsStatus | 'not_sent' = 'not_sent';
+    if (phone?.ok) sms = (await this.sendInvitation(id, phone.e164, code, false)).status;
     return { participantId: guest.id, url: this.linkUrl(code), sms };
   }
 
@@ -237,7 +240,7 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     return this.deps.store.listEvents(id);
   }
 
-  private async sendInvitation(consultationId: string, to: string, code: string, isPatient = true): Promise<'sent' | 'failed'> {
+  private async sendInvitation(consultationId: string, to: string, code: string, isPatient = true): Promise<{ status: SmsStatus; error?: string }> {
     const link = this.linkUrl(code);
     try {
       await this.deps.sms.send({
@@ -246,12 +249,15 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
       });
       this.audit(consultationId, 'system', 'sms_sent', { provider: this.deps.sms.name });
       if (isPatient) this.deps.store.setSmsStatus(consultationId, 'sent');
-      return 'sent';
+      return { status: 'sent' };
     } catch (err) {
+      const status: SmsStatus = err instanceof NotifyError && err.kind === 'unknown_outcome' ? 'unknown' : 'failed';
+      // Provider errors are written to be shown (no number, no text); anything else is not.
+      const error = err instanceof AppError ? err.message : 'The text message could not be sent.';
       this.deps.logger.error({ consultationId, err: (err as Error).message }, 'invitation SMS failed');
-      this.audit(consultationId, 'system', 'sms_failed', { provider: this.deps.sms.name, reason: (err as Error).message });
-      if (isPatient) this.deps.store.setSmsStatus(consultationId, 'failed');
-      return 'failed';
+      this.audit(consultationId, 'system', status === 'unknown' ? 'sms_unknown' : 'sms_failed', { provider: this.deps.sms.name, reason: error });
+      if (isPatient) this.deps.store.setSmsStatus(consultationId, status);
+      return { status, error };
     }
   }
 

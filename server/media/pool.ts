@@ -51,10 +51,14 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return this.workers.map((w) => w.pid);
   }
 
+  /** On the least loaded worker; while the only worker is being replaced, waits for its successor. */
   async createRouter(): Promise<Router> {
+    if (this.workers.length === 0 && this.spawning.size > 0) await Promise.race(this.spawning);
     const worker = this.leastLoaded();
     return worker.createRouter({ mediaCodecs });
   }
+
+  private readonly spawning = new Set<Promise<void>>();
 
   async close(): Promise<void> {
     this.closed = true;
@@ -90,7 +94,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       this.opts.logger.error({ pid: worker.pid, err: err.message, routers: routers.size }, 'mediasoup worker died');
       this.emit('workerDied', { pid: worker.pid, routers: [...routers] });
       if (this.closed) return;
-      this.spawn().catch((e: unknown) => this.opts.logger.error({ err: e }, 'could not replace mediasoup worker'));
+      const replacing = this.spawn()
+        .catch((e: unknown) => this.opts.logger.error({ err: e }, 'could not replace mediasoup worker'))
+        .finally(() => this.spawning.delete(replacing));
+      this.spawning.add(replacing);
     });
     this.workers.push(worker);
     this.opts.logger.info({ pid: worker.pid }, 'mediasoup worker started');

@@ -309,6 +309,15 @@ export class Signalling implements PresencePort {
       const socketId = room.get(participantId)?.socketId;
       if (socketId) this.io.to(socketId).emit('producerClosed', { producerId });
     });
+    // A router that closes while the consultation is open died with its worker: everyone
+    // re-negotiates with a fresh router (design.md 4).
+    session.once('closed', () => {
+      const c = this.deps.consultations.find(room.consultationId);
+      if (!c || isTerminal(c.status)) return;
+      this.deps.logger.warn({ consultationId: room.consultationId }, 'media lost with its worker; clients re-negotiate');
+      this.deps.consultations.audit(room.consultationId, 'system', 'media_reset');
+      this.io.to(room.consultationId).emit('mediaReset');
+    });
   }
 
   private view(m: Member): ParticipantView {

@@ -19,7 +19,8 @@ export interface ConsultationRecord {
   smsStatus?: SmsStatus | null;
 }
 
-export type SmsStatus = 'sent' | 'failed';
+/** `unknown`: the provider may have sent it (the connection broke after sending): do not re-send blindly. */
+export type SmsStatus = 'sent' | 'failed' | 'unknown';
 
 /** Lifecycle timers, stored so they survive restarts (design.md 2.2). */
 export type DeadlineKind = 'link_expiry' | 'waiting_timeout' | 'call_warning' | 'call_limit' | 'empty_room' | 'reconnect';

@@ -1,0 +1,63 @@
+/**
+ * A mediasoup worker killed with SIGKILL in the middle of a call: the pool replaces it, the
+ * consultation gets a new router, both browsers re-negotiate by themselves and video flows
+ * again; the service stays up and counts the death.
+ */
+import type { Page } from 'puppeteer-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { clickButton, closeParticipants, openParticipant, received, waitForText } from '../helpers/browser.js';
+import { type TestServer, linkIn, startServer } from '../helpers/server.js';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer({ mediaWorkers: 1 });
+});
+afterEach(async () => {
+  await closeParticipants();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Resolves once the page was told to reset its media and decodes video again. */
+async function videoBackAfterReset(page: Page): Promise<void> {
+  await page.waitForFunction(() => window.openconsult.timeline.some(([label]) => label === 'media-reset'), { timeout: 10_000 });
+  await page.waitForFunction(async () => (await window.openconsult.stats()).video.some((v) => v.framesDecoded > 10), { timeout: 10_000, polling: 100 });
+}
+
+describe('when a media worker dies during a call', () => {
+  it('replaces it and both sides get video back by themselves', async () => {
+    const created = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900123', patientName: 'Ann Example' });
+    const patient = await openParticipant({ phone: true });
+    await patient.goto(linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body));
+    await clickButton(patient, 'Join');
+    await waitForText(patient, 'You are in the waiting room');
+    const clinician = await openParticipant();
+    await clinician.goto(created.body.clinicianUrl);
+    await clickButton(clinician, 'Join');
+    await clickButton(clinician, 'Admit');
+    await clinician.waitForFunction(async () => (await window.openconsult.stats()).video.some((v) => v.framesDecoded > 0), { timeout: 15_000 });
+
+    const [pid] = server.app.mediaWorkerPids();
+    expect(pid).toBeGreaterThan(0);
+    const killedAt = Date.now();
+    process.kill(pid as number, 'SIGKILL');
+
+    await Promise.all([videoBackAfterReset(patient), videoBackAfterReset(clinician)]).catch(async (e) => {
+      for (const p of [patient, clinician]) console.log(JSON.stringify(await p.evaluate(() => [window.openconsult.timeline, document.body.innerText.slice(0, 400)])));
+      throw e;
+    });
+    const recovery = Date.now() - killedAt;
+    console.log(`worker SIGKILL -> video decoded again on both sides: ${recovery} ms`);
+    expect(recovery).toBeLessThan(10_000);
+
+    // Video keeps flowing, the call is still the same consultation, the service is ready.
+    const before = await received(clinician);
+    await clinician.waitForFunction(async (n: number) => (await window.openconsult.stats()).video.reduce((s, v) => s + v.framesDecoded, 0) > n + 20, { timeout: 5_000 }, before.framesDecoded);
+    expect(server.app.mediaWorkerPids()).not.toContain(pid);
+    expect((await server.api('GET', `/api/v1/consultations/${created.body.id}`)).body.status).toBe('in_call');
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/openconsult_media_worker_deaths_total 1/);
+  });
+});
