@@ -82,6 +82,14 @@ export const settings = {
     env: 'NOTIFY_BASE_URL', kind: 'string', default: 'https://api.notifications.service.gov.uk',
     doc: 'GOV.UK Notify API base URL.',
   }),
+  rateLimitRedeem: setting(Type.Integer({ minimum: 1, maximum: 100000 }), {
+    env: 'RATE_LIMIT_REDEEM', kind: 'integer', default: 30,
+    doc: 'Link redemptions allowed per minute from one IP address (then 429 with Retry-After).',
+  }),
+  rateLimitApi: setting(Type.Integer({ minimum: 1, maximum: 1000000 }), {
+    env: 'RATE_LIMIT_API', kind: 'integer', default: 600,
+    doc: 'Practice API requests allowed per minute for one API key (then 429 with Retry-After).',
+  }),
   turnUrls: setting(Type.Array(Type.String({ pattern: '^turns?:' })), {
     env: 'TURN_URLS', kind: 'list', default: [], doc: 'Comma-separated TURN URLs given to browsers.',
   }),

@@ -7,6 +7,7 @@ import { networkInterfaces } from 'node:os';
 import os from 'node:os';
 import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { TransportListenInfo } from 'mediasoup/node/lib/types.js';
@@ -22,6 +23,7 @@ import { apiRoutes } from './http/api.js';
 import { healthRoutes } from './http/health.js';
 import { linkRoutes } from './http/links.js';
 import { securityHeaders } from './http/security.js';
+import { AppError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { WorkerPool } from './media/pool.js';
 import { MediaSessions } from './media/sessions.js';
@@ -111,9 +113,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   accessLog(http);
   securityHeaders(http, { secure: publicUrl().startsWith('https:') });
   await http.register(fastifyCookie);
+  // Limits are set per route (links, API); the answer is our usual error shape plus Retry-After.
+  await http.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => new AppError('rate_limited', `Too many requests. Try again in ${ctx.after}.`),
+  });
   await http.register(fastifyStatic, { root: publicDir, prefix: '/assets/', index: false, immutable: false, maxAge: 0 });
-  await http.register(linkRoutes, { consultations, tokens });
-  await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, apiKey: apiKey.value });
+  await http.register(linkRoutes, { consultations, tokens, redeemPerMinute: config.rateLimitRedeem });
+  await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, apiKey: apiKey.value, perMinute: config.rateLimitApi });
   await http.register(healthRoutes, {
     registry: metrics.registry,
     ready: () => {

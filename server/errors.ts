@@ -13,6 +13,7 @@ export const errorStatus = {
   link_used: 410,
   link_expired: 410,
   consultation_closed: 410,
+  rate_limited: 429,
   invalid_state: 409,
   media_failed: 500,
   sms_failed: 502,

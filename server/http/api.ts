@@ -35,6 +35,8 @@ export interface ApiDeps {
   consultations: Consultations;
   rooms: Rooms;
   apiKey: string;
+  /** Requests per minute per API key (counted once the key is checked). */
+  perMinute: number;
 }
 
 /** Constant-time comparison of the bearer token against the API key (hashes equalise lengths). */
@@ -67,32 +69,34 @@ function summary(c: ConsultationRecord, rooms: Rooms) {
 
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { consultations, rooms } = deps;
+  // One bucket: there is one practice API key, and requests count only once it is checked.
+  const limit = { rateLimit: { max: deps.perMinute, timeWindow: 60_000, keyGenerator: () => 'practice-api-key' } };
   app.addHook('onRequest', async (req) => {
     if (!bearerMatches(req, deps.apiKey)) {
       throw new AppError('unauthorized', 'Send the practice API key as "Authorization: Bearer <key>".');
     }
   });
 
-  app.post<{ Body: Static<typeof CreateBody> }>('/consultations', { schema: { body: CreateBody } }, async (req, reply) => {
+  app.post<{ Body: Static<typeof CreateBody> }>('/consultations', { schema: { body: CreateBody }, config: limit }, async (req, reply) => {
     const created = await consultations.create(req.body, 'api');
     return reply.status(201).send(created);
   });
 
   /** Today's consultations (or since `since`), newest first: what the clinician's console shows. */
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/consultations', { schema: { querystring: ListQuery } }, async (req) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/consultations', { schema: { querystring: ListQuery }, config: limit }, async (req) => {
     const since = req.query.since ? Date.parse(req.query.since) : new Date().setHours(0, 0, 0, 0);
     return { consultations: consultations.list(since).map((c) => summary(c, rooms)) };
   });
 
-  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/resend', { schema: { params: IdParams } }, async (req) =>
+  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/resend', { schema: { params: IdParams }, config: limit }, async (req) =>
     consultations.resend(req.params.id, 'api'));
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof InviteBody> }>(
-    '/consultations/:id/guests', { schema: { params: IdParams, body: InviteBody } },
+    '/consultations/:id/guests', { schema: { params: IdParams, body: InviteBody }, config: limit },
     async (req, reply) => reply.status(201).send(await consultations.invite(req.params.id, req.body, 'api')),
   );
 
-  app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id', { schema: { params: IdParams } }, async (req) => {
+  app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id', { schema: { params: IdParams }, config: limit }, async (req) => {
     const c = consultations.get(req.params.id);
     const live = rooms.find(c.id);
     return {
@@ -108,12 +112,12 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     };
   });
 
-  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/end', { schema: { params: IdParams } }, async (req) => {
+  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/end', { schema: { params: IdParams }, config: limit }, async (req) => {
     const c = consultations.end(req.params.id, 'api', 'ended_by_api');
     return { id: c.id, status: c.status };
   });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id/events', { schema: { params: IdParams } }, async (req) => ({
+  app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id/events', { schema: { params: IdParams }, config: limit }, async (req) => ({
     events: consultations.events(req.params.id).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
   }));
 }

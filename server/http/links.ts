@@ -16,6 +16,8 @@ const CodeParams = Type.Object({ code: Type.String({ maxLength: 2048 }) });
 export interface LinkDeps {
   consultations: Consultations;
   tokens: SessionTokens;
+  /** Redemptions per minute per IP: codes cannot be guessed, but a flood still costs us. */
+  redeemPerMinute: number;
 }
 
 const SESSION_COOKIE = /^oc_s_/;
@@ -50,7 +52,10 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     return reply.sendFile('join.html', { cacheControl: false });
   });
 
-  app.post<{ Params: Static<typeof CodeParams> }>('/api/v1/links/:code/redeem', { schema: { params: CodeParams } }, async (req, reply) => {
+  app.post<{ Params: Static<typeof CodeParams> }>('/api/v1/links/:code/redeem', {
+    schema: { params: CodeParams },
+    config: { rateLimit: { max: deps.redeemPerMinute, timeWindow: 60_000 } },
+  }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     const { code } = req.params;
     if (!codeRe.test(code)) throw new AppError('link_not_found', 'This link is not valid. Check it was copied in full, or ask the practice for a new one.');

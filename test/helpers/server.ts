@@ -24,7 +24,9 @@ export async function startServer(overrides: Partial<Record<SettingKey, unknown>
     env: {},
     overrides: {
       port: 0, host: '127.0.0.1', dataDir, apiKey: TEST_API_KEY, logLevel: 'warn',
-      rtcListenIp: '127.0.0.1', mediaWorkers: 1, ...overrides,
+      rtcListenIp: '127.0.0.1', mediaWorkers: 1,
+      // Tests fire many requests from one address; rate limits have tests of their own.
+      rateLimitRedeem: 100_000, rateLimitApi: 1_000_000, ...overrides,
     },
   });
   const app = await buildApp(config, { logger: createLogger(config.logLevel), ...opts });
