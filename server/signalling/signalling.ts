@@ -55,7 +55,8 @@ export class Signalling implements PresencePort {
   ) {
     this.io = new Server(httpServer, {
       serveClient: false,
-      maxHttpBufferSize: 64 * 1024, // SDP-sized payloads; anything bigger is hostile
+      // Room for a polling batch of SDP-sized payloads; anything bigger is hostile.
+      maxHttpBufferSize: 256 * 1024,
       pingInterval: 10_000,
       pingTimeout: 8_000,
       cors: { origin: false },

@@ -211,14 +211,14 @@ describe('waiting room', () => {
     expect(await raw.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'x'.repeat(10_000) })).toEqual(invalid);
   });
 
-  it('drops a client that sends a 100 KB payload, and keeps serving everyone else', async () => {
+  it('drops a client that sends a 300 KB payload, and keeps serving everyone else', async () => {
     const c = await consultation();
     const bystander = await connected(c.id, c.clinicianCookie);
     await join(bystander);
     const hostile = await connected(c.id, c.patientCookie);
     await join(hostile);
     const gone = disconnected(hostile);
-    hostile.emit('createTransport', { direction: 'x'.repeat(100 * 1024) } as never, () => undefined);
+    hostile.emit('createTransport', { direction: 'x'.repeat(300 * 1024) } as never, () => undefined);
     expect(await gone).toBe('transport close');
 
     const health = await fetch(`${server.url}/healthz`);
