@@ -14,6 +14,12 @@ export interface RemoteStats {
   audio: { participantId: string; packetsReceived: number; packetsLost: number }[];
 }
 
+/** What arrives from one remote participant, judged over the last few seconds. */
+export type FlowState = 'flowing' | 'stalled' | 'muted';
+
+/** Seconds without a single new packet before a participant's media counts as stalled. */
+const STALL_SAMPLES = 3;
+
 interface CallEvents {
   onRemoteStream: (participantId: string, stream: MediaStream) => void;
   onRemoteTrackEnded: (participantId: string, stream: MediaStream) => void;
@@ -24,7 +30,10 @@ export class Call {
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<'audio' | 'video', types.Producer>();
-  private readonly consumers = new Map<string, { consumer: types.Consumer; participantId: string }>();
+  private readonly consumers = new Map<string, { consumer: types.Consumer; participantId: string; producerPaused: boolean }>();
+  /** Per participant: the packet count last sampled and for how many samples it has not moved. */
+  private readonly flow = new Map<string, { packets: number; still: number }>();
+  private readonly iceTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Producer ids being or already consumed: a producer can arrive in a list and as an event. */
   private readonly consumed = new Set<string>();
   private readonly streams = new Map<string, MediaStream>();
@@ -72,7 +81,7 @@ export class Call {
         id: options.id, producerId: options.producerId, kind: options.kind,
         rtpParameters: options.rtpParameters as unknown as types.RtpParameters,
       });
-      this.consumers.set(consumer.id, { consumer, participantId: p.participantId });
+      this.consumers.set(consumer.id, { consumer, participantId: p.participantId, producerPaused: options.producerPaused });
       mark(`consumer:${consumer.kind}`);
       const stream = this.streamOf(p.participantId);
       stream.addTrack(consumer.track);
@@ -108,18 +117,53 @@ export class Call {
     this.streams.delete(participantId);
   }
 
-  setMicEnabled(enabled: boolean): void {
-    const p = this.producers.get('audio');
-    if (!p) return;
-    if (enabled) p.resume();
-    else p.pause();
+  /** The owner muted or unmuted a producer we consume. */
+  producerPaused(producerId: string, paused: boolean): void {
+    for (const c of this.consumers.values()) if (c.consumer.producerId === producerId) c.producerPaused = paused;
   }
 
-  setCameraEnabled(enabled: boolean): void {
-    const p = this.producers.get('video');
-    if (!p) return;
-    if (enabled) p.resume();
-    else p.pause();
+  setMicEnabled(enabled: boolean): Promise<void> {
+    return this.setEnabled('audio', enabled);
+  }
+
+  setCameraEnabled(enabled: boolean): Promise<void> {
+    return this.setEnabled('video', enabled);
+  }
+
+  /**
+   * Called once a second: per remote participant, whether packets keep arriving. Muted media
+   * is not a fault; media that stops for a few seconds means their connection (or ours) dropped.
+   */
+  async sampleFlow(): Promise<Map<string, FlowState>> {
+    const packets = new Map<string, number>();
+    const live = new Set<string>();
+    for (const { consumer, participantId, producerPaused } of this.consumers.values()) {
+      if (producerPaused || consumer.closed) continue;
+      live.add(participantId);
+      const report = await consumer.getStats();
+      report.forEach((s: Record<string, unknown>) => {
+        if (s.type === 'inbound-rtp') packets.set(participantId, (packets.get(participantId) ?? 0) + Number(s.packetsReceived ?? 0));
+      });
+    }
+    const out = new Map<string, FlowState>();
+    for (const { participantId } of this.consumers.values()) {
+      if (!live.has(participantId)) {
+        out.set(participantId, 'muted');
+        this.flow.delete(participantId);
+        continue;
+      }
+      const now = packets.get(participantId) ?? 0;
+      const prev = this.flow.get(participantId);
+      const still = prev && now <= prev.packets ? prev.still + 1 : 0;
+      this.flow.set(participantId, { packets: now, still });
+      out.set(participantId, still >= STALL_SAMPLES ? 'stalled' : 'flowing');
+    }
+    return out;
+  }
+
+  /** After a network change: new ICE credentials on both transports, keeping them and all media. */
+  restartIce(): void {
+    for (const t of [this.sendTransport, this.recvTransport]) if (t && !t.closed) void this.restartTransportIce(t);
   }
 
   /** For diagnostics and tests: what is being received, per participant. */
@@ -145,6 +189,7 @@ export class Call {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const t of this.iceTimers.values()) clearTimeout(t);
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.consumers.clear();
@@ -177,6 +222,24 @@ export class Call {
     await Promise.all(jobs);
   }
 
+  private async setEnabled(kind: 'audio' | 'video', enabled: boolean): Promise<void> {
+    const p = this.producers.get(kind);
+    if (!p) return;
+    if (enabled) p.resume();
+    else p.pause();
+    await request(this.socket, 'pauseProducer', { id: p.id, paused: !enabled });
+  }
+
+  private async restartTransportIce(transport: types.Transport): Promise<void> {
+    try {
+      const { iceParameters } = await request(this.socket, 'restartIce', { transportId: transport.id });
+      if (!transport.closed) await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
+      mark(`${transport.direction}:ice-restart`);
+    } catch {
+      // The socket is down too: its reconnection rejoins and rebuilds the transports.
+    }
+  }
+
   private transportOptions(t: TransportOptions, iceServers: IceServer[]): types.TransportOptions {
     return {
       id: t.id,
@@ -188,7 +251,18 @@ export class Call {
   }
 
   private wireConnect(transport: types.Transport): void {
-    transport.on('connectionstatechange', (state) => mark(`${transport.direction}:${state}`));
+    transport.on('connectionstatechange', (state) => {
+      mark(`${transport.direction}:${state}`);
+      clearTimeout(this.iceTimers.get(transport.id));
+      // 'disconnected' often heals by itself (a brief loss); if not within 2 s, or on 'failed',
+      // restart ICE: the transport and every producer and consumer on it are kept.
+      if (state === 'failed') void this.restartTransportIce(transport);
+      else if (state === 'disconnected') {
+        this.iceTimers.set(transport.id, setTimeout(() => {
+          if (transport.connectionState !== 'connected' && !transport.closed) void this.restartTransportIce(transport);
+        }, 2000));
+      }
+    });
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       request(this.socket, 'connectTransport', {
         transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown>,

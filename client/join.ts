@@ -5,7 +5,7 @@
  */
 import type { EndReason, JoinInfo, ParticipantView, Role } from '../signalling/events.js';
 import { RedeemError, redeem } from './api.js';
-import { Call, type RemoteStats } from './call.js';
+import { Call, type FlowState, type RemoteStats } from './call.js';
 import { MediaCheckError, meterMicrophone, openCameraAndMic, stopTracks } from './local-media.js';
 import { connect, request, type SignalSocket } from './signal.js';
 import { mark, timeline } from './timeline.js';
@@ -22,6 +22,12 @@ let stopMeter: () => void = () => undefined;
 /** Set when the service says it is restarting: the disconnect that follows is not the end. */
 let restarting = false;
 const participants = new Map<string, ParticipantView>();
+/** What actually arrives from each participant (their connection, or ours, may have dropped). */
+const flow = new Map<string, FlowState>();
+let flowTimer: ReturnType<typeof setInterval> | undefined;
+/** The person's own mute choices, kept across reconnections. */
+let micOn = true;
+let cameraOn = true;
 const baseTitle = document.title;
 
 // Diagnostics for support staff and automated checks: what this page receives.
@@ -131,6 +137,7 @@ async function join(consultationId: string): Promise<void> {
   s.on('newProducer', (p) => mark(`newProducer:${p.kind}`));
   s.on('newProducer', (p) => void call?.consume(p).catch(reportMediaError));
   s.on('producerClosed', ({ producerId }) => call?.producerClosed(producerId));
+  s.on('producerPaused', ({ producerId, paused }) => call?.producerPaused(producerId, paused));
   s.on('consultationEnded', ({ reason }) => finish(reason));
   s.on('callEndingSoon', ({ endsAt }) => {
     const at = new Date(endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -178,6 +185,8 @@ async function enter(s: SignalSocket): Promise<void> {
   renderParticipants();
   try {
     await call.start(info, local);
+    if (!micOn) await call.setMicEnabled(false);
+    if (!cameraOn) await call.setCameraEnabled(false);
   } catch (err) {
     reportMediaError(err);
   }
@@ -191,8 +200,27 @@ async function enter(s: SignalSocket): Promise<void> {
   }
 }
 
+/** Once a second: does media still arrive from everyone? Shows "reconnecting" when it stops. */
+function watchFlow(): void {
+  clearInterval(flowTimer);
+  flowTimer = setInterval(() => {
+    void call?.sampleFlow().then((now) => {
+      let changed = false;
+      for (const [id, s] of now) {
+        if (flow.get(id) !== s) {
+          changed = true;
+          if (s === 'stalled' || flow.get(id) === 'stalled') mark(`remote-${s}`);
+        }
+        flow.set(id, s);
+      }
+      if (changed) renderParticipants();
+    });
+  }, 1000);
+}
+
 function enterCall(): void {
   if (state !== 'call') {
+    watchFlow();
     state = 'call';
     el<HTMLVideoElement>('self-video').srcObject = local ?? null;
     show('call');
@@ -213,13 +241,14 @@ function renderParticipants(): void {
   const others = [...participants.values()];
   // Who is in the call, and in what state, for the person at this end.
   const inCall = others.filter((p) => p.presence === 'admitted' || p.presence === 'reconnecting');
+  const reconnecting = (p: ParticipantView) => p.presence === 'reconnecting' || flow.get(p.id) === 'stalled';
   const status = inCall.length === 0
     ? role === 'clinician' ? 'Nobody else is in the call yet.' : 'Waiting for your clinician to join.'
-    : inCall.map((p) => (p.presence === 'reconnecting' ? `${p.name} is reconnecting…` : `${p.name} is in the call.`)).join(' ');
+    : inCall.map((p) => (reconnecting(p) ? `${p.name} is reconnecting…` : `${p.name} is in the call.`)).join(' ');
   if (state === 'call') setText('call-status', status);
   for (const p of inCall) {
     const caption = document.querySelector(`#remote-${CSS.escape(p.id)} figcaption`);
-    if (caption) caption.textContent = p.presence === 'reconnecting' ? `${p.name} (reconnecting)` : p.name;
+    if (caption) caption.textContent = reconnecting(p) ? `${p.name} (reconnecting)` : p.name;
   }
 
   if (role !== 'clinician') return;
@@ -287,19 +316,17 @@ function offerSoundButton(video: HTMLVideoElement): void {
 }
 
 function wireCallControls(): void {
-  let micOn = true;
-  let cameraOn = true;
   const mute = el('mute-button');
   const camera = el('camera-button');
   mute.addEventListener('click', () => {
     micOn = !micOn;
-    call?.setMicEnabled(micOn);
+    void call?.setMicEnabled(micOn).catch(reportMediaError);
     mute.setAttribute('aria-pressed', String(!micOn));
     mute.textContent = micOn ? 'Mute microphone' : 'Unmute microphone';
   });
   camera.addEventListener('click', () => {
     cameraOn = !cameraOn;
-    call?.setCameraEnabled(cameraOn);
+    void call?.setCameraEnabled(cameraOn).catch(reportMediaError);
     camera.setAttribute('aria-pressed', String(!cameraOn));
     camera.textContent = cameraOn ? 'Turn camera off' : 'Turn camera on';
   });
@@ -372,6 +399,7 @@ function fail(title: string, message: string): void {
 /** Nothing of the call stays: media stopped, transports and socket closed, videos emptied. */
 function teardown(): void {
   stopMeter();
+  clearInterval(flowTimer);
   call?.close();
   call = undefined;
   socket?.off();
@@ -387,5 +415,8 @@ function reportMediaError(err: unknown): void {
   const message = `There is a problem with the video connection: ${(err as Error).message}`;
   setText(state === 'waiting' ? 'waiting-status' : 'call-status', message);
 }
+
+// A new network (Wi-Fi to 4G): fresh ICE at once instead of waiting for the old path to time out.
+window.addEventListener('online', () => call?.restartIce());
 
 void main();

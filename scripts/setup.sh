@@ -3,7 +3,8 @@
 #   1. the mediasoup worker, built from Debian 12 libraries and cached outside the clone;
 #   2. npm dependencies (again only when package-lock.json changed);
 #   3. the worker copied where mediasoup looks for it;
-#   4. with --test: Debian's Chromium for the browser tests;
+#   4. with --test: Debian's Chromium (browser tests), nftables (cutting the network for real)
+#      and coturn (TURN relay tests);
 #   5. the build: server (tsc) and browser assets (esbuild).
 # Used by `npm start`, `npm test` and `npm run bench`; safe to run any number of times.
 set -euo pipefail
@@ -47,9 +48,13 @@ if ! cmp -s "$worker" "$dest" 2>/dev/null; then
   log "mediasoup worker installed from $worker"
 fi
 
-# 4. Chromium for the browser tests.
-if [ "$mode" = "--test" ] && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-  apt_install chromium
+# 4. What the tests drive: Chromium, nftables, coturn.
+if [ "$mode" = "--test" ]; then
+  missing=()
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+  command -v nft >/dev/null || missing+=(nftables)
+  command -v turnserver >/dev/null || missing+=(coturn)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 fi
 
 # 5. Build (both steps are incremental or fast).

@@ -8,10 +8,10 @@
  * clinician alone may admit and end.
  */
 import type {
-  ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, ProducePayload, RestartIcePayload,
+  ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, PausePayload, ProducePayload, RestartIcePayload,
 } from './schemas.js';
 
-export type { ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, ProducePayload, RestartIcePayload };
+export type { ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, PausePayload, ProducePayload, RestartIcePayload };
 
 export type Role = 'patient' | 'clinician' | 'guest';
 export type ConsultationStatus = 'created' | 'waiting' | 'in_call' | 'ended' | 'expired';
@@ -73,6 +73,8 @@ export interface ConsumerOptions {
   kind: 'audio' | 'video';
   rtpParameters: Record<string, unknown>;
   participantId: string;
+  /** The owner has it muted right now. */
+  producerPaused: boolean;
 }
 
 export type EndReason =
@@ -90,6 +92,8 @@ export interface ClientToServerEvents {
   restartIce: (payload: RestartIcePayload, ack: AckFn<{ iceParameters: Record<string, unknown> }>) => void;
   produce: (payload: ProducePayload, ack: AckFn<{ producerId: string }>) => void;
   closeProducer: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
+  /** Mute or unmute one's own microphone or camera (others are told, so silence is not a fault). */
+  pauseProducer: (payload: PausePayload, ack: AckFn<Record<string, never>>) => void;
   consume: (payload: ConsumePayload, ack: AckFn<ConsumerOptions>) => void;
   resumeConsumer: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
   admit: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
@@ -106,6 +110,8 @@ export interface ServerToClientEvents {
   admitted: (info: { producers: ProducerView[] }) => void;
   newProducer: (p: ProducerView) => void;
   producerClosed: (p: { producerId: string }) => void;
+  /** A producer this participant consumes was muted (paused) or unmuted by its owner. */
+  producerPaused: (p: { producerId: string; paused: boolean }) => void;
   consultationEnded: (e: { reason: EndReason }) => void;
   /** The media server of this consultation was replaced: set up media again (reconnect and rejoin). */
   mediaReset: () => void;

@@ -38,6 +38,9 @@ export type ProducePayload = Static<typeof ProducePayload>;
 export const ConsumePayload = Type.Object({ producerId: Id, rtpCapabilities: Described }, { additionalProperties: false });
 export type ConsumePayload = Static<typeof ConsumePayload>;
 
+export const PausePayload = Type.Object({ id: Id, paused: Type.Boolean() }, { additionalProperties: false });
+export type PausePayload = Static<typeof PausePayload>;
+
 export const IdPayload = Type.Object({ id: Id }, { additionalProperties: false });
 export type IdPayload = Static<typeof IdPayload>;
 

@@ -24,6 +24,8 @@ interface Peer {
 interface SessionEvents {
   /** A consumer's producer went away: tell the consuming participant. */
   producerClosed: [{ participantId: string; producerId: string }];
+  /** A consumed producer was paused or resumed by its owner: tell the consuming participant. */
+  producerPaused: [{ participantId: string; producerId: string; paused: boolean }];
   closed: [];
 }
 
@@ -90,6 +92,13 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     return { producerId: producer.id, participantId, kind };
   }
 
+  async pauseProducer(participantId: string, producerId: string, paused: boolean): Promise<void> {
+    const producer = this.peer(participantId).producers.get(producerId);
+    if (!producer) throw new AppError('not_found', 'No such media stream.');
+    if (paused) await producer.pause();
+    else await producer.resume();
+  }
+
   closeProducer(participantId: string, producerId: string): void {
     const producer = this.peer(participantId).producers.get(producerId);
     if (!producer) throw new AppError('not_found', 'No such media stream.');
@@ -111,7 +120,12 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     peer.consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
     consumer.once('producerclose', () => this.emit('producerClosed', { participantId, producerId }));
-    return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: { ...consumer.rtpParameters }, participantId: owner };
+    consumer.on('producerpause', () => this.emit('producerPaused', { participantId, producerId, paused: true }));
+    consumer.on('producerresume', () => this.emit('producerPaused', { participantId, producerId, paused: false }));
+    return {
+      id: consumer.id, producerId, kind: consumer.kind, rtpParameters: { ...consumer.rtpParameters }, participantId: owner,
+      producerPaused: consumer.producerPaused,
+    };
   }
 
   async resumeConsumer(participantId: string, consumerId: string): Promise<void> {

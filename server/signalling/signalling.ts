@@ -14,7 +14,8 @@ import type {
   ClientToServerEvents, JoinInfo, ParticipantView, ProducerView, ServerToClientEvents, SocketData,
 } from '../../signalling/events.js';
 import {
-  ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, ProducePayload, RestartIcePayload,
+  ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, PausePayload, ProducePayload,
+  RestartIcePayload,
   SocketAuth,
 } from '../../signalling/schemas.js';
 import { type SessionTokens, sessionCookieName } from '../auth/session.js';
@@ -165,6 +166,10 @@ export class Signalling implements PresencePort {
         if (room.get(pid)?.presence === 'admitted') this.announce(room, [view]);
         return { producerId: view.producerId };
       })
+      .on('pauseProducer', PausePayload, async (p) => {
+        await session().pauseProducer(pid, p.id, p.paused);
+        return {};
+      })
       .on('closeProducer', IdPayload, (p) => {
         session().closeProducer(pid, p.id);
         return {};
@@ -309,6 +314,10 @@ export class Signalling implements PresencePort {
     session.on('producerClosed', ({ participantId, producerId }) => {
       const socketId = room.get(participantId)?.socketId;
       if (socketId) this.io.to(socketId).emit('producerClosed', { producerId });
+    });
+    session.on('producerPaused', ({ participantId, producerId, paused }) => {
+      const socketId = room.get(participantId)?.socketId;
+      if (socketId) this.io.to(socketId).emit('producerPaused', { producerId, paused });
     });
     // A router that closes while the consultation is open died with its worker: everyone
     // re-negotiates with a fresh router (design.md 4).

@@ -19,7 +19,8 @@ export interface TestServer {
 }
 
 export async function startServer(overrides: Partial<Record<SettingKey, unknown>> = {}, opts: AppOptions = {}): Promise<TestServer> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'openconsult-test-'));
+  // A data folder of its own, unless the test restarts on an earlier one.
+  const dataDir = typeof overrides.dataDir === 'string' ? overrides.dataDir : await mkdtemp(path.join(tmpdir(), 'openconsult-test-'));
   const config = loadConfig({
     env: {},
     overrides: {
