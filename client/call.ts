@@ -5,11 +5,19 @@
  */
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
-import type { IceServer, JoinInfo, ProducerView, TransportOptions } from '../signalling/events.js';
+import type { JoinInfo, ProducerView, TransportOptions } from '../signalling/events.js';
 import { request, type SignalSocket } from './signal.js';
 import { mark } from './timeline.js';
 
+/** The network path a transport uses: `relay` means through TURN. */
+export interface MediaPath {
+  direction: 'send' | 'recv';
+  localType: string;
+  relayProtocol?: string;
+}
+
 export interface RemoteStats {
+  paths: MediaPath[];
   video: { participantId: string; framesDecoded: number; frameWidth: number; frameHeight: number; packetsLost: number }[];
   audio: { participantId: string; packetsReceived: number; packetsLost: number }[];
 }
@@ -21,6 +29,8 @@ export type FlowState = 'flowing' | 'stalled' | 'muted';
 const STALL_SAMPLES = 3;
 
 interface CallEvents {
+  /** A TURN server refused us (401: wrong credentials) or could not be reached (701). */
+  onRelayError?: (code: number) => void;
   onRemoteStream: (participantId: string, stream: MediaStream) => void;
   onRemoteTrackEnded: (participantId: string, stream: MediaStream) => void;
 }
@@ -52,8 +62,8 @@ export class Call {
       request(this.socket, 'createTransport', { direction: 'send' }),
       request(this.socket, 'createTransport', { direction: 'recv' }),
     ]);
-    this.sendTransport = this.device.createSendTransport(this.transportOptions(send, info.iceServers));
-    this.recvTransport = this.device.createRecvTransport(this.transportOptions(recv, info.iceServers));
+    this.sendTransport = this.device.createSendTransport(this.transportOptions(send, info));
+    this.recvTransport = this.device.createRecvTransport(this.transportOptions(recv, info));
     this.wireConnect(this.sendTransport);
     this.wireConnect(this.recvTransport);
     this.sendTransport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
@@ -168,7 +178,11 @@ export class Call {
 
   /** For diagnostics and tests: what is being received, per participant. */
   async stats(): Promise<RemoteStats> {
-    const out: RemoteStats = { video: [], audio: [] };
+    const out: RemoteStats = { paths: [], video: [], audio: [] };
+    for (const t of [this.sendTransport, this.recvTransport]) {
+      const path = t && !t.closed ? await this.pathOf(t) : undefined;
+      if (path) out.paths.push(path);
+    }
     for (const { consumer, participantId } of this.consumers.values()) {
       const report = await consumer.getStats();
       report.forEach((s: Record<string, unknown>) => {
@@ -240,17 +254,35 @@ export class Call {
     }
   }
 
-  private transportOptions(t: TransportOptions, iceServers: IceServer[]): types.TransportOptions {
+  private transportOptions(t: TransportOptions, info: JoinInfo): types.TransportOptions {
     return {
       id: t.id,
       iceParameters: t.iceParameters as unknown as types.IceParameters,
       iceCandidates: t.iceCandidates as unknown as types.IceCandidate[],
       dtlsParameters: t.dtlsParameters as unknown as types.DtlsParameters,
-      iceServers,
+      iceServers: info.iceServers,
+      iceTransportPolicy: info.iceTransportPolicy,
+    };
+  }
+
+  private async pathOf(transport: types.Transport): Promise<MediaPath | undefined> {
+    const report = await transport.getStats();
+    const all = new Map<string, Record<string, unknown>>();
+    report.forEach((s: Record<string, unknown>) => all.set(s.id as string, s));
+    const pair = [...all.values()].find((s) => s.type === 'candidate-pair' && (s.nominated === true || s.selected === true) && s.state === 'succeeded');
+    const local = pair ? all.get(pair.localCandidateId as string) : undefined;
+    if (!local) return undefined;
+    return {
+      direction: transport.direction, localType: String(local.candidateType),
+      ...(local.relayProtocol ? { relayProtocol: String(local.relayProtocol) } : {}),
     };
   }
 
   private wireConnect(transport: types.Transport): void {
+    transport.on('icecandidateerror', (e) => {
+      mark(`${transport.direction}:ice-error:${e.errorCode}`);
+      this.events.onRelayError?.(e.errorCode);
+    });
     transport.on('connectionstatechange', (state) => {
       mark(`${transport.direction}:${state}`);
       clearTimeout(this.iceTimers.get(transport.id));

@@ -38,7 +38,7 @@ declare global {
 }
 window.openconsult = {
   state: () => state,
-  stats: () => call?.stats() ?? Promise.resolve({ video: [], audio: [] }),
+  stats: () => call?.stats() ?? Promise.resolve({ paths: [], video: [], audio: [] }),
   timeline,
 };
 
@@ -179,7 +179,18 @@ async function enter(s: SignalSocket): Promise<void> {
     return;
   }
   call?.close();
-  call = new Call(s, { onRemoteStream: renderRemote, onRemoteTrackEnded: renderRemote });
+  call = new Call(s, {
+    onRemoteStream: renderRemote,
+    onRemoteTrackEnded: renderRemote,
+    // With relay-only media, a TURN refusal means no video at all: say so instead of a silent black screen.
+    onRelayError: (code) => {
+      if (info.iceTransportPolicy === 'relay' && (code === 401 || code === 403)) {
+        relayProblem('The video connection was refused by the practice\'s relay server. Please tell the practice: they can call you instead.');
+      } else if (info.iceTransportPolicy === 'relay' && code === 701) {
+        relayProblem('We could not reach the practice\'s relay server for the video. Check your internet connection, or tell the practice.');
+      }
+    },
+  });
   participants.clear();
   for (const p of info.participants) participants.set(p.id, p);
   renderParticipants();
@@ -409,6 +420,11 @@ function teardown(): void {
   for (const v of document.querySelectorAll('video')) v.srcObject = null;
   el('remotes').replaceChildren();
   document.title = baseTitle;
+}
+
+function relayProblem(message: string): void {
+  setText(state === 'waiting' ? 'waiting-status' : 'call-status', message);
+  setText('call-notice', message);
 }
 
 function reportMediaError(err: unknown): void {

@@ -93,6 +93,10 @@ export const settings = {
   turnUrls: setting(Type.Array(Type.String({ pattern: '^turns?:' })), {
     env: 'TURN_URLS', kind: 'list', default: [], doc: 'Comma-separated TURN URLs given to browsers.',
   }),
+  iceTransportPolicy: setting(Type.Union([Type.Literal('all'), Type.Literal('relay')]), {
+    env: 'ICE_TRANSPORT_POLICY', kind: 'string', default: 'all' as const,
+    doc: '`relay` makes browsers send all media through TURN (networks that must not see peer addresses).',
+  }),
   turnSecret: setting(NonEmpty, {
     env: 'TURN_SECRET', kind: 'string', secret: true,
     doc: 'coturn static-auth-secret, for ephemeral TURN credentials.',

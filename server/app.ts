@@ -133,7 +133,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   const signalling = new Signalling(http.server, {
     consultations, rooms, media, timekeeper, tokens, logger: logger.child({ component: 'signalling' }), now,
-    turnUrls: config.turnUrls, turnSecret: config.turnSecret,
+    turnUrls: config.turnUrls, turnSecret: config.turnSecret, iceTransportPolicy: config.iceTransportPolicy,
   });
 
   timekeeper.start(signalling);

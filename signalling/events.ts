@@ -55,6 +55,7 @@ export interface JoinInfo {
   /** mediasoup RtpCapabilities of the consultation's router (opaque to this contract). */
   routerRtpCapabilities: Record<string, unknown>;
   iceServers: IceServer[];
+  iceTransportPolicy: 'all' | 'relay';
   /** Producers the joiner may consume now (empty while waiting). */
   producers: ProducerView[];
 }

@@ -42,6 +42,7 @@ export interface SignallingDeps {
   now: () => number;
   turnUrls: readonly string[];
   turnSecret: string | undefined;
+  iceTransportPolicy: 'all' | 'relay';
 }
 
 const checkAuth = TypeCompiler.Compile(SocketAuth);
@@ -241,6 +242,7 @@ export class Signalling implements PresencePort {
       participants: room.list().filter((m) => m.id !== pid && m.presence !== 'checking').map((m) => this.view(m)),
       routerRtpCapabilities: { ...session.rtpCapabilities },
       iceServers: iceServersFor(this.deps.turnUrls, this.deps.turnSecret, pid, this.deps.now()),
+      iceTransportPolicy: this.deps.iceTransportPolicy,
       producers,
     };
   }
