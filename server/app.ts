@@ -111,7 +111,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
   registerErrorHandling(http);
   accessLog(http);
-  securityHeaders(http, { secure: publicUrl().startsWith('https:') });
+  securityHeaders(http);
   await http.register(fastifyCookie);
   // Limits are set per route (links, API); the answer is our usual error shape plus Retry-After.
   await http.register(fastifyRateLimit, {

@@ -19,13 +19,14 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function securityHeaders(app: FastifyInstance, opts: { secure: boolean }): void {
-  app.addHook('onSend', async (_req, reply) => {
+/** HSTS only when the browser reached us over TLS (directly, or via a trusted local proxy). */
+export function securityHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (req, reply) => {
     reply.header('content-security-policy', CSP);
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('permissions-policy', 'camera=(self), microphone=(self), display-capture=(self), geolocation=()');
-    if (opts.secure) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
   });
 }

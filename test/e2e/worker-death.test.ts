@@ -6,12 +6,13 @@
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clickButton, closeParticipants, openParticipant, received, waitForText } from '../helpers/browser.js';
-import { type TestServer, linkIn, startServer } from '../helpers/server.js';
+import { io } from 'socket.io-client';
+import { type TestServer, codeOf, linkIn, startServer } from '../helpers/server.js';
 
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startServer({ mediaWorkers: 1 });
+  server = await startServer({ mediaWorkers: 2 });
 });
 afterEach(async () => {
   await closeParticipants();
@@ -27,7 +28,7 @@ async function videoBackAfterReset(page: Page): Promise<void> {
 }
 
 describe('when a media worker dies during a call', () => {
-  it('replaces it and both sides get video back by themselves', async () => {
+  it('replaces it, both sides get video back by themselves, and other consultations are untouched', async () => {
     const created = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900123', patientName: 'Ann Example' });
     const patient = await openParticipant({ phone: true });
     await patient.goto(linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body));
@@ -39,6 +40,18 @@ describe('when a media worker dies during a call', () => {
     await clickButton(clinician, 'Admit');
     await clinician.waitForFunction(async () => (await window.openconsult.stats()).video.some((v) => v.framesDecoded > 0), { timeout: 15_000 });
 
+    // A second consultation, whose router goes to the other (least loaded) worker.
+    const other = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900124' });
+    const otherCode = codeOf(linkIn((await server.outbox()).find((m) => m.consultationId === other.body.id)!.body));
+    const cookie = ((await fetch(`${server.url}/api/v1/links/${otherCode}/redeem`, { method: 'POST' })).headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const bystander = io(server.url, { auth: { consultationId: other.body.id }, extraHeaders: { cookie }, reconnection: false });
+    expect((await bystander.timeout(5000).emitWithAck('join', {})).ok).toBe(true);
+    let bystanderReset = false;
+    bystander.on('mediaReset', () => (bystanderReset = true));
+    const bystanderTransport = await bystander.timeout(5000).emitWithAck('createTransport', { direction: 'send' });
+    expect(bystanderTransport.ok).toBe(true);
+
+    // The first consultation's router is on the first worker (both were empty; ties go to the first).
     const [pid] = server.app.mediaWorkerPids();
     expect(pid).toBeGreaterThan(0);
     const killedAt = Date.now();
@@ -59,5 +72,10 @@ describe('when a media worker dies during a call', () => {
     expect((await server.api('GET', `/api/v1/consultations/${created.body.id}`)).body.status).toBe('in_call');
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/openconsult_media_worker_deaths_total 1/);
+    // The other consultation never noticed: no reset, and its transport still answers.
+    expect(bystanderReset).toBe(false);
+    const ice = await bystander.timeout(5000).emitWithAck('restartIce', { transportId: bystanderTransport.data.id });
+    expect(ice.ok).toBe(true);
+    bystander.close();
   });
 });
