@@ -22,6 +22,18 @@ export interface RemoteStats {
   audio: { participantId: string; packetsReceived: number; packetsLost: number }[];
 }
 
+/** One remote picture: a participant's camera (and voice), or their shared screen. */
+export interface Tile {
+  id: string;
+  participantId: string;
+  screen: boolean;
+}
+
+function tileOf(p: ProducerView): Tile {
+  const screen = p.source === 'screen';
+  return { id: screen ? `${p.participantId}-screen` : p.participantId, participantId: p.participantId, screen };
+}
+
 /** What arrives from one remote participant, judged over the last few seconds. */
 export type FlowState = 'flowing' | 'stalled' | 'muted';
 
@@ -31,8 +43,8 @@ const STALL_SAMPLES = 3;
 interface CallEvents {
   /** A TURN server refused us (401: wrong credentials) or could not be reached (701). */
   onRelayError?: (code: number) => void;
-  onRemoteStream: (participantId: string, stream: MediaStream) => void;
-  onRemoteTrackEnded: (participantId: string, stream: MediaStream) => void;
+  onRemoteStream: (tile: Tile, stream: MediaStream) => void;
+  onRemoteTrackEnded: (tile: Tile, stream: MediaStream) => void;
 }
 
 export class Call {
@@ -40,7 +52,7 @@ export class Call {
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<'audio' | 'video', types.Producer>();
-  private readonly consumers = new Map<string, { consumer: types.Consumer; participantId: string; producerPaused: boolean }>();
+  private readonly consumers = new Map<string, { consumer: types.Consumer; participantId: string; tile: Tile; producerPaused: boolean }>();
   /** Per participant: the packet count last sampled and for how many samples it has not moved. */
   private readonly flow = new Map<string, { packets: number; still: number }>();
   private readonly iceTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -91,11 +103,12 @@ export class Call {
         id: options.id, producerId: options.producerId, kind: options.kind,
         rtpParameters: options.rtpParameters as unknown as types.RtpParameters,
       });
-      this.consumers.set(consumer.id, { consumer, participantId: p.participantId, producerPaused: options.producerPaused });
+      const tile = tileOf(p);
+      this.consumers.set(consumer.id, { consumer, participantId: p.participantId, tile, producerPaused: options.producerPaused });
       mark(`consumer:${consumer.kind}`);
-      const stream = this.streamOf(p.participantId);
+      const stream = this.streamOf(tile.id);
       stream.addTrack(consumer.track);
-      this.events.onRemoteStream(p.participantId, stream);
+      this.events.onRemoteStream(tile, stream);
       await request(this.socket, 'resumeConsumer', { id: consumer.id });
       mark(`resumed:${consumer.kind}`);
     } catch (err) {
@@ -107,14 +120,14 @@ export class Call {
   /** The remote producer went away (the other side left, muted its camera, or reconnects). */
   producerClosed(producerId: string): void {
     this.consumed.delete(producerId);
-    for (const [id, { consumer, participantId }] of this.consumers) {
+    for (const [id, { consumer, tile }] of this.consumers) {
       if (consumer.producerId !== producerId) continue;
       consumer.close();
       this.consumers.delete(id);
-      const stream = this.streams.get(participantId);
+      const stream = this.streams.get(tile.id);
       if (stream) {
         stream.removeTrack(consumer.track);
-        this.events.onRemoteTrackEnded(participantId, stream);
+        this.events.onRemoteTrackEnded(tile, stream);
       }
     }
   }
@@ -125,6 +138,7 @@ export class Call {
       if (owner === participantId) this.producerClosed(consumer.producerId);
     }
     this.streams.delete(participantId);
+    this.streams.delete(`${participantId}-screen`);
   }
 
   /** The owner muted or unmuted a producer we consume. */
@@ -169,6 +183,22 @@ export class Call {
       out.set(participantId, still >= STALL_SAMPLES ? 'stalled' : 'flowing');
     }
     return out;
+  }
+
+  /** Another camera (front or back): the producer keeps going with the new track. */
+  async replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
+    await this.producers.get('video')?.replaceTrack({ track });
+  }
+
+  /** Shares a screen (or window); resolves to a function that stops sharing. */
+  async shareScreen(track: MediaStreamTrack): Promise<() => Promise<void>> {
+    if (!this.sendTransport) throw new Error('not connected');
+    const producer = await this.sendTransport.produce({ track, appData: { source: 'screen' } });
+    return async () => {
+      producer.close();
+      track.stop();
+      await request(this.socket, 'closeProducer', { id: producer.id }).catch(() => undefined);
+    };
   }
 
   /** After a network change: new ICE credentials on both transports, keeping them and all media. */

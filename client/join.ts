@@ -3,10 +3,11 @@
  *   redeem the code -> camera/mic check -> Join -> waiting room (patients, guests) -> call -> ended
  * The GET that loaded this page consumed nothing; the POST in `redeem` does, exactly once.
  */
-import type { EndReason, JoinInfo, ParticipantView, Role } from '../signalling/events.js';
+import type { ChatMessage, EndReason, JoinInfo, ParticipantView, Role } from '../signalling/events.js';
 import { RedeemError, redeem } from './api.js';
-import { Call, type FlowState, type RemoteStats } from './call.js';
-import { MediaCheckError, meterMicrophone, openCameraAndMic, stopTracks } from './local-media.js';
+import { inAppBrowser, openInBrowserHelp, permissionHelp } from './browser-help.js';
+import { Call, type FlowState, type RemoteStats, type Tile } from './call.js';
+import { MediaCheckError, meterMicrophone, openCamera, openCameraAndMic, stopTracks, videoInputCount } from './local-media.js';
 import { connect, request, type SignalSocket } from './signal.js';
 import { mark, timeline } from './timeline.js';
 import { el, find, setText, show, showError } from './ui.js';
@@ -15,6 +16,7 @@ type PageState = 'loading' | 'check' | 'joining' | 'waiting' | 'call' | 'ended' 
 
 let state: PageState = 'loading';
 let role: Role = 'patient';
+let selfId = '';
 let local: MediaStream | undefined;
 let call: Call | undefined;
 let socket: SignalSocket | undefined;
@@ -28,6 +30,8 @@ let flowTimer: ReturnType<typeof setInterval> | undefined;
 /** The person's own mute choices, kept across reconnections. */
 let micOn = true;
 let cameraOn = true;
+let facing: 'user' | 'environment' = 'user';
+let stopSharing: (() => Promise<void>) | undefined;
 const baseTitle = document.title;
 
 // Diagnostics for support staff and automated checks: what this page receives.
@@ -79,6 +83,11 @@ async function main(): Promise<void> {
   el('join-button').addEventListener('click', () => void join(session.consultationId));
   el('retry-media').addEventListener('click', () => void checkMedia());
   wireCallControls();
+  const app = inAppBrowser(navigator.userAgent);
+  if (app) {
+    setText('inapp-help', openInBrowserHelp(navigator.userAgent, app));
+    el('inapp-warning').hidden = false;
+  }
   state = 'check';
   show('check');
   await checkMedia();
@@ -101,9 +110,24 @@ async function checkMedia(): Promise<void> {
       meterBox.setAttribute('aria-valuenow', String(level));
     });
     status.textContent = 'Your camera and microphone are working.';
+    el('permission-help').hidden = true;
+    const cameras = await videoInputCount();
+    el('switch-check-camera').hidden = cameras < 2;
+    el('switch-camera').hidden = cameras < 2;
   } catch (err) {
     local = undefined;
     status.textContent = err instanceof MediaCheckError ? err.message : 'Your camera or microphone could not be started.';
+    if (err instanceof MediaCheckError && err.problem === 'denied') {
+      const steps = permissionHelp(navigator.userAgent).map((text) => {
+        const p = document.createElement('p');
+        p.className = 'nhsuk-body';
+        p.textContent = text;
+        return p;
+      });
+      el('permission-help-text').replaceChildren(...steps);
+      el('permission-help').hidden = false;
+      (el('permission-help') as HTMLDetailsElement).open = true;
+    }
     el('retry-media').hidden = false;
   }
   joinButton.disabled = false;
@@ -138,6 +162,11 @@ async function join(consultationId: string): Promise<void> {
   s.on('newProducer', (p) => void call?.consume(p).catch(reportMediaError));
   s.on('producerClosed', ({ producerId }) => call?.producerClosed(producerId));
   s.on('producerPaused', ({ producerId, paused }) => call?.producerPaused(producerId, paused));
+  s.on('chat', (m) => showChat(m));
+  s.on('practiceMessage', ({ text }) => {
+    setText('practice-message', text);
+    el('practice-message-box').hidden = false;
+  });
   s.on('consultationEnded', ({ reason }) => finish(reason));
   s.on('callEndingSoon', ({ endsAt }) => {
     const at = new Date(endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -178,10 +207,14 @@ async function enter(s: SignalSocket): Promise<void> {
     fail('You cannot join this consultation', (err as Error).message);
     return;
   }
+  selfId = info.self.id;
   call?.close();
   call = new Call(s, {
     onRemoteStream: renderRemote,
-    onRemoteTrackEnded: renderRemote,
+    onRemoteTrackEnded: (tile, stream) => {
+      // A shared screen that stopped leaves no empty tile behind.
+      if (tile.screen && stream.getTracks().length === 0) find(`remote-${tile.id}`)?.remove();
+    },
     // With relay-only media, a TURN refusal means no video at all: say so instead of a silent black screen.
     onRelayError: (code) => {
       if (info.iceTransportPolicy === 'relay' && (code === 401 || code === 403)) {
@@ -244,6 +277,7 @@ function onParticipant(p: ParticipantView): void {
   if (p.presence === 'left') {
     call?.forget(p.id);
     find(`remote-${p.id}`)?.remove();
+    find(`remote-${p.id}-screen`)?.remove();
   }
   renderParticipants();
 }
@@ -273,7 +307,7 @@ function renderParticipants(): void {
     label.textContent = `${p.name} is waiting${since ? ` since ${since}` : ''}.`;
     const admit = document.createElement('button');
     admit.type = 'button';
-    admit.className = 'button';
+    admit.className = 'nhsuk-button nhsuk-button--small';
     admit.textContent = `Admit ${p.name}`;
     admit.addEventListener('click', () => {
       mark('admit');
@@ -283,23 +317,24 @@ function renderParticipants(): void {
         setText('call-status', err.message);
       });
     });
-    li.append(label, ' ', admit);
+    li.append(label, ' ', admit, waitingMessageForm(p));
     return li;
   }));
   document.title = waiting.length > 0 ? `(${waiting.length}) waiting – ${baseTitle}` : baseTitle;
 }
 
-function renderRemote(participantId: string, stream: MediaStream): void {
-  let figure = find(`remote-${participantId}`);
+function renderRemote(tile: Tile, stream: MediaStream): void {
+  let figure = find(`remote-${tile.id}`);
   if (!figure) {
     figure = document.createElement('figure');
-    figure.id = `remote-${participantId}`;
-    figure.className = 'remote';
+    figure.id = `remote-${tile.id}`;
+    figure.className = tile.screen ? 'oc-remote oc-screen' : 'oc-remote';
     const video = document.createElement('video');
     video.autoplay = true;
     video.playsInline = true;
     const caption = document.createElement('figcaption');
-    caption.textContent = participants.get(participantId)?.name ?? '';
+    const name = participants.get(tile.participantId)?.name ?? '';
+    caption.textContent = tile.screen ? `${name}'s screen` : name;
     video.setAttribute('aria-label', `Video of ${caption.textContent || 'the other person'}`);
     // The first decoded video frame, where the browser can tell us (not Firefox ESR 115).
     if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(() => mark('first-video-frame'));
@@ -317,7 +352,7 @@ function offerSoundButton(video: HTMLVideoElement): void {
   const b = document.createElement('button');
   b.id = 'sound-button';
   b.type = 'button';
-  b.className = 'button';
+  b.className = 'nhsuk-button';
   b.textContent = 'Tap to turn on sound';
   b.addEventListener('click', () => {
     void video.play();
@@ -329,18 +364,32 @@ function offerSoundButton(video: HTMLVideoElement): void {
 function wireCallControls(): void {
   const mute = el('mute-button');
   const camera = el('camera-button');
+  const waitingCamera = el('waiting-camera-button');
+  const setCamera = (on: boolean) => {
+    cameraOn = on;
+    void call?.setCameraEnabled(cameraOn).catch(reportMediaError);
+    for (const t of local?.getVideoTracks() ?? []) t.enabled = cameraOn;
+    camera.setAttribute('aria-pressed', String(!cameraOn));
+    camera.textContent = cameraOn ? 'Turn camera off' : 'Turn camera on';
+    waitingCamera.setAttribute('aria-pressed', String(!cameraOn));
+    waitingCamera.textContent = cameraOn ? 'Turn camera off while I wait' : 'Turn camera back on';
+  };
+  waitingCamera.addEventListener('click', () => setCamera(!cameraOn));
+  for (const id of ['switch-camera', 'switch-check-camera']) el(id).addEventListener('click', () => void switchCamera());
+  const share = el('share-button');
+  share.hidden = role !== 'clinician' || !navigator.mediaDevices?.getDisplayMedia;
+  share.addEventListener('click', () => void toggleShare());
+  el('chat-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void sendChat();
+  });
   mute.addEventListener('click', () => {
     micOn = !micOn;
     void call?.setMicEnabled(micOn).catch(reportMediaError);
     mute.setAttribute('aria-pressed', String(!micOn));
     mute.textContent = micOn ? 'Mute microphone' : 'Unmute microphone';
   });
-  camera.addEventListener('click', () => {
-    cameraOn = !cameraOn;
-    void call?.setCameraEnabled(cameraOn).catch(reportMediaError);
-    camera.setAttribute('aria-pressed', String(!cameraOn));
-    camera.textContent = cameraOn ? 'Turn camera off' : 'Turn camera on';
-  });
+  camera.addEventListener('click', () => setCamera(!cameraOn));
   el('leave-button').addEventListener('click', () => {
     const s = socket;
     if (!s) return;
@@ -367,6 +416,110 @@ function wireCallControls(): void {
   el('end-button').addEventListener('click', () => {
     if (socket) request(socket, 'end', {}).catch((err: Error) => setText('call-status', err.message));
   });
+}
+
+/** Front or back camera: a new track replaces the old one everywhere it is shown or sent. */
+async function switchCamera(): Promise<void> {
+  const next = facing === 'user' ? 'environment' : 'user';
+  try {
+    const fresh = await openCamera(next);
+    const track = fresh.getVideoTracks()[0];
+    if (!track || !local) return;
+    for (const old of local.getVideoTracks()) {
+      local.removeTrack(old);
+      old.stop();
+    }
+    track.enabled = cameraOn;
+    local.addTrack(track);
+    await call?.replaceVideoTrack(track);
+    facing = next;
+    for (const id of ['check-video', 'self-video']) el<HTMLVideoElement>(id).srcObject = local;
+  } catch {
+    setText(state === 'check' ? 'check-status' : 'call-status', 'The other camera could not be started.');
+  }
+}
+
+/** Clinician: share a screen or window (e.g. results or a leaflet), or stop sharing. */
+async function toggleShare(): Promise<void> {
+  const button = el('share-button');
+  if (stopSharing) {
+    await stopSharing();
+    stopSharing = undefined;
+    button.textContent = 'Share screen';
+    button.setAttribute('aria-pressed', 'false');
+    return;
+  }
+  try {
+    const display = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    const track = display.getVideoTracks()[0];
+    if (!track || !call) return;
+    stopSharing = await call.shareScreen(track);
+    button.textContent = 'Stop sharing screen';
+    button.setAttribute('aria-pressed', 'true');
+    // The browser's own "Stop sharing" bar ends the track: follow it.
+    track.addEventListener('ended', () => {
+      if (stopSharing) void toggleShare();
+    });
+  } catch {
+    setText('call-status', 'Screen sharing was cancelled or is not allowed.');
+  }
+}
+
+async function sendChat(): Promise<void> {
+  const input = el<HTMLInputElement>('chat-input');
+  const text = input.value.trim();
+  if (!text || !socket) return;
+  try {
+    await request(socket, 'chat', { text });
+    input.value = '';
+  } catch (err) {
+    setText('call-status', (err as Error).message);
+  }
+}
+
+function showChat(m: ChatMessage): void {
+  const li = document.createElement('li');
+  const from = document.createElement('span');
+  from.className = 'oc-chat-from';
+  from.textContent = `${m.fromId === selfId ? 'You' : m.from}: `;
+  li.append(from, m.text);
+  el('chat-log').append(li);
+  li.scrollIntoView({ block: 'nearest' });
+}
+
+/** Clinician: a short message to someone waiting, e.g. that the clinic is running late. */
+function waitingMessageForm(p: ParticipantView): HTMLFormElement {
+  const form = document.createElement('form');
+  form.noValidate = true;
+  const id = `waiting-message-${p.id}`;
+  const label = document.createElement('label');
+  label.className = 'nhsuk-label';
+  label.htmlFor = id;
+  label.textContent = `Message to ${p.name}`;
+  const input = document.createElement('input');
+  input.id = id;
+  input.className = 'nhsuk-input';
+  input.type = 'text';
+  input.maxLength = 500;
+  input.autocomplete = 'off';
+  const send = document.createElement('button');
+  send.type = 'submit';
+  send.className = 'nhsuk-button nhsuk-button--secondary nhsuk-button--small';
+  send.textContent = `Send message to ${p.name}`;
+  form.append(label, input, send);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text || !socket) return;
+    request(socket, 'messageWaiting', { id: p.id, text }).then(
+      () => {
+        input.value = '';
+        setText('call-status', `Message sent to ${p.name}.`);
+      },
+      (err: Error) => setText('call-status', err.message),
+    );
+  });
+  return form;
 }
 
 /** Clinician: create a link for an interpreter, carer or colleague; text it if a number is given. */
@@ -410,6 +563,9 @@ function fail(title: string, message: string): void {
 /** Nothing of the call stays: media stopped, transports and socket closed, videos emptied. */
 function teardown(): void {
   stopMeter();
+  void stopSharing?.();
+  stopSharing = undefined;
+  el('chat-log').replaceChildren();
   clearInterval(flowTimer);
   call?.close();
   call = undefined;

@@ -14,10 +14,26 @@ export class MediaCheckError extends Error {
   }
 }
 
+// Echo cancellation matters most on a phone on speaker; 640x480 at 20 fps is plenty for a
+// consultation and kind to old phones and 4G.
+const video = (facingMode: 'user' | 'environment'): MediaTrackConstraints => ({
+  facingMode, width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 20, max: 24 },
+});
 const constraints: MediaStreamConstraints = {
   audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-  video: { facingMode: 'user', width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 20, max: 24 } },
+  video: video('user'),
 };
+
+/** Just a camera, facing the given way (switching between front and back). */
+export async function openCamera(facingMode: 'user' | 'environment'): Promise<MediaStream> {
+  return navigator.mediaDevices.getUserMedia({ video: video(facingMode) });
+}
+
+/** How many cameras this device has (labels are not needed, so no extra permission). */
+export async function videoInputCount(): Promise<number> {
+  const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+  return devices.filter((d) => d.kind === 'videoinput').length;
+}
 
 export async function openCameraAndMic(): Promise<MediaStream> {
   if (!window.isSecureContext) {

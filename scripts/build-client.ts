@@ -3,7 +3,7 @@
  * and socket.io-client included), its stylesheet and HTML. Run by `npm run build` and by the
  * test set-up; cheap enough (well under a second) to run every time.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -14,7 +14,7 @@ export const outDir = path.join(root, 'dist', 'public');
 export async function buildClient(): Promise<void> {
   await mkdir(outDir, { recursive: true });
   await build({
-    entryPoints: { join: path.join(root, 'client', 'join.ts') },
+    entryPoints: { join: path.join(root, 'client', 'join.ts'), console: path.join(root, 'client', 'console.ts') },
     outdir: outDir,
     bundle: true,
     format: 'esm',
@@ -26,9 +26,26 @@ export async function buildClient(): Promise<void> {
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
   });
-  for (const f of ['join.html', 'index.html', 'app.css']) {
+  for (const f of ['join.html', 'index.html', 'console.html', 'app.css', 'call.css']) {
     await copyFile(path.join(root, 'client', f), path.join(outDir, f));
   }
+  await copyNhsukStyles();
+}
+
+/**
+ * NHS.UK frontend styles, served by us (nothing is fetched from elsewhere at run time). Its
+ * @font-face rules point at assets.nhs.uk, which our CSP refuses and which the Frutiger licence
+ * does not extend to us: they are dropped, and the styles fall back to Arial as designed.
+ */
+async function copyNhsukStyles(): Promise<void> {
+  const dist = path.join(root, 'node_modules', 'nhsuk-frontend', 'dist', 'nhsuk');
+  const css = await readFile(path.join(dist, 'nhsuk-frontend.min.css'), 'utf8');
+  const local = css.replace(/@font-face\{[^}]*https?:\/\/[^}]*\}/g, '');
+  if (/https?:\/\//.test(local.replace(/http:\/\/www\.w3\.org[^)"']*/g, ''))) {
+    throw new Error('nhsuk-frontend CSS still refers to another host');
+  }
+  await writeFile(path.join(outDir, 'nhsuk.css'), local);
+  await cp(path.join(dist, 'assets', 'images'), path.join(outDir, 'images'), { recursive: true });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -8,10 +8,14 @@
  * clinician alone may admit and end.
  */
 import type {
-  ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, PausePayload, ProducePayload, RestartIcePayload,
+  ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, MessageWaitingPayload, PausePayload,
+  ProducePayload, RestartIcePayload,
 } from './schemas.js';
 
-export type { ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, PausePayload, ProducePayload, RestartIcePayload };
+export type {
+  ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, MessageWaitingPayload, PausePayload,
+  ProducePayload, RestartIcePayload,
+};
 
 export type Role = 'patient' | 'clinician' | 'guest';
 export type ConsultationStatus = 'created' | 'waiting' | 'in_call' | 'ended' | 'expired';
@@ -40,6 +44,15 @@ export interface ProducerView {
   producerId: string;
   participantId: string;
   kind: 'audio' | 'video';
+  source: 'mic' | 'camera' | 'screen';
+}
+
+export interface ChatMessage {
+  fromId: string;
+  from: string;
+  text: string;
+  /** Epoch ms. */
+  at: number;
 }
 
 export interface IceServer {
@@ -98,6 +111,10 @@ export interface ClientToServerEvents {
   consume: (payload: ConsumePayload, ack: AckFn<ConsumerOptions>) => void;
   resumeConsumer: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
   admit: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
+  /** Admitted participants: a text message to everyone in the call (relayed, never stored). */
+  chat: (payload: ChatPayload, ack: AckFn<Record<string, never>>) => void;
+  /** Clinician: a message to someone in the waiting room ("running 10 minutes late"). */
+  messageWaiting: (payload: MessageWaitingPayload, ack: AckFn<Record<string, never>>) => void;
   /** Clinician: a link for a third participant (interpreter, carer, colleague), sent by SMS if a number is given. */
   invite: (payload: InvitePayload, ack: AckFn<{ url: string; sms: 'sent' | 'failed' | 'unknown' | 'not_sent' }>) => void;
   leave: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
@@ -111,6 +128,9 @@ export interface ServerToClientEvents {
   admitted: (info: { producers: ProducerView[] }) => void;
   newProducer: (p: ProducerView) => void;
   producerClosed: (p: { producerId: string }) => void;
+  chat: (m: ChatMessage) => void;
+  /** A message from the practice to a waiting participant. */
+  practiceMessage: (m: { text: string; at: number }) => void;
   /** A producer this participant consumes was muted (paused) or unmuted by its owner. */
   producerPaused: (p: { producerId: string; paused: boolean }) => void;
   consultationEnded: (e: { reason: EndReason }) => void;

@@ -54,4 +54,13 @@ export const InvitePayload = Type.Object(
 );
 export type InvitePayload = Static<typeof InvitePayload>;
 
+/** Free text people type: bounded, and never an empty or blank message. */
+const Text = Type.String({ minLength: 1, maxLength: 500, pattern: '\\S' });
+
+export const ChatPayload = Type.Object({ text: Text }, { additionalProperties: false });
+export type ChatPayload = Static<typeof ChatPayload>;
+
+export const MessageWaitingPayload = Type.Object({ id: Id, text: Text }, { additionalProperties: false });
+export type MessageWaitingPayload = Static<typeof MessageWaitingPayload>;
+
 export const SocketAuth = Type.Object({ consultationId: Id }, { additionalProperties: true });

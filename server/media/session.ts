@@ -89,7 +89,7 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     );
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => peer.producers.delete(producer.id));
-    return { producerId: producer.id, participantId, kind };
+    return { producerId: producer.id, participantId, kind, source };
   }
 
   async pauseProducer(participantId: string, producerId: string, paused: boolean): Promise<void> {
@@ -137,7 +137,9 @@ export class MediaSession extends EventEmitter<SessionEvents> {
   producersOf(participantId: string): ProducerView[] {
     const peer = this.peers.get(participantId);
     if (!peer) return [];
-    return [...peer.producers.values()].map((p) => ({ producerId: p.id, participantId, kind: p.kind }));
+    return [...peer.producers.values()].map((p) => ({
+      producerId: p.id, participantId, kind: p.kind, source: p.appData.source as ProduceSource,
+    }));
   }
 
   /** Closes everything a participant owns (their transports take producers and consumers along). */

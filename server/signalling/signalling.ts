@@ -14,8 +14,8 @@ import type {
   ClientToServerEvents, JoinInfo, ParticipantView, ProducerView, ServerToClientEvents, SocketData,
 } from '../../signalling/events.js';
 import {
-  ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, PausePayload, ProducePayload,
-  RestartIcePayload,
+  ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, MessageWaitingPayload,
+  PausePayload, ProducePayload, RestartIcePayload,
   SocketAuth,
 } from '../../signalling/schemas.js';
 import { type SessionTokens, sessionCookieName } from '../auth/session.js';
@@ -185,10 +185,24 @@ export class Signalling implements PresencePort {
       .on('resumeConsumer', IdPayload, async (p) => {
         await session().resumeConsumer(pid, p.id);
         return {};
+      })
+      .on('chat', ChatPayload, (p) => {
+        const from = room.get(pid);
+        const message = { fromId: pid, from: from?.name ?? '', text: p.text.trim(), at: this.deps.now() };
+        // Relayed to everyone in the call and kept nowhere (not in the store, not in logs).
+        for (const m of room.admitted()) if (m.socketId) this.io.to(m.socketId).emit('chat', message);
+        return {};
       });
     const host = new HandlerSet(log)
       .on('admit', IdPayload, (p) => {
         this.admit(room, p.id);
+        return {};
+      })
+      .on('messageWaiting', MessageWaitingPayload, (p) => {
+        const target = room.get(p.id);
+        if (!target || target.presence !== 'waiting' || !target.socketId) throw new AppError('invalid_state', 'That person is not in the waiting room.');
+        this.io.to(target.socketId).emit('practiceMessage', { text: p.text.trim(), at: this.deps.now() });
+        this.deps.consultations.audit(cid, 'clinician', 'waiting_message_sent', { participantId: p.id });
         return {};
       })
       .on('invite', InvitePayload, async (p) => {

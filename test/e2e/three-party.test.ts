@@ -55,6 +55,7 @@ describe('a consultation with an interpreter', () => {
     const clinician = await openParticipant();
     await clinician.goto(created.body.clinicianUrl);
     await clickButton(clinician, 'Join');
+    await waitForText(clinician, 'Nobody else is in the call yet');
     await clinician.click('#invite-panel summary');
     await clinician.select('#invite-label', 'Interpreter');
     await clinician.type('#invite-name', 'Maria');

@@ -1,0 +1,141 @@
+/**
+ * The practice API as the console uses it (server/http/api.ts): list today's consultations,
+ * create one, re-send the patient's link, end one. Every call carries the API key as a bearer
+ * token; every failure becomes an ApiError with the service's code and plain-English message.
+ */
+import type { EndReason } from '../../signalling/events.js';
+
+export type ConsultationStatus = 'created' | 'waiting' | 'in_call' | 'ended' | 'expired';
+export type SmsOutcome = 'sent' | 'failed';
+
+/** One line of GET /api/v1/consultations (mirrors `summary()` in server/http/api.ts). */
+export interface ConsultationSummary {
+  id: string;
+  status: ConsultationStatus;
+  sms: SmsOutcome | null;
+  patientName: string | null;
+  /** Masked by the service: "•••• 123". */
+  patientPhone: string | null;
+  createdAt: string;
+  expiresAt: string;
+  endedReason: EndReason | null;
+  /** When the longest-waiting person in the waiting room started waiting; null when nobody waits. */
+  waitingSince: string | null;
+  /** How many people are admitted to the call. */
+  inCall: number;
+}
+
+export interface NewConsultation {
+  patientPhone: string;
+  patientName?: string;
+  clinicianName?: string;
+}
+
+export interface Created {
+  id: string;
+  status: ConsultationStatus;
+  clinicianUrl: string;
+  expiresAt: string;
+  sms: SmsOutcome;
+}
+
+export class ApiError extends Error {
+  constructor(
+    /** HTTP status; 0 when the service could not be reached. */
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TIMEOUT_MS = 10_000;
+const statuses: readonly string[] = ['created', 'waiting', 'in_call', 'ended', 'expired'];
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+/** Checks the fields the console relies on; a line that does not fit is left out, not guessed at. */
+function parseSummary(x: unknown): ConsultationSummary | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const o = x as Record<string, unknown>;
+  if (!isString(o.id) || !isString(o.status) || !statuses.includes(o.status)) return null;
+  if (!isString(o.createdAt) || !isString(o.expiresAt)) return null;
+  if (!isStringOrNull(o.patientName) || !isStringOrNull(o.patientPhone) || !isStringOrNull(o.waitingSince)) return null;
+  return {
+    id: o.id,
+    status: o.status as ConsultationStatus,
+    sms: o.sms === 'sent' || o.sms === 'failed' ? o.sms : null,
+    patientName: o.patientName,
+    patientPhone: o.patientPhone,
+    createdAt: o.createdAt,
+    expiresAt: o.expiresAt,
+    endedReason: isString(o.endedReason) ? (o.endedReason as EndReason) : null,
+    waitingSince: o.waitingSince,
+    inCall: typeof o.inCall === 'number' ? o.inCall : 0,
+  };
+}
+
+export class ConsoleApi {
+  constructor(private readonly apiKey: string) {}
+
+  /** Consultations created since `since` (the console passes the local midnight), newest first. */
+  async list(since: Date): Promise<ConsultationSummary[]> {
+    const body = await this.call('GET', `/api/v1/consultations?since=${encodeURIComponent(since.toISOString())}`);
+    const lines = (body as { consultations?: unknown }).consultations;
+    if (!Array.isArray(lines)) throw new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
+    return lines.map(parseSummary).filter((c): c is ConsultationSummary => c !== null);
+  }
+
+  async create(input: NewConsultation): Promise<Created> {
+    const body = (await this.call('POST', '/api/v1/consultations', input)) as Partial<Created>;
+    if (!isString(body.id) || !isString(body.clinicianUrl) || (body.sms !== 'sent' && body.sms !== 'failed')) {
+      throw new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
+    }
+    return body as Created;
+  }
+
+  async resend(id: string): Promise<{ sms: SmsOutcome; expiresAt: string }> {
+    const body = (await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/resend`)) as { sms?: unknown; expiresAt?: unknown };
+    return { sms: body.sms === 'sent' ? 'sent' : 'failed', expiresAt: isString(body.expiresAt) ? body.expiresAt : '' };
+  }
+
+  async end(id: string): Promise<void> {
+    await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/end`);
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+    let res: Response;
+    try {
+      res = await fetch(path, {
+        method,
+        credentials: 'same-origin',
+        cache: 'no-store',
+        signal: abort.signal,
+        headers: {
+          accept: 'application/json',
+          authorization: `Bearer ${this.apiKey}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'We could not reach the video consultation service. Check your connection.');
+    } finally {
+      clearTimeout(timer);
+    }
+    const answer: unknown = await res.json().catch(() => undefined);
+    if (!res.ok) {
+      const error = (answer as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      throw new ApiError(
+        res.status,
+        isString(error?.code) ? error.code : 'unknown',
+        isString(error?.message) ? error.message : 'Something went wrong. Please try again.',
+      );
+    }
+    return answer ?? {};
+  }
+}

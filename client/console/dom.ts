@@ -1,0 +1,20 @@
+/** DOM helpers for the console's page (client/console.html). */
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`missing #${id}`);
+  return found as T;
+}
+
+/** Shows (or, with '', clears) the error under a form field and marks the field invalid. */
+export function fieldError(input: HTMLInputElement, message: string): void {
+  byId(`${input.id}-error`).textContent = message;
+  if (message) input.setAttribute('aria-invalid', 'true');
+  else input.removeAttribute('aria-invalid');
+}
+
+/** Moves focus to a heading or other non-interactive element, for screen reader users. */
+export function focusOn(e: HTMLElement): void {
+  if (!e.hasAttribute('tabindex')) e.tabIndex = -1;
+  e.focus({ preventScroll: false });
+}

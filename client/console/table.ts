@@ -1,0 +1,153 @@
+/**
+ * The list of today's consultations: one table row per consultation, keyed by id. Each poll
+ * updates the rows' text in place, so a button the clinician is on keeps its focus; rows are
+ * only added, moved when out of order, or removed when they leave the list.
+ */
+import type { ConsultationSummary } from './api.js';
+import { clinicianLinks } from './storage.js';
+import { clock, isClosed, patientLabel, statusWords } from './words.js';
+
+export interface RowActions {
+  resend(c: ConsultationSummary, button: HTMLButtonElement): void;
+  end(c: ConsultationSummary, button: HTMLButtonElement): void;
+}
+
+interface Row {
+  tr: HTMLTableRowElement;
+  patient: HTMLTableCellElement;
+  created: HTMLTimeElement;
+  status: HTMLSpanElement;
+  open: HTMLAnchorElement;
+  resend: HTMLButtonElement;
+  end: HTMLButtonElement;
+  current: ConsultationSummary;
+}
+
+function make<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string } = {}): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (props.className) e.className = props.className;
+  if (props.text !== undefined) e.textContent = props.text;
+  return e;
+}
+
+/** Visible text plus words only screen readers hear, so every control names its patient. */
+function labelled<T extends HTMLElement>(e: T, visible: string, hidden: string): T {
+  e.append(visible, make('span', { className: 'visually-hidden', text: hidden }));
+  return e;
+}
+
+function setText(e: HTMLElement, text: string): void {
+  if (e.textContent !== text) e.textContent = text;
+}
+
+export class ConsultationTable {
+  private readonly rows = new Map<string, Row>();
+
+  constructor(
+    private readonly body: HTMLTableSectionElement,
+    private readonly empty: HTMLElement,
+    private readonly actions: RowActions,
+  ) {}
+
+  update(list: ConsultationSummary[], now: number): void {
+    const seen = new Set<string>();
+    let previous: HTMLTableRowElement | null = null;
+    for (const c of list) {
+      seen.add(c.id);
+      let row = this.rows.get(c.id);
+      if (!row) {
+        row = this.createRow(c);
+        this.rows.set(c.id, row);
+      }
+      // Keep the list's order, moving a row only when it is out of place.
+      const expected: ChildNode | null = previous ? previous.nextSibling : this.body.firstChild;
+      if (expected !== row.tr) this.body.insertBefore(row.tr, expected);
+      this.fill(row, c, now);
+      previous = row.tr;
+    }
+    for (const [id, row] of this.rows) {
+      if (!seen.has(id)) {
+        row.tr.remove();
+        this.rows.delete(id);
+      }
+    }
+    this.empty.hidden = this.rows.size > 0;
+  }
+
+  /** Re-shows a row's actions, e.g. after the clinician link for it became known. */
+  refresh(id: string, now: number): void {
+    const row = this.rows.get(id);
+    if (row) this.fill(row, row.current, now);
+  }
+
+  private createRow(c: ConsultationSummary): Row {
+    const who = patientLabel(c);
+    const tr = make('tr');
+    tr.dataset.id = c.id;
+    tr.setAttribute('role', 'row');
+
+    const patient = make('th');
+    patient.scope = 'row';
+    patient.setAttribute('role', 'rowheader');
+    patient.tabIndex = -1; // where focus goes if the control it was on disappears
+    patient.append(make('span', { className: 'console-patient', text: who }));
+    if (c.patientName && c.patientPhone) patient.append(make('span', { className: 'console-phone', text: c.patientPhone }));
+
+    const createdCell = make('td');
+    createdCell.dataset.label = 'Created';
+    const created = make('time');
+    createdCell.append(created);
+
+    const statusCell = make('td');
+    statusCell.dataset.label = 'Status';
+    const status = make('span', { className: 'console-badge' });
+    statusCell.append(status);
+
+    const actionsCell = make('td', { className: 'console-actions' });
+    actionsCell.dataset.label = 'Actions';
+    const open = labelled(make('a', { className: 'button console-open' }), 'Open video', ` with ${who}`);
+    open.target = '_blank';
+    open.rel = 'noopener noreferrer';
+    const resend = labelled(make('button', { className: 'button secondary console-resend' }), 'Re-send link', ` to ${who}`);
+    resend.type = 'button';
+    const end = labelled(make('button', { className: 'button warning console-end' }), 'End', ` consultation with ${who}`);
+    end.type = 'button';
+    actionsCell.append(open, resend, end);
+
+    for (const cell of [createdCell, statusCell, actionsCell]) cell.setAttribute('role', 'cell');
+    tr.append(patient, createdCell, statusCell, actionsCell);
+
+    const row: Row = { tr, patient, created, status, open, resend, end, current: c };
+    resend.addEventListener('click', () => {
+      if (resend.getAttribute('aria-disabled') !== 'true') this.actions.resend(row.current, resend);
+    });
+    end.addEventListener('click', () => {
+      if (end.getAttribute('aria-disabled') !== 'true') this.actions.end(row.current, end);
+    });
+    return row;
+  }
+
+  private fill(row: Row, c: ConsultationSummary, now: number): void {
+    row.current = c;
+    const focused = row.tr.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
+
+    if (row.created.dateTime !== c.createdAt) {
+      row.created.dateTime = c.createdAt;
+      row.created.textContent = clock(c.createdAt);
+    }
+    const words = statusWords(c, now);
+    setText(row.status, words.text);
+    const badge = `console-badge console-badge--${words.tone}`;
+    if (row.status.className !== badge) row.status.className = badge;
+    row.tr.classList.toggle('console-row--waiting', words.tone === 'waiting');
+
+    const url = clinicianLinks.get(c.id);
+    if (url && row.open.href !== url) row.open.href = url;
+    row.open.hidden = !url || isClosed(c);
+    // A new link only helps before the patient is in: the service refuses it during a call.
+    row.resend.hidden = !(c.status === 'created' || (c.status === 'waiting' && c.waitingSince === null));
+    row.end.hidden = isClosed(c);
+
+    if (focused && focused.closest('[hidden]')) row.patient.focus();
+  }
+}
