@@ -2,6 +2,7 @@
  * The consultation lifecycle (design.md 2.2) as an explicit union and a transition table.
  * Anything not in the table is refused; terminal states have no way out.
  */
+import type { EndReason } from '../../signalling/events.js';
 import { AppError } from '../errors.js';
 
 export const consultationStatuses = ['created', 'waiting', 'in_call', 'ended', 'expired'] as const;
@@ -31,11 +32,5 @@ export function isTerminal(status: ConsultationStatus): boolean {
   return transitions[status].length === 0;
 }
 
-/** Why a consultation ended or expired; stored and shown in the audit log. */
-export type CloseReason =
-  | 'ended_by_clinician'
-  | 'ended_by_api'
-  | 'link_expired'
-  | 'waiting_timeout'
-  | 'call_time_limit'
-  | 'room_empty';
+/** Why a consultation ended or expired: stored, shown in the audit log and told to clients. */
+export type CloseReason = EndReason;

@@ -26,8 +26,11 @@ interface SessionEvents {
   producerClosed: [{ participantId: string; producerId: string }];
   /** A consumed producer was paused or resumed by its owner: tell the consuming participant. */
   producerPaused: [{ participantId: string; producerId: string; paused: boolean }];
-  closed: [];
+  /** `router_lost`: the router went away under us (its worker died); `ended`: we closed it. */
+  closed: [reason: SessionCloseReason];
 }
+
+export type SessionCloseReason = 'ended' | 'router_lost';
 
 export type ProduceSource = 'mic' | 'camera' | 'screen';
 
@@ -41,7 +44,7 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     private readonly transportSettings: TransportSettings,
   ) {
     super();
-    router.observer.once('close', () => this.close());
+    router.observer.once('close', () => this.close('router_lost'));
   }
 
   get rtpCapabilities(): RtpCapabilities {
@@ -150,12 +153,12 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     for (const t of peer.transports.values()) t.close();
   }
 
-  close(): void {
+  close(reason: SessionCloseReason = 'ended'): void {
     if (this.closed) return;
     this.closed = true;
     for (const id of [...this.peers.keys()]) this.closePeer(id);
     if (!this.router.closed) this.router.close();
-    this.emit('closed');
+    this.emit('closed', reason);
   }
 
   private peer(participantId: string): Peer {

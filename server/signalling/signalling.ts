@@ -337,7 +337,8 @@ export class Signalling implements PresencePort {
     });
     // A router that closes while the consultation is open died with its worker: everyone
     // re-negotiates with a fresh router (design.md 4).
-    session.once('closed', () => {
+    session.once('closed', (reason) => {
+      if (reason !== 'router_lost') return;
       const c = this.deps.consultations.find(room.consultationId);
       if (!c || isTerminal(c.status)) return;
       this.deps.logger.warn({ consultationId: room.consultationId }, 'media lost with its worker; clients re-negotiate');

@@ -4,10 +4,11 @@
  */
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { clickButton, closeParticipants, openParticipant, received, waitForText } from '../helpers/browser.js';
+import { closeParticipants, received, waitForText } from '../helpers/browser.js';
+import { admittedCall, decodes } from '../helpers/journey.js';
 import { cutPorts, removeAll } from '../helpers/netcut.js';
 import { freePort } from '../helpers/process.js';
-import { type TestServer, linkIn, startServer } from '../helpers/server.js';
+import { type TestServer, startServer } from '../helpers/server.js';
 
 // A media port range of this file's own, so the cut touches no other test's calls.
 const RTC_MIN = 47100;
@@ -22,19 +23,9 @@ afterEach(async () => {
 afterAll(() => removeAll());
 
 async function callInProgress(server: TestServer) {
-  const created = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell' });
-  const patient = await openParticipant({ phone: true });
-  await patient.goto(linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body));
-  await clickButton(patient, 'Join');
-  await waitForText(patient, 'You are in the waiting room');
-  const clinician = await openParticipant();
-  await clinician.goto(created.body.clinicianUrl);
-  await clickButton(clinician, 'Join');
-  await clickButton(clinician, 'Admit');
-  for (const p of [patient, clinician]) {
-    await p.waitForFunction(async () => (await window.openconsult.stats()).video.some((v) => v.framesDecoded > 10), { timeout: 15_000 });
-  }
-  return { id: created.body.id as string, patient, clinician };
+  const call = await admittedCall(server);
+  for (const p of [call.patient, call.clinician]) await decodes(p, 10);
+  return call;
 }
 
 /** Resolves when both video frames and audio packets are arriving on the page again. */

@@ -5,10 +5,11 @@
  */
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clickButton, closeParticipants, openParticipant, waitForText } from '../helpers/browser.js';
+import { closeParticipants, waitForText } from '../helpers/browser.js';
 import { type Coturn, startCoturn } from '../helpers/coturn.js';
 import { freePort } from '../helpers/process.js';
-import { type TestServer, linkIn, startServer } from '../helpers/server.js';
+import { admittedCall, decodes } from '../helpers/journey.js';
+import { type TestServer, startServer } from '../helpers/server.js';
 
 const SECRET = 'coturn-test-shared-secret';
 let coturn: Coturn;
@@ -31,20 +32,11 @@ async function relayedCall(transport: 'udp' | 'tcp', secret: string) {
     rtcMinPort: 47400, rtcMaxPort: 47499,
   });
   servers.push(server);
-  const created = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900123', patientName: 'Ann Example' });
-  const patient = await openParticipant({ phone: true });
-  await patient.goto(linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body));
-  await clickButton(patient, 'Join');
-  await waitForText(patient, 'You are in the waiting room');
-  const clinician = await openParticipant();
-  await clinician.goto(created.body.clinicianUrl);
-  await clickButton(clinician, 'Join');
-  await clickButton(clinician, 'Admit');
-  return { patient, clinician };
+  return admittedCall(server);
 }
 
 async function decodesThroughRelay(page: Page, protocol: 'udp' | 'tcp'): Promise<void> {
-  await page.waitForFunction(async () => (await window.openconsult.stats()).video.some((v) => v.framesDecoded > 20), { timeout: 20_000, polling: 200 });
+  await decodes(page, 20, 20_000);
   const { paths } = await page.evaluate(() => window.openconsult.stats());
   expect(paths.map((p) => p.direction).sort()).toEqual(['recv', 'send']);
   for (const p of paths) expect(p).toMatchObject({ localType: 'relay', relayProtocol: protocol });

@@ -5,7 +5,8 @@
  */
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clickButton, closeParticipants, openParticipant, received, waitForText } from '../helpers/browser.js';
+import { closeParticipants, received } from '../helpers/browser.js';
+import { admittedCall, decodes } from '../helpers/journey.js';
 import { io } from 'socket.io-client';
 import { type TestServer, codeOf, linkIn, startServer } from '../helpers/server.js';
 
@@ -24,21 +25,13 @@ afterAll(async () => {
 /** Resolves once the page was told to reset its media and decodes video again. */
 async function videoBackAfterReset(page: Page): Promise<void> {
   await page.waitForFunction(() => window.openconsult.timeline.some(([label]) => label === 'media-reset'), { timeout: 10_000 });
-  await page.waitForFunction(async () => (await window.openconsult.stats()).video.some((v) => v.framesDecoded > 10), { timeout: 10_000, polling: 100 });
+  await decodes(page, 10, 10_000);
 }
 
 describe('when a media worker dies during a call', () => {
   it('replaces it, both sides get video back by themselves, and other consultations are untouched', async () => {
-    const created = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900123', patientName: 'Ann Example' });
-    const patient = await openParticipant({ phone: true });
-    await patient.goto(linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body));
-    await clickButton(patient, 'Join');
-    await waitForText(patient, 'You are in the waiting room');
-    const clinician = await openParticipant();
-    await clinician.goto(created.body.clinicianUrl);
-    await clickButton(clinician, 'Join');
-    await clickButton(clinician, 'Admit');
-    await clinician.waitForFunction(async () => (await window.openconsult.stats()).video.some((v) => v.framesDecoded > 0), { timeout: 15_000 });
+    const { id, patient, clinician } = await admittedCall(server);
+    await decodes(clinician);
 
     // A second consultation, whose router goes to the other (least loaded) worker.
     const other = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900124' });
@@ -69,7 +62,7 @@ describe('when a media worker dies during a call', () => {
     const before = await received(clinician);
     await clinician.waitForFunction(async (n: number) => (await window.openconsult.stats()).video.reduce((s, v) => s + v.framesDecoded, 0) > n + 20, { timeout: 5_000 }, before.framesDecoded);
     expect(server.app.mediaWorkerPids()).not.toContain(pid);
-    expect((await server.api('GET', `/api/v1/consultations/${created.body.id}`)).body.status).toBe('in_call');
+    expect((await server.api('GET', `/api/v1/consultations/${id}`)).body.status).toBe('in_call');
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/openconsult_media_worker_deaths_total 1/);
     // The other consultation never noticed: no reset, and its transport still answers.
