@@ -6,7 +6,9 @@
 import type { EndReason } from '../../signalling/events.js';
 
 export type ConsultationStatus = 'created' | 'waiting' | 'in_call' | 'ended' | 'expired';
-export type SmsOutcome = 'sent' | 'failed';
+/** `unknown`: the SMS service may have sent it (check with the patient before re-sending). */
+export type SmsOutcome = 'sent' | 'failed' | 'unknown';
+const isSmsOutcome = (v: unknown): v is SmsOutcome => v === 'sent' || v === 'failed' || v === 'unknown';
 
 /** One line of GET /api/v1/consultations (mirrors `summary()` in server/http/api.ts). */
 export interface ConsultationSummary {
@@ -66,7 +68,7 @@ function parseSummary(x: unknown): ConsultationSummary | null {
   return {
     id: o.id,
     status: o.status as ConsultationStatus,
-    sms: o.sms === 'sent' || o.sms === 'failed' ? o.sms : null,
+    sms: isSmsOutcome(o.sms) ? o.sms : null,
     patientName: o.patientName,
     patientPhone: o.patientPhone,
     createdAt: o.createdAt,
@@ -90,7 +92,7 @@ export class ConsoleApi {
 
   async create(input: NewConsultation): Promise<Created> {
     const body = (await this.call('POST', '/api/v1/consultations', input)) as Partial<Created>;
-    if (!isString(body.id) || !isString(body.clinicianUrl) || (body.sms !== 'sent' && body.sms !== 'failed')) {
+    if (!isString(body.id) || !isString(body.clinicianUrl) || !isSmsOutcome(body.sms)) {
       throw new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
     }
     return body as Created;
@@ -98,7 +100,14 @@ export class ConsoleApi {
 
   async resend(id: string): Promise<{ sms: SmsOutcome; expiresAt: string }> {
     const body = (await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/resend`)) as { sms?: unknown; expiresAt?: unknown };
-    return { sms: body.sms === 'sent' ? 'sent' : 'failed', expiresAt: isString(body.expiresAt) ? body.expiresAt : '' };
+    return { sms: isSmsOutcome(body.sms) ? body.sms : 'failed', expiresAt: isString(body.expiresAt) ? body.expiresAt : '' };
+  }
+
+  /** A fresh clinician link (the one from creation may be in another tab or spent). */
+  async clinicianLink(id: string): Promise<string> {
+    const body = (await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/clinician-link`)) as { clinicianUrl?: unknown };
+    if (!isString(body.clinicianUrl)) throw new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
+    return body.clinicianUrl;
   }
 
   async end(id: string): Promise<void> {

@@ -33,6 +33,7 @@ export class ConsoleApp {
   private readonly tone = new Tone();
   private readonly alert = new WaitingAlert(byId('waiting-alert'), this.tone, document.title);
   private readonly table = new ConsultationTable(byId<HTMLTableSectionElement>('list-body'), byId('list-empty'), {
+    videoLink: (c, button) => void this.videoLink(c, button),
     resend: (c, button) => void this.resend(c, button),
     end: (c, button) => void this.end(c, button),
   });
@@ -225,6 +226,24 @@ export class ConsoleApp {
     open.replaceChildren('Open video', hidden);
     byId('created').hidden = false;
     this.alert.rerender(this.latest);
+  }
+
+  private async videoLink(c: ConsultationSummary, button: HTMLButtonElement): Promise<void> {
+    const api = this.api;
+    if (!api) return;
+    button.setAttribute('aria-disabled', 'true');
+    try {
+      clinicianLinks.set(c.id, await api.clinicianLink(c.id));
+      this.table.refresh(c.id, Date.now());
+      this.alert.rerender(this.latest);
+      this.say(`Video link ready for ${patientLabel(c)}: choose "Open video".`);
+      // The new link replaces the button: put focus on it.
+      button.closest('td')?.querySelector<HTMLAnchorElement>('a.console-open')?.focus();
+    } catch (err) {
+      this.failed(err, 'action');
+    } finally {
+      button.removeAttribute('aria-disabled');
+    }
   }
 
   private async resend(c: ConsultationSummary, button: HTMLButtonElement): Promise<void> {

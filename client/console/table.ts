@@ -8,6 +8,8 @@ import { clinicianLinks } from './storage.js';
 import { clock, isClosed, patientLabel, statusWords } from './words.js';
 
 export interface RowActions {
+  /** Asks for a fresh clinician link when this browser does not hold one. */
+  videoLink(c: ConsultationSummary, button: HTMLButtonElement): void;
   resend(c: ConsultationSummary, button: HTMLButtonElement): void;
   end(c: ConsultationSummary, button: HTMLButtonElement): void;
 }
@@ -18,6 +20,7 @@ interface Row {
   created: HTMLTimeElement;
   status: HTMLSpanElement;
   open: HTMLAnchorElement;
+  getLink: HTMLButtonElement;
   resend: HTMLButtonElement;
   end: HTMLButtonElement;
   current: ConsultationSummary;
@@ -108,16 +111,21 @@ export class ConsultationTable {
     const open = labelled(make('a', { className: 'button console-open' }), 'Open video', ` with ${who}`);
     open.target = '_blank';
     open.rel = 'noopener noreferrer';
+    const getLink = labelled(make('button', { className: 'button console-get-link' }), 'Get video link', ` for ${who}`);
+    getLink.type = 'button';
     const resend = labelled(make('button', { className: 'button secondary console-resend' }), 'Re-send link', ` to ${who}`);
     resend.type = 'button';
     const end = labelled(make('button', { className: 'button warning console-end' }), 'End', ` consultation with ${who}`);
     end.type = 'button';
-    actionsCell.append(open, resend, end);
+    actionsCell.append(open, getLink, resend, end);
 
     for (const cell of [createdCell, statusCell, actionsCell]) cell.setAttribute('role', 'cell');
     tr.append(patient, createdCell, statusCell, actionsCell);
 
-    const row: Row = { tr, patient, created, status, open, resend, end, current: c };
+    const row: Row = { tr, patient, created, status, open, getLink, resend, end, current: c };
+    getLink.addEventListener('click', () => {
+      if (getLink.getAttribute('aria-disabled') !== 'true') this.actions.videoLink(row.current, getLink);
+    });
     resend.addEventListener('click', () => {
       if (resend.getAttribute('aria-disabled') !== 'true') this.actions.resend(row.current, resend);
     });
@@ -144,6 +152,7 @@ export class ConsultationTable {
     const url = clinicianLinks.get(c.id);
     if (url && row.open.href !== url) row.open.href = url;
     row.open.hidden = !url || isClosed(c);
+    row.getLink.hidden = Boolean(url) || isClosed(c);
     // A new link only helps before the patient is in: the service refuses it during a call.
     row.resend.hidden = !(c.status === 'created' || (c.status === 'waiting' && c.waitingSince === null));
     row.end.hidden = isClosed(c);

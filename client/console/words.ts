@@ -35,6 +35,7 @@ export function statusWords(c: ConsultationSummary, now: number): { text: string
   switch (c.status) {
     case 'created':
       if (c.sms === 'failed') return { text: 'Text message failed', tone: 'failed' };
+      if (c.sms === 'unknown') return { text: 'Text message may not have arrived', tone: 'failed' };
       if (c.sms === 'sent') return { text: 'Link sent', tone: 'sent' };
       return { text: 'Sending link…', tone: 'sent' };
     case 'waiting':

@@ -121,6 +121,24 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
   }
 
   /**
+   * A fresh link for the clinician (their earlier links stop working; sessions already open stay).
+   * For a console opened in another tab or browser than the one that created the consultation.
+   */
+  clinicianLink(id: string, actor: Actor): { clinicianUrl: string; expiresAt: string } {
+    const c = this.ensureOpen(id);
+    const clinician = this.participants(id).find((p) => p.role === 'clinician');
+    if (!clinician) throw new AppError('invalid_state', 'This consultation has no clinician.');
+    const now = this.deps.now();
+    const expiresAt = Math.max(c.expiresAt, now + this.deps.linkTtlSeconds * 1000);
+    const code = newCode();
+    this.deps.store.replaceLink({
+      codeHash: hashCode(code), consultationId: id, participantId: clinician.id, expiresAt, redeemedAt: null, revokedAt: null,
+    }, now);
+    this.audit(id, actor, 'clinician_link_issued');
+    return { clinicianUrl: this.linkUrl(code), expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /**
    * Adds a third participant (interpreter, carer, colleague) with a role label. They wait to be
    * admitted like the patient. Returns their link; sends it by SMS when a phone number is given.
    */

@@ -91,6 +91,9 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/resend', { schema: { params: IdParams }, config: limit }, async (req) =>
     consultations.resend(req.params.id, 'api'));
 
+  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/clinician-link', { schema: { params: IdParams }, config: limit },
+    async (req, reply) => reply.status(201).send(consultations.clinicianLink(req.params.id, 'api')));
+
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof InviteBody> }>(
     '/consultations/:id/guests', { schema: { params: IdParams, body: InviteBody }, config: limit },
     async (req, reply) => reply.status(201).send(await consultations.invite(req.params.id, req.body, 'api')),

@@ -155,6 +155,16 @@ describe('the clinician console', () => {
     expect((await server.outbox()).filter((m) => m.consultationId === id)).toHaveLength(2);
     expect(await consolePage.$eval('#console-status', (e) => e.getAttribute('role'))).toBe('status');
 
+    // A consultation whose clinician link this browser does not hold (created elsewhere) gets a fresh one.
+    await consolePage.evaluate(() => sessionStorage.removeItem('openconsult.console.clinicianLinks'));
+    await consolePage.reload();
+    await consolePage.waitForSelector(`tr[data-id="${id}"] .console-get-link:not([hidden])`);
+    await consolePage.click(`tr[data-id="${id}"] .console-get-link`);
+    await consolePage.waitForSelector(`tr[data-id="${id}"] a.console-open:not([hidden])`);
+    const fresh = await consolePage.$eval(`tr[data-id="${id}"] a.console-open`, (a) => (a as HTMLAnchorElement).href);
+    expect(fresh).toMatch(/\/j\/[A-Za-z0-9_-]{22}$/);
+    expect(await consolePage.$eval(`tr[data-id="${id}"] .console-get-link`, (b) => (b as HTMLElement).hidden)).toBe(true);
+
     consolePage.once('dialog', (d) => void d.accept());
     await consolePage.click(`tr[data-id="${id}"] .console-end`);
     await waitForStatus(consolePage, id, 'Ended');
