@@ -111,11 +111,16 @@ async function checkMedia(): Promise<void> {
     });
     status.textContent = 'Your camera and microphone are working.';
     el('permission-help').hidden = true;
+    el('check-preview').hidden = false;
+    el('check-meter').hidden = false;
     const cameras = await videoInputCount();
     el('switch-check-camera').hidden = cameras < 2;
     el('switch-camera').hidden = cameras < 2;
   } catch (err) {
     local = undefined;
+    // An empty preview and a still meter only push the explanation and its help off a phone's screen.
+    el('check-preview').hidden = true;
+    el('check-meter').hidden = true;
     status.textContent = err instanceof MediaCheckError ? err.message : 'Your camera or microphone could not be started.';
     if (err instanceof MediaCheckError && err.problem === 'denied') {
       const steps = permissionHelp(navigator.userAgent).map((text) => {
@@ -299,28 +304,46 @@ function renderParticipants(): void {
   if (role !== 'clinician') return;
   const waiting = others.filter((p) => p.presence === 'waiting');
   el('waiting-panel').hidden = waiting.length === 0;
+  // Rows are updated in place, never rebuilt: this runs on every presence and media change,
+  // and rebuilding would drop the keyboard focus and whatever the clinician is typing to someone.
   const list = el('waiting-list');
-  list.replaceChildren(...waiting.map((p) => {
-    const li = document.createElement('li');
+  const focused = document.activeElement;
+  const hadFocus = focused !== null && list.contains(focused);
+  const ids = new Set(waiting.map((p) => p.id));
+  for (const row of [...list.children] as HTMLElement[]) if (!ids.has(row.dataset.id ?? '')) row.remove();
+  for (const p of waiting) {
+    const row = [...list.children].find((r) => (r as HTMLElement).dataset.id === p.id) ?? list.appendChild(waitingRow(p));
     const since = p.waitingSince ? new Date(p.waitingSince).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
-    const label = document.createElement('span');
-    label.textContent = `${p.name} is waiting${since ? ` since ${since}` : ''}.`;
-    const admit = document.createElement('button');
-    admit.type = 'button';
-    admit.className = 'nhsuk-button nhsuk-button--small';
-    admit.textContent = `Admit ${p.name}`;
-    admit.addEventListener('click', () => {
-      mark('admit');
-      admit.disabled = true;
-      if (socket) request(socket, 'admit', { id: p.id }).catch((err: Error) => {
-        admit.disabled = false;
-        setText('call-status', err.message);
-      });
-    });
-    li.append(label, ' ', admit, waitingMessageForm(p));
-    return li;
-  }));
+    (row.querySelector('.oc-waiting-who') as HTMLElement).textContent = `${p.name} is waiting${since ? ` since ${since}` : ''}.`;
+  }
+  // The row holding the focus went (the Admit button that was just used): keep the focus in the
+  // call, at its heading, so the next Tab reaches the call's controls instead of the page's top.
+  if (hadFocus && !focused.isConnected) el('call-title').focus({ preventScroll: true });
   document.title = waiting.length > 0 ? `(${waiting.length}) waiting – ${baseTitle}` : baseTitle;
+}
+
+/** Clinician: one person in the waiting room, with their Admit button and a message form. */
+function waitingRow(p: ParticipantView): HTMLLIElement {
+  const li = document.createElement('li');
+  li.dataset.id = p.id;
+  const label = document.createElement('span');
+  label.className = 'oc-waiting-who';
+  const admit = document.createElement('button');
+  admit.type = 'button';
+  admit.className = 'nhsuk-button nhsuk-button--small';
+  admit.textContent = `Admit ${p.name}`;
+  admit.addEventListener('click', () => {
+    // aria-disabled, not disabled: a disabled button drops the keyboard focus to the page's top.
+    if (admit.getAttribute('aria-disabled') === 'true') return;
+    mark('admit');
+    admit.setAttribute('aria-disabled', 'true');
+    if (socket) request(socket, 'admit', { id: p.id }).catch((err: Error) => {
+      admit.removeAttribute('aria-disabled');
+      setText('call-status', err.message);
+    });
+  });
+  li.append(label, ' ', admit, waitingMessageForm(p));
+  return li;
 }
 
 function renderRemote(tile: Tile, stream: MediaStream): void {
