@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-}"
-log() { printf 'setup: %s\n' "$*" >&2; }
+log() { printf 'setup [%3ss]: %s\n' "$SECONDS" "$*" >&2; }
 
 if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; then
   log "Node.js 20.19 or newer is needed (found $(node --version)). See README.md."
@@ -38,6 +38,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "installing npm dependencies"
   MEDIASOUP_WORKER_BIN="$worker" npm ci --no-audit --no-fund >&2
   echo "$want" > "$stamp"
+  log "npm dependencies installed"
 fi
 
 # 3. The worker where mediasoup looks for it by default (so no environment is needed at run time).
@@ -60,3 +61,4 @@ fi
 # 5. Build (both steps are incremental or fast).
 npx tsc -p tsconfig.build.json
 npx tsx scripts/build-client.ts
+log "ready"
