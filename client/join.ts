@@ -17,6 +17,9 @@ type PageState = 'loading' | 'check' | 'joining' | 'waiting' | 'call' | 'ended' 
 let state: PageState = 'loading';
 let role: Role = 'patient';
 let selfId = '';
+/** When this person got into the call (admitted, or admitting someone), for the first-frame figure. */
+let admittedAt: number | undefined;
+let firstFrameReported = false;
 let local: MediaStream | undefined;
 let call: Call | undefined;
 let socket: SignalSocket | undefined;
@@ -160,6 +163,7 @@ async function join(consultationId: string): Promise<void> {
   s.on('participant', (p) => onParticipant(p));
   s.on('admitted', ({ producers }) => {
     mark('admitted');
+    admittedAt = performance.now();
     enterCall();
     void call?.consumeAll(producers).catch(reportMediaError);
   });
@@ -208,6 +212,8 @@ async function enter(s: SignalSocket): Promise<void> {
   try {
     info = await request(s, 'join', {});
     mark('joined');
+    firstFrameReported = false;
+    admittedAt = info.self.presence === 'admitted' ? performance.now() : undefined;
   } catch (err) {
     fail('You cannot join this consultation', (err as Error).message);
     return;
@@ -336,6 +342,7 @@ function waitingRow(p: ParticipantView): HTMLLIElement {
     // aria-disabled, not disabled: a disabled button drops the keyboard focus to the page's top.
     if (admit.getAttribute('aria-disabled') === 'true') return;
     mark('admit');
+    admittedAt = performance.now();
     admit.setAttribute('aria-disabled', 'true');
     if (socket) request(socket, 'admit', { id: p.id }).catch((err: Error) => {
       admit.removeAttribute('aria-disabled');
@@ -360,7 +367,12 @@ function renderRemote(tile: Tile, stream: MediaStream): void {
     caption.textContent = tile.screen ? `${name}'s screen` : name;
     video.setAttribute('aria-label', `Video of ${caption.textContent || 'the other person'}`);
     // The first decoded video frame, where the browser can tell us (not Firefox ESR 115).
-    if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(() => mark('first-video-frame'));
+    if ('requestVideoFrameCallback' in video) {
+      video.requestVideoFrameCallback(() => {
+        mark('first-video-frame');
+        reportFirstFrame();
+      });
+    }
     figure.append(video, caption);
     el('remotes').append(figure);
   }
@@ -599,6 +611,23 @@ function teardown(): void {
   for (const v of document.querySelectorAll('video')) v.srcObject = null;
   el('remotes').replaceChildren();
   document.title = baseTitle;
+}
+
+/**
+ * Tells the service how long the first picture took after admission (a metric for operators:
+ * nothing personal, just milliseconds, the role and whether media went through TURN).
+ */
+function reportFirstFrame(): void {
+  if (firstFrameReported || admittedAt === undefined || !call) return;
+  firstFrameReported = true;
+  const ms = Math.min(120_000, Math.max(0, Math.round(performance.now() - admittedAt)));
+  void call.stats().then((s) => {
+    const relayed = s.paths.some((p) => p.direction === 'recv' && p.localType === 'relay');
+    return fetch('/api/v1/telemetry/first-frame', {
+      method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ms, role, relayed }),
+    });
+  }).catch(() => undefined);
 }
 
 function relayProblem(message: string): void {

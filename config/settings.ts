@@ -132,6 +132,14 @@ export const settings = {
   reconnectGrace: setting(Seconds(0), {
     env: 'RECONNECT_GRACE', kind: 'duration', default: 60, doc: 'How long a dropped participant is "reconnecting" before counted gone.',
   }),
+  retentionDays: setting(Type.Integer({ minimum: 1, maximum: 3650 }), {
+    env: 'RETENTION_DAYS', kind: 'integer', default: 30,
+    doc: 'Days after a consultation ends (or expires) before its phone numbers and names are deleted; the audit log stays.',
+  }),
+  metricsToken: setting(Type.String({ minLength: 16 }), {
+    env: 'METRICS_TOKEN', kind: 'string', secret: true,
+    doc: 'If set, GET /metrics needs `Authorization: Bearer <token>`.',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof settings;

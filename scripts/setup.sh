@@ -3,8 +3,8 @@
 #   1. the mediasoup worker, built from Debian 12 libraries and cached outside the clone;
 #   2. npm dependencies (again only when package-lock.json changed);
 #   3. the worker copied where mediasoup looks for it;
-#   4. with --test: Debian's Chromium (browser tests), nftables (cutting the network for real)
-#      and coturn (TURN relay tests);
+#   4. with --test: what the tests drive: Debian's Chromium and Firefox ESR, nftables (cutting
+#      the network for real), coturn (TURN), nginx, shellcheck and systemd-analyze (deploy files);
 #   5. the build: server (tsc) and browser assets (esbuild).
 # Used by `npm start`, `npm test` and `npm run bench`; safe to run any number of times.
 set -euo pipefail
@@ -55,6 +55,12 @@ if [ "$mode" = "--test" ]; then
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
   command -v nft >/dev/null || missing+=(nftables)
   command -v turnserver >/dev/null || missing+=(coturn)
+  command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+  command -v nginx >/dev/null || missing+=(nginx-light)
+  command -v shellcheck >/dev/null || missing+=(shellcheck)
+  command -v systemd-analyze >/dev/null || missing+=(systemd)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v ip >/dev/null || missing+=(iproute2)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 fi
 

@@ -27,12 +27,13 @@ import { AppError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { WorkerPool } from './media/pool.js';
 import { MediaSessions } from './media/sessions.js';
-import { createMetrics } from './metrics.js';
+import { countingSms, createMetrics, metricsRoutes, watchConsultations, watchMediasoup } from './metrics.js';
 import { publicDir } from './paths.js';
+import { Retention, type RetentionResult } from './retention.js';
 import { Signalling } from './signalling/signalling.js';
 import { createSmsProvider } from './sms/index.js';
 import type { SmsProvider } from './sms/provider.js';
-import { openDb } from './store/db.js';
+import { DB_FILE_NAME, openDb } from './store/db.js';
 import { SqliteStore } from './store/store.js';
 
 export interface AppOptions {
@@ -54,6 +55,14 @@ export interface App {
   mediaWorkerPids(): number[];
   /** The base URL of links (PUBLIC_URL, or the listening address). */
   publicUrl(): string;
+  /** Deletes personal data that is past its retention period now (it also runs every hour). */
+  runRetention(): RetentionResult;
+  /**
+   * The first step of stopping: new consultations are refused (503 `unavailable`) and /readyz
+   * answers 503, while calls and everything else go on. close() does this first.
+   */
+  drain(): void;
+  /** Drains, tells clients to reconnect, closes media, flushes and closes the database. */
   close(): Promise<void>;
 }
 
@@ -74,20 +83,34 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const apiKey = secretFromConfigOrFile(config.apiKey, config.dataDir, 'api-key');
   const sessionSecret = secretFromConfigOrFile(config.sessionSecret, config.dataDir, 'session-secret');
   const tokens = new SessionTokens(sessionSecret.value, config.sessionTtl);
-  const store = new SqliteStore(openDb(path.join(config.dataDir, 'openconsult.sqlite')));
-  const sms = opts.sms ?? createSmsProvider(config, logger.child({ component: 'sms' }));
+  const store = new SqliteStore(openDb(path.join(config.dataDir, DB_FILE_NAME)));
 
-  const metrics = createMetrics({ mediaSessions: () => media.count });
+  const rooms = new Rooms();
+  const metrics = createMetrics({
+    mediaSessions: () => media.count,
+    consultationsByStatus: () => store.countByStatus(),
+    participants: () => (['created', 'waiting', 'in_call'] as const)
+      .flatMap((status) => store.listByStatus(status))
+      .flatMap((c) => rooms.find(c.id)?.list() ?? []),
+    workerPids: () => pool.pids,
+  });
+  const sms = countingSms(opts.sms ?? createSmsProvider(config, logger.child({ component: 'sms' })), metrics);
   let listeningUrl: string | undefined;
   const publicUrl = () => config.publicUrl ?? listeningUrl ?? `http://localhost:${config.port}`;
 
   const consultations = new Consultations({
     store, sms, logger, now, linkTtlSeconds: config.linkTtl, practiceName: config.practiceName, publicUrl,
   });
-  consultations.on('statusChanged', (c) => metrics.consultationTransitions.inc({ to: c.to }));
-  const rooms = new Rooms();
+  watchConsultations(consultations, store, metrics, now);
   const timekeeper = new Timekeeper(store, consultations, config, now, logger.child({ component: 'timers' }));
 
+  const retention = new Retention({
+    store, now, days: config.retentionDays, logger: logger.child({ component: 'retention' }),
+    outboxFile: config.smsProvider === 'outbox' ? config.smsOutboxFile : undefined,
+  });
+
+  // Before the workers exist: mediasoup announces them (and their transports) as they come.
+  const unwatchMediasoup = watchMediasoup(metrics, (pid) => pool.pids.includes(pid));
   const pool = await WorkerPool.create({
     size: config.mediaWorkers ?? Math.max(1, os.availableParallelism()),
     rtcMinPort: config.rtcMinPort,
@@ -110,6 +133,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   registerErrorHandling(http);
+  let draining = false;
+  // While stopping, no new consultation: its SMS would go out for a service about to go away.
+  http.addHook('onRequest', async (req, reply) => {
+    if (draining && req.method === 'POST' && req.routeOptions.url === '/api/v1/consultations') {
+      reply.header('retry-after', '30');
+      throw new AppError('unavailable', 'The service is restarting. Try again in a minute.');
+    }
+  });
   accessLog(http);
   securityHeaders(http);
   await http.register(fastifyCookie);
@@ -122,12 +153,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   await http.register(linkRoutes, { consultations, tokens, redeemPerMinute: config.rateLimitRedeem });
   await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, apiKey: apiKey.value, perMinute: config.rateLimitApi });
   await http.register(healthRoutes, {
-    registry: metrics.registry,
     ready: () => {
-      const checks = { mediaWorkers: pool.ready, store: true };
+      const checks = { mediaWorkers: pool.ready, store: true, accepting: !draining };
       return { ok: Object.values(checks).every(Boolean), checks };
     },
   });
+  await http.register(metricsRoutes, { metrics, token: config.metricsToken });
   http.get('/', async (_req, reply) => reply.sendFile('index.html'));
   http.get('/console', async (_req, reply) => reply.sendFile('console.html', { cacheControl: false }));
 
@@ -137,7 +168,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
 
   timekeeper.start(signalling);
+  retention.start();
 
+  const drain = () => {
+    if (!draining) logger.info('draining: new consultations are refused');
+    draining = true;
+  };
   let closed = false;
   return {
     config,
@@ -147,6 +183,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     apiKey,
     publicUrl,
     mediaWorkerPids: () => pool.pids,
+    runRetention: () => retention.runOnce(),
+    drain,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
       const addr = http.server.address();
@@ -158,12 +196,18 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     async close() {
       if (closed) return;
       closed = true;
+      drain();
+      retention.stop();
       timekeeper.stop();
       await signalling.close();
       media.closeAll();
       await http.close();
       await pool.close();
+      unwatchMediasoup();
+      // Timers and state are already in SQLite; the checkpoint leaves one self-contained file.
+      store.checkpoint();
       store.close();
+      logger.info('stopped: state flushed');
     },
   };
 }

@@ -16,11 +16,20 @@ export const redactPaths = [
   'res.headers["set-cookie"]',
 ];
 
+/**
+ * `to` is an SMS recipient, except in a status change's audit line (`from`/`to` a consultation
+ * status): those words are kept, so each lifecycle line says what the consultation became.
+ */
+const STATUS_WORDS = new Set(['created', 'waiting', 'in_call', 'ended', 'expired']);
+function censor(value: unknown, path: string[]): unknown {
+  return path.at(-1) === 'to' && typeof value === 'string' && STATUS_WORDS.has(value) ? value : '[redacted]';
+}
+
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
-      redact: { paths: redactPaths, censor: '[redacted]' },
+      redact: { paths: redactPaths, censor },
       base: { service: 'openconsult' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

@@ -63,7 +63,16 @@ const migrations: readonly string[] = [
   CREATE INDEX consultations_status ON consultations(status);
   CREATE INDEX consultations_created ON consultations(created_at);
   `,
+  // 3: data retention. Personal data (phone numbers, names) is deleted some days after a
+  // consultation ends; the row, its status and the audit log stay.
+  `
+  ALTER TABLE consultations ADD COLUMN personal_data_deleted_at INTEGER;
+  CREATE INDEX consultations_retention ON consultations(status, updated_at) WHERE personal_data_deleted_at IS NULL;
+  `,
 ];
+
+/** The database file inside DATA_DIR. */
+export const DB_FILE_NAME = 'openconsult.sqlite';
 
 export function openDb(file: string): Db {
   const db = new Database(file);

@@ -88,6 +88,20 @@ export interface Store {
   listDeadlines(): Deadline[];
   appendEvent(e: Omit<AuditEvent, 'seq'>): void;
   listEvents(consultationId: string): AuditEvent[];
+  /** When the consultation last moved to `status` (from the audit log), if it did. */
+  statusSince(consultationId: string, status: ConsultationStatus): number | undefined;
+  /** How many consultations are in each status. */
+  countByStatus(): Partial<Record<ConsultationStatus, number>>;
+  /**
+   * Deletes the phone numbers and names of consultations that ended or expired before
+   * `endedBefore`, once each, keeping the rows, their status and the audit log; writes a
+   * `personal_data_deleted` audit event for each. Returns the ids it cleared.
+   */
+  deletePersonalData(endedBefore: number, at: number, detail?: Record<string, unknown>): string[];
+  /** Whether a consultation's personal data has been deleted (false for an unknown id). */
+  personalDataDeleted(consultationId: string): boolean;
+  /** Writes the write-ahead log into the database file (before a stop, after a purge). */
+  checkpoint(): void;
   close(): void;
 }
 
@@ -155,6 +169,15 @@ export class SqliteStore implements Store {
         VALUES (@consultationId, @at, @actor, @type, @detail)`),
       listEvents: db.prepare<[string], { seq: number; consultation_id: string; at: number; actor: string; type: string; detail: string | null }>(
         'SELECT * FROM events WHERE consultation_id = ? ORDER BY seq'),
+      statusSince: db.prepare<{ id: string; status: string }, { at: number }>(`SELECT at FROM events
+        WHERE consultation_id = @id AND type = 'status' AND json_extract(detail, '$.to') = @status ORDER BY seq DESC LIMIT 1`),
+      countByStatus: db.prepare<[], { status: ConsultationStatus; n: number }>('SELECT status, COUNT(*) AS n FROM consultations GROUP BY status'),
+      toDelete: db.prepare<{ before: number }, { id: string }>(`SELECT id FROM consultations
+        WHERE status IN ('ended', 'expired') AND updated_at < @before AND personal_data_deleted_at IS NULL`),
+      clearConsultation: db.prepare(`UPDATE consultations SET patient_phone = NULL, patient_name = NULL, clinician_name = NULL,
+        personal_data_deleted_at = @at WHERE id = @id`),
+      clearParticipants: db.prepare('UPDATE participants SET display_name = NULL WHERE consultation_id = @id'),
+      isDeleted: db.prepare<[string], { d: number | null }>('SELECT personal_data_deleted_at AS d FROM consultations WHERE id = ?'),
     };
   }
 
@@ -257,6 +280,36 @@ export class SqliteStore implements Store {
       seq: r.seq, consultationId: r.consultation_id, at: r.at, actor: r.actor, type: r.type,
       detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
     }));
+  }
+
+  statusSince(consultationId: string, status: ConsultationStatus): number | undefined {
+    return this.q.statusSince.get({ id: consultationId, status })?.at;
+  }
+
+  countByStatus(): Partial<Record<ConsultationStatus, number>> {
+    return Object.fromEntries(this.q.countByStatus.all().map((r) => [r.status, r.n]));
+  }
+
+  deletePersonalData(endedBefore: number, at: number, detail?: Record<string, unknown>): string[] {
+    // Freed bytes are overwritten with zeros, so deleted numbers and names do not linger in the file.
+    this.db.pragma('secure_delete = ON');
+    return this.db.transaction(() => {
+      const ids = this.q.toDelete.all({ before: endedBefore }).map((r) => r.id);
+      for (const id of ids) {
+        this.q.clearConsultation.run({ id, at });
+        this.q.clearParticipants.run({ id });
+        this.appendEvent({ consultationId: id, at, actor: 'system', type: 'personal_data_deleted', detail: detail ?? null });
+      }
+      return ids;
+    })();
+  }
+
+  personalDataDeleted(consultationId: string): boolean {
+    return (this.q.isDeleted.get(consultationId)?.d ?? null) !== null;
+  }
+
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   close(): void {

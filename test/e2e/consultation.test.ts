@@ -93,6 +93,10 @@ describe('a video consultation, end to end', () => {
       expect(await page.$$eval('#remotes video', (vs) => vs.filter((v) => (v as HTMLVideoElement).srcObject !== null).length)).toBe(1);
     }
     await Promise.all([expectMediaFlowing(patient, 3), expectMediaFlowing(clinician, 3)]);
+    // Both pages reported their admit-to-first-frame time for the operators' histogram.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(Number(/openconsult_first_frame_seconds_count\{[^}]*role="patient"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBe(1);
+    expect(Number(/openconsult_first_frame_seconds_count\{[^}]*role="clinician"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBe(1);
     await waitForText(patient, 'Dr Bell is in the call');
 
     await clickButton(clinician, 'End consultation');

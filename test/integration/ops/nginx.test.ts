@@ -1,0 +1,140 @@
+/**
+ * The nginx sample in front of a real server: plain HTTP is sent to HTTPS, the service sees the
+ * request came over TLS (Secure session cookie, HSTS), socket.io upgrades to a WebSocket through
+ * it, and /metrics answers from an allowed address. Skipped where nginx is not installed
+ * (Debian: apt-get install nginx); nginx runs in the foreground and is stopped after.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../../server/paths.js';
+import { freePort } from '../../helpers/process.js';
+import { TEST_API_KEY, type TestServer, codeOf, linkIn, startServer } from '../../helpers/server.js';
+
+/** The tool's absolute path ('' when missing); nginx lives in /usr/sbin, not always on PATH. */
+const which = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8', env: { PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/bin:/sbin:/bin` } }).stdout.trim();
+const nginxBin = which('nginx');
+const opensslBin = which('openssl');
+const available = nginxBin !== '' && opensslBin !== '';
+
+let server: TestServer;
+let nginx: ChildProcess | undefined;
+let nginxExited: Promise<unknown> | undefined;
+let dir: string;
+let httpPort: number;
+let httpsPort: number;
+
+function request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>((resolve, reject) => {
+    const req = https.request(url, {
+      method, rejectUnauthorized: false,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+async function portOpen(port: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`nginx did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  // setup.sh --test installs nginx-light; a missing tool is a failure, not a skip.
+  if (!available) throw new Error('nginx and openssl are needed: run scripts/setup.sh --test');
+  server = await startServer();
+  dir = mkdtempSync(path.join(tmpdir(), 'openconsult-nginx-'));
+  chmodSync(dir, 0o755);
+  httpPort = await freePort();
+  httpsPort = await freePort();
+  spawnSync(opensslBin, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const upstreamPort = new URL(server.url).port;
+  const site = readFileSync(path.join(projectRoot, 'deploy', 'nginx', 'openconsult.conf'), 'utf8')
+    .replace('server 127.0.0.1:3000;', `server 127.0.0.1:${upstreamPort};`)
+    .replace('listen 80;', `listen 127.0.0.1:${httpPort};`).replace('listen [::]:80;', '')
+    .replace('listen 443 ssl http2;', `listen 127.0.0.1:${httpsPort} ssl http2;`).replace('listen [::]:443 ssl http2;', '')
+    .replace('/etc/ssl/openconsult/fullchain.pem', path.join(dir, 'cert.pem'))
+    .replace('/etc/ssl/openconsult/privkey.pem', path.join(dir, 'key.pem'));
+  writeFileSync(path.join(dir, 'site.conf'), site);
+  writeFileSync(path.join(dir, 'nginx.conf'), [
+    'worker_processes 1;', `pid ${dir}/nginx.pid;`, `error_log ${dir}/error.log;`, 'events {}',
+    `http { access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; include ${dir}/site.conf; }`, '',
+  ].join('\n'));
+  nginx = spawn(nginxBin, ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  nginxExited = new Promise((r) => nginx?.once('exit', r));
+  await portOpen(httpsPort, 10_000);
+});
+
+afterAll(async () => {
+  if (nginx && nginx.exitCode === null) {
+    nginx.kill('SIGQUIT');
+    await nginxExited;
+  }
+  await server?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('nginx sample in front of the service', () => {
+  it('sends plain HTTP to HTTPS', async () => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/console`, { redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe(`https://127.0.0.1/console`);
+  });
+
+  it('lets the service see TLS: HSTS, Secure session cookies', async () => {
+    const base = `https://127.0.0.1:${httpsPort}`;
+    const health = await request('GET', `${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(health.headers['strict-transport-security']).toBeDefined();
+
+    const created = await request('POST', `${base}/api/v1/consultations`, { patientPhone: '07700 900808' }, { authorization: `Bearer ${TEST_API_KEY}` });
+    expect(created.status).toBe(201);
+    const id = (JSON.parse(created.text) as { id: string }).id;
+    const sms = (await server.outbox()).find((m) => m.consultationId === id);
+    const redeemed = await request('POST', `${base}/api/v1/links/${codeOf(linkIn(sms!.body))}/redeem`);
+    expect(redeemed.status).toBe(200);
+    const cookie = String(redeemed.headers['set-cookie']);
+    expect(cookie).toMatch(/; Secure/i);
+
+    // socket.io through the proxy, as a WebSocket from the first packet.
+    const socket = io(base, {
+      auth: { consultationId: id }, extraHeaders: { cookie: cookie.split(';')[0] as string },
+      transports: ['websocket'], reconnection: false, forceNew: true, rejectUnauthorized: false,
+    });
+    try {
+      const joined = await socket.timeout(10_000).emitWithAck('join', {});
+      expect(joined).toMatchObject({ ok: true, data: { self: { presence: 'waiting' } } });
+      expect(socket.io.engine.transport.name).toBe('websocket');
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  it('serves /metrics to an allowed address', async () => {
+    const res = await request('GET', `https://127.0.0.1:${httpsPort}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('openconsult_consultations');
+  });
+});

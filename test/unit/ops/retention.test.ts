@@ -1,0 +1,142 @@
+/**
+ * Data retention with a fake clock: phone numbers and names go RETENTION_DAYS after a
+ * consultation ends or expires; the consultation, its status and its audit log stay; the SMS
+ * outbox loses the cleared consultations' lines; open consultations keep everything.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Consultations } from '../../../server/consultations/service.js';
+import { createLogger } from '../../../server/log.js';
+import { Retention } from '../../../server/retention.js';
+import { OutboxSms } from '../../../server/sms/outbox.js';
+import { DB_FILE_NAME, openDb } from '../../../server/store/db.js';
+import { SqliteStore } from '../../../server/store/store.js';
+
+const DAY = 24 * 3600 * 1000;
+const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
+
+let dir: string;
+let outbox: string;
+let store: SqliteStore;
+let clock: number;
+let consultations: Consultations;
+let retention: Retention;
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'openconsult-retention-'));
+  outbox = path.join(dir, 'sms-outbox.jsonl');
+  store = new SqliteStore(openDb(path.join(dir, DB_FILE_NAME)));
+  clock = T0;
+  const now = () => clock;
+  const logger = createLogger('silent');
+  consultations = new Consultations({
+    store, sms: new OutboxSms(outbox), logger, now, linkTtlSeconds: 3600, practiceName: 'Riverside Surgery', publicUrl: () => 'https://v.example',
+  });
+  retention = new Retention({ store, now, days: 30, logger, outboxFile: outbox });
+});
+
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The raw row, as anyone opening the database file would see it. */
+function rows(id: string) {
+  const db = new Database(path.join(dir, DB_FILE_NAME), { readonly: true });
+  try {
+    return {
+      consultation: db.prepare('SELECT * FROM consultations WHERE id = ?').get(id) as Record<string, unknown>,
+      participants: db.prepare('SELECT role, display_name FROM participants WHERE consultation_id = ?').all(id) as { role: string; display_name: string | null }[],
+    };
+  } finally {
+    db.close();
+  }
+}
+
+async function finishedCall(): Promise<string> {
+  const c = await consultations.create({ patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell' });
+  await consultations.invite(c.id, { label: 'Interpreter', name: 'Ivo Interpreter', phone: '07700 900456' }, 'clinician');
+  consultations.markWaiting(c.id, 'patient');
+  clock += 60_000;
+  consultations.startCall(c.id, 'clinician');
+  clock += 10 * 60_000;
+  consultations.end(c.id, 'clinician', 'ended_by_clinician');
+  return c.id;
+}
+
+describe('data retention', () => {
+  it('keeps personal data until the retention period after the end has passed', async () => {
+    const id = await finishedCall();
+    const endedAt = clock;
+    clock = endedAt + 30 * DAY - 1;
+    expect(retention.runOnce().consultations).toEqual([]);
+    expect(rows(id).consultation).toMatchObject({ patient_phone: '+447700900123', patient_name: 'Ann Example', clinician_name: 'Dr Bell' });
+  });
+
+  it('deletes phone numbers and names after it, keeping the consultation, its status and its audit log', async () => {
+    const id = await finishedCall();
+    const eventsBefore = store.listEvents(id);
+    clock += 30 * DAY + 1;
+    expect(retention.runOnce().consultations).toEqual([id]);
+
+    const { consultation, participants } = rows(id);
+    expect(consultation).toMatchObject({
+      id, status: 'ended', ended_reason: 'ended_by_clinician', patient_phone: null, patient_name: null, clinician_name: null,
+      personal_data_deleted_at: clock,
+    });
+    expect(participants).toHaveLength(3);
+    for (const p of participants) expect(p.display_name).toBeNull();
+
+    const eventsAfter = store.listEvents(id);
+    expect(eventsAfter.slice(0, eventsBefore.length)).toEqual(eventsBefore);
+    expect(eventsAfter.map((e) => e.type)).toEqual(expect.arrayContaining(['created', 'status', 'sms_sent', 'guest_invited']));
+    expect(eventsAfter.at(-1)).toMatchObject({ type: 'personal_data_deleted', actor: 'system', at: clock, detail: { retentionDays: 30 } });
+    expect(JSON.stringify(eventsAfter)).not.toMatch(/Ann|Bell|Ivo|7700/);
+  });
+
+  it('removes the SMS outbox lines (numbers and links) of cleared consultations only', async () => {
+    const old = await finishedCall();
+    clock += 20 * DAY;
+    const recent = await finishedCall();
+    expect(readFileSync(outbox, 'utf8')).toContain('+447700900456');
+    clock += 11 * DAY;
+    const result = retention.runOnce();
+    expect(result).toEqual({ consultations: [old], outboxLines: 2 });
+    const left = readFileSync(outbox, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { consultationId: string });
+    expect(left.map((l) => l.consultationId)).toEqual([recent, recent]);
+  });
+
+  it('clears expired consultations too, and leaves open ones alone however old', async () => {
+    const expired = await consultations.create({ patientPhone: '07700 900111', patientName: 'Old Link' });
+    consultations.expire(expired.id, 'link_expired');
+    const open = await consultations.create({ patientPhone: '07700 900222', patientName: 'Still Open' });
+    clock += 90 * DAY;
+    expect(retention.runOnce().consultations).toEqual([expired.id]);
+    expect(rows(expired.id).consultation).toMatchObject({ status: 'expired', patient_phone: null, patient_name: null });
+    expect(rows(open.id).consultation).toMatchObject({ status: 'created', patient_phone: '+447700900222', patient_name: 'Still Open' });
+  });
+
+  it('clears each consultation once, however often it runs', async () => {
+    const id = await finishedCall();
+    clock += 31 * DAY;
+    expect(retention.runOnce().consultations).toEqual([id]);
+    clock += DAY;
+    expect(retention.runOnce()).toEqual({ consultations: [], outboxLines: 0 });
+    expect(store.listEvents(id).filter((e) => e.type === 'personal_data_deleted')).toHaveLength(1);
+  });
+
+  it('leaves no deleted number in the database file', async () => {
+    const id = await finishedCall();
+    clock += 31 * DAY;
+    retention.runOnce();
+    store.close();
+    const bytes = readFileSync(path.join(dir, DB_FILE_NAME));
+    expect(bytes.includes('+447700900123')).toBe(false);
+    expect(bytes.includes('Ann Example')).toBe(false);
+    store = new SqliteStore(openDb(path.join(dir, DB_FILE_NAME)));
+    expect(store.getConsultation(id)?.status).toBe('ended');
+  });
+});
