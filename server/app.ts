@@ -150,7 +150,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     errorResponseBuilder: (_req, ctx) => new AppError('rate_limited', `Too many requests. Try again in ${ctx.after}.`),
   });
   await http.register(fastifyStatic, { root: publicDir, prefix: '/assets/', index: false, immutable: false, maxAge: 0 });
-  await http.register(linkRoutes, { consultations, tokens, redeemPerMinute: config.rateLimitRedeem });
+  await http.register(linkRoutes, {
+    consultations, tokens, redeemPerMinute: config.rateLimitRedeem, onRedeem: (result) => metrics.linkRedemptions.inc({ result }),
+  });
   await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, apiKey: apiKey.value, perMinute: config.rateLimitApi });
   await http.register(healthRoutes, {
     ready: () => {

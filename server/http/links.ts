@@ -18,6 +18,8 @@ export interface LinkDeps {
   tokens: SessionTokens;
   /** Redemptions per minute per IP: codes cannot be guessed, but a flood still costs us. */
   redeemPerMinute: number;
+  /** Counts each attempt by outcome: `ok`, `resumed`, or the refusal's error code. */
+  onRedeem?: (result: string) => void;
 }
 
 const SESSION_COOKIE = /^oc_s_/;
@@ -57,7 +59,17 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     config: { rateLimit: { max: deps.redeemPerMinute, timeWindow: 60_000 } },
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    const { code } = req.params;
+    try {
+      const answer = redeemOnce(req.params.code, req, reply);
+      deps.onRedeem?.(answer.resumed ? 'resumed' : 'ok');
+      return answer;
+    } catch (err) {
+      deps.onRedeem?.(err instanceof AppError ? err.code : 'error');
+      throw err;
+    }
+  });
+
+  function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply) {
     if (!codeRe.test(code)) throw new AppError('link_not_found', 'This link is not valid. Check it was copied in full, or ask the practice for a new one.');
     const held = heldSession(req, tokens, hashCode(code));
     if (held) {
@@ -68,5 +80,5 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     const r = consultations.redeem(code);
     setSession(req, reply, r);
     return { role: r.role, consultationId: r.consultationId, participantId: r.participantId, resumed: false };
-  });
+  }
 }

@@ -182,3 +182,19 @@ describe('POST /api/v1/links/:code/redeem', () => {
     expect(ok[0]?.body).toMatchObject({ role: 'patient', consultationId: inv.id });
   });
 });
+
+describe('link redemption metrics', () => {
+  it('counts redemptions by outcome', async () => {
+    const metric = async (result: string) => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return Number(new RegExp(`openconsult_link_redemptions_total\\{result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    };
+    const [ok, used] = [await metric('ok'), await metric('link_used')];
+    const created = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700900123' });
+    const code = codeOf(created.body.clinicianUrl);
+    expect((await fetch(`${server.url}/api/v1/links/${code}/redeem`, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(`${server.url}/api/v1/links/${code}/redeem`, { method: 'POST' })).status).toBe(410);
+    expect(await metric('ok')).toBe(ok + 1);
+    expect(await metric('link_used')).toBe(used + 1);
+  });
+});
