@@ -59,6 +59,8 @@ export class Call {
   /** Producer ids being or already consumed: a producer can arrive in a list and as an event. */
   private readonly consumed = new Set<string>();
   private readonly streams = new Map<string, MediaStream>();
+  /** Producers announced while our transports were still being set up: consumed once they are. */
+  private readonly early: ProducerView[] = [];
   private closed = false;
 
   constructor(
@@ -85,6 +87,7 @@ export class Call {
       }).then(({ producerId }) => callback({ id: producerId }), errback);
     });
     if (local) await this.produce(local);
+    await this.consumeAll(this.early.splice(0));
   }
 
   async consumeAll(producers: ProducerView[]): Promise<void> {
@@ -92,7 +95,12 @@ export class Call {
   }
 
   async consume(p: ProducerView): Promise<void> {
-    if (this.closed || !this.device || !this.recvTransport || this.consumed.has(p.producerId)) return;
+    if (this.closed || this.consumed.has(p.producerId)) return;
+    // After a rejoin both sides set up at once: a producer can be announced before we can receive.
+    if (!this.device || !this.recvTransport) {
+      this.early.push(p);
+      return;
+    }
     this.consumed.add(p.producerId);
     try {
       const options = await request(this.socket, 'consume', {
