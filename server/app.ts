@@ -149,7 +149,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     global: false,
     errorResponseBuilder: (_req, ctx) => new AppError('rate_limited', `Too many requests. Try again in ${ctx.after}.`),
   });
-  await http.register(fastifyStatic, { root: publicDir, prefix: '/assets/', index: false, immutable: false, maxAge: 0 });
+  await http.register(fastifyStatic, { root: publicDir, prefix: '/assets/', index: false, immutable: false, maxAge: 0, preCompressed: true });
   await http.register(linkRoutes, {
     consultations, tokens, redeemPerMinute: config.rateLimitRedeem, onRedeem: (result) => metrics.linkRedemptions.inc({ result }),
   });
