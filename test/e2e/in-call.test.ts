@@ -1,0 +1,68 @@
+/**
+ * What the clinician can do besides talking: a message to the waiting patient, screen sharing
+ * (its own tile on the patient's side, gone when sharing stops), and text chat both ways.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { clickButton, closeParticipants, openParticipant, waitForText } from '../helpers/browser.js';
+import { decodes } from '../helpers/journey.js';
+import { type TestServer, linkIn, startServer } from '../helpers/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterEach(async () => {
+  await closeParticipants();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('in the call', () => {
+  it('messages the waiting patient, shares the screen, and chats both ways', async () => {
+    const created = await server.api('POST', '/api/v1/consultations', {
+      patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell',
+    });
+    const patient = await openParticipant({ phone: true });
+    await patient.goto(linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body));
+    await clickButton(patient, 'Join');
+    await waitForText(patient, 'You are in the waiting room');
+
+    const clinician = await openParticipant();
+    await clinician.goto(created.body.clinicianUrl);
+    await clickButton(clinician, 'Join');
+    await waitForText(clinician, 'Ann Example is waiting');
+    await clinician.type('input[id^="waiting-message-"]', 'Running about 10 minutes late, sorry.');
+    await clickButton(clinician, 'Send message to Ann Example');
+    await waitForText(patient, 'Message from the practice');
+    await waitForText(patient, 'Running about 10 minutes late, sorry.');
+
+    await clickButton(clinician, 'Admit');
+    await decodes(patient, 10);
+
+    await clickButton(clinician, 'Share screen');
+    await patient.waitForSelector('figure[id$="-screen"] video');
+    await waitForText(patient, "Dr Bell's screen");
+    await patient.waitForFunction(async () => {
+      const per: Record<string, number> = {};
+      for (const v of (await window.openconsult.stats()).video) per[v.participantId] = (per[v.participantId] ?? 0) + 1;
+      return Object.values(per).some((n) => n === 2); // camera and screen from the clinician
+    }, { timeout: 15_000, polling: 200 });
+    await clickButton(clinician, 'Stop sharing screen');
+    await patient.waitForFunction(() => document.querySelector('figure[id$="-screen"]') === null, { timeout: 10_000 });
+    expect(await patient.$$('#remotes video')).toHaveLength(1);
+
+    await patient.type('#chat-input', 'Can you see the rash now?');
+    await clickButton(patient, 'Send message');
+    await waitForText(clinician, 'Ann Example: Can you see the rash now?');
+    await clinician.type('#chat-input', 'Yes, clearly.');
+    await clickButton(clinician, 'Send message');
+    await waitForText(patient, 'Dr Bell: Yes, clearly.');
+    await waitForText(patient, 'You: Can you see the rash now?');
+
+    // Chat is relayed, never stored: the audit log has no trace of it.
+    const events = JSON.stringify((await server.api('GET', `/api/v1/consultations/${created.body.id}/events`)).body);
+    expect(events).not.toContain('rash');
+    expect(events).toContain('waiting_message_sent');
+  });
+});
