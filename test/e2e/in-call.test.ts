@@ -65,4 +65,28 @@ describe('in the call', () => {
     expect(events).not.toContain('rash');
     expect(events).toContain('waiting_message_sent');
   });
+
+  it('switches camera on a two-camera phone (a new track replaces the old), and the other side keeps receiving video', async () => {
+    const created = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900123', patientName: 'Ann Example' });
+    const patient = await openParticipant({ phone: true, cameras: 2 });
+    await patient.goto(linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body));
+    await waitForText(patient, 'Your camera and microphone are working');
+    const trackId = () => patient.evaluate(() => ((document.getElementById('check-video') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.id);
+    const first = await trackId();
+    await clickButton(patient, 'Switch camera'); // on the check step
+    await patient.waitForFunction((id) => ((document.getElementById('check-video') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.id !== id, {}, first);
+    await clickButton(patient, 'Join');
+    await waitForText(patient, 'You are in the waiting room');
+    const clinician = await openParticipant();
+    await clinician.goto(created.body.clinicianUrl);
+    await clickButton(clinician, 'Join');
+    await clickButton(clinician, 'Admit');
+    await decodes(clinician, 10);
+
+    const inCall = await trackId().catch(() => undefined);
+    await clickButton(patient, 'Switch camera'); // in the call: the producer swaps its track
+    await patient.waitForFunction((id) => ((document.getElementById('self-video') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.id !== id, {}, inCall);
+    const before = await clinician.evaluate(async () => (await window.openconsult.stats()).video.reduce((s, v) => s + v.framesDecoded, 0));
+    await decodes(clinician, before + 20);
+  });
 });

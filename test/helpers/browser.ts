@@ -21,8 +21,8 @@ export interface TestBrowser {
 const open = new Set<TestBrowser>();
 
 /** A participant on a device of their own: a fresh browser and one page in it. */
-export async function openParticipant(opts: { phone?: boolean } = {}): Promise<Page> {
-  const b = await launchBrowser();
+export async function openParticipant(opts: { phone?: boolean; cameras?: number } = {}): Promise<Page> {
+  const b = await launchBrowser(opts.cameras);
   open.add(b);
   return b.participant(opts);
 }
@@ -32,7 +32,8 @@ export async function closeParticipants(): Promise<void> {
   open.clear();
 }
 
-export async function launchBrowser(): Promise<TestBrowser> {
+/** `cameras`: how many fake cameras the device has (a phone's front and back: 2). */
+export async function launchBrowser(cameras = 1): Promise<TestBrowser> {
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'openconsult-chromium-'));
   const browser = await puppeteer.launch({
     executablePath: chromiumPath,
@@ -41,7 +42,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
     args: [
       '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      cameras > 1 ? `--use-fake-device-for-media-stream=device-count=${cameras}` : '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
       '--autoplay-policy=no-user-gesture-required', '--disable-background-timer-throttling',
       '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
     ],
