@@ -4,7 +4,7 @@
  * errors, anything else a generic one plus a log line. Nothing a client sends can crash us.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Socket } from 'socket.io';
 import type { Ack, ClientToServerEvents, ServerToClientEvents, SocketData } from '../../signalling/events.js';
 import { AppError, publicError } from '../errors.js';
@@ -17,6 +17,18 @@ type AckData<E extends EventName> = Parameters<ClientToServerEvents[E]>[1] exten
 
 type Listener = (payload: unknown, ack: unknown) => void;
 
+// Schemas are compiled once per process, not per socket: compiling is the costly part, and each
+// compiled checker held per connection made a waiting patient weigh over twice a bare socket.
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+function checker<S extends TSchema>(schema: S): TypeCheck<S> {
+  let c = compiled.get(schema);
+  if (!c) {
+    c = TypeCompiler.Compile(schema);
+    compiled.set(schema, c);
+  }
+  return c as TypeCheck<S>;
+}
+
 /** A set of listeners that can be installed on a socket and removed again as its phase changes. */
 export class HandlerSet {
   private readonly listeners = new Map<EventName, Listener>();
@@ -28,7 +40,7 @@ export class HandlerSet {
     schema: S,
     fn: (payload: Static<S>) => Promise<AckData<E>> | AckData<E>,
   ): this {
-    const check = TypeCompiler.Compile(schema);
+    const check = checker(schema);
     this.listeners.set(event, (payload, ack) => {
       if (typeof ack !== 'function') return; // every event of ours is acknowledged; others are noise
       const reply = ack as (res: Ack<AckData<E>>) => void;
