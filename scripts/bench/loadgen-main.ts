@@ -1,0 +1,78 @@
+/**
+ * The load generator for the media capacity benchmark, in a process of its own so its CPU is
+ * measured apart from the SFU's: synthetic two-party calls (synthetic/) against ours or bare.
+ */
+import { serveParent } from './lib/child.js';
+import { type Call, bareCall, oursCall } from './synthetic/calls.js';
+import { type MediaCounters, SyntheticSources } from './synthetic/media.js';
+
+let sources: SyntheticSources | undefined;
+const calls: Call[] = [];
+const byId = new Map<number, Call>();
+let nextId = 0;
+
+serveParent({
+  init(args: { width: number; height: number; fps: number; activity: number }) {
+    sources ??= new SyntheticSources(args);
+    sources.start();
+    return null;
+  },
+
+  /** Adds calls, a few at a time; `links` (ours) or `url` (bare) say where. */
+  async add(args: { kind: 'ours' | 'bare'; url?: string; links?: { patientUrl: string; clinicianUrl: string }[]; count: number }) {
+    const src = sources;
+    if (!src) throw new Error('init first');
+    const t0 = performance.now();
+    let failed = 0;
+    const errors: string[] = [];
+    const ids: number[] = [];
+    const jobs = Array.from({ length: args.count }, (_, i) => i);
+    const parallel = 2;
+    let next = 0;
+    await Promise.all(Array.from({ length: parallel }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        try {
+          const call = args.kind === 'ours'
+            ? await oursCall(args.links?.[i] ?? (() => { throw new Error('no links'); })(), src)
+            : await bareCall(args.url ?? '', src);
+          calls.push(call);
+          const id = ++nextId;
+          byId.set(id, call);
+          ids.push(id);
+        } catch (err) {
+          failed++;
+          if (errors.length < 3) errors.push((err as Error).message);
+        }
+      }
+    }));
+    return { calls: calls.length, ids, failed, errors, ms: performance.now() - t0 };
+  },
+
+  async counters() {
+    const all = await Promise.all(calls.map((c) => c.counters()));
+    const sum: MediaCounters = { packetsSent: 0, packetsReceived: 0, packetsLost: 0, framesDecoded: 0, bytesReceived: 0 };
+    for (const c of all) for (const k of Object.keys(sum) as (keyof MediaCounters)[]) sum[k] += c[k];
+    return { ...sum, calls: calls.length, framesPushed: sources?.framesPushed ?? 0 };
+  },
+
+  async closeAll() {
+    for (const c of calls.splice(0)) await c.close();
+    byId.clear();
+    return null;
+  },
+
+  async close(args: { ids: number[] }) {
+    for (const id of args.ids) {
+      const c = byId.get(id);
+      if (!c) continue;
+      byId.delete(id);
+      calls.splice(calls.indexOf(c), 1);
+      await c.close();
+    }
+    return { calls: calls.length };
+  },
+}, async () => {
+  for (const c of calls.splice(0)) await c.close().catch(() => undefined);
+  sources?.stop();
+});

@@ -1,0 +1,174 @@
+/**
+ * Two-party calls made of synthetic peers, through our signalling (links, sessions, waiting room,
+ * admission) or through the bare baseline's. A call is up when each side consumes the other's
+ * camera and microphone.
+ */
+import type { types } from 'mediasoup-client';
+import { io, type Socket } from 'socket.io-client';
+import { type MediaCounters, type PeerSignal, SyntheticMedia, type SyntheticSources } from './media.js';
+
+type Ack<T> = { ok: true; data: T } | { ok: false; error: unknown };
+
+async function request<T>(socket: Socket, event: string, payload: unknown): Promise<T> {
+  const res = (await socket.timeout(20_000).emitWithAck(event, payload)) as Ack<T>;
+  if (!res.ok) throw new Error(`${event}: ${JSON.stringify(res.error)}`);
+  return res.data;
+}
+
+function connected(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (err) => reject(err));
+  });
+}
+
+export interface Call {
+  counters(): Promise<MediaCounters>;
+  close(): Promise<void>;
+}
+
+function sumCounters(a: MediaCounters, b: MediaCounters): MediaCounters {
+  return {
+    packetsSent: a.packetsSent + b.packetsSent, packetsReceived: a.packetsReceived + b.packetsReceived,
+    packetsLost: a.packetsLost + b.packetsLost, framesDecoded: a.framesDecoded + b.framesDecoded,
+    bytesReceived: a.bytesReceived + b.bytesReceived,
+  };
+}
+
+async function bothConsuming(medias: SyntheticMedia[], timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (medias.some((m) => m.consumers.length < 2)) {
+    if (Date.now() > until) throw new Error('call did not come up: a side is not consuming both tracks');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// --- ours ---------------------------------------------------------------------------------
+
+/** Redeems a link like the page does and returns the session cookie and who we are. */
+export async function redeemLink(link: string): Promise<{ base: string; cookie: string; consultationId: string; participantId: string }> {
+  const u = new URL(link);
+  const code = u.pathname.slice(u.pathname.lastIndexOf('/') + 1);
+  const res = await fetch(`${u.origin}/api/v1/links/${code}/redeem`, { method: 'POST', headers: { accept: 'application/json' } });
+  const body = (await res.json()) as { consultationId: string; participantId: string };
+  if (res.status !== 200) throw new Error(`redeem: ${res.status} ${JSON.stringify(body)}`);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c?.startsWith('oc_s_'));
+  if (!cookie) throw new Error('redeem set no session cookie');
+  return { base: u.origin, cookie, consultationId: body.consultationId, participantId: body.participantId };
+}
+
+export function oursSocket(s: { base: string; cookie: string; consultationId: string }): Socket {
+  return io(s.base, { auth: { consultationId: s.consultationId }, extraHeaders: { cookie: s.cookie }, reconnection: false, forceNew: true });
+}
+
+function oursSignal(socket: Socket, caps: types.RtpCapabilities): PeerSignal {
+  return {
+    routerRtpCapabilities: caps,
+    createTransport: (direction) => request(socket, 'createTransport', { direction }),
+    connectTransport: async (transportId, dtlsParameters) => {
+      await request(socket, 'connectTransport', { transportId, dtlsParameters });
+    },
+    produce: async (transportId, kind, rtpParameters) =>
+      (await request<{ producerId: string }>(socket, 'produce', { transportId, kind, rtpParameters, source: kind === 'audio' ? 'mic' : 'camera' })).producerId,
+    consume: (producerId, rtpCapabilities) => request(socket, 'consume', { producerId, rtpCapabilities }),
+    resume: async (id) => {
+      await request(socket, 'resumeConsumer', { id });
+    },
+  };
+}
+
+/** Patient joins and waits (media prepared), clinician joins and admits; both consume. */
+export async function oursCall(links: { patientUrl: string; clinicianUrl: string }, sources: SyntheticSources): Promise<Call> {
+  const sockets: Socket[] = [];
+  const medias: SyntheticMedia[] = [];
+  const close = async () => {
+    for (const m of medias) m.close();
+    for (const s of sockets) s.disconnect();
+  };
+  try {
+    const join = async (link: string) => {
+      const session = await redeemLink(link);
+      const socket = oursSocket(session);
+      sockets.push(socket);
+      await connected(socket);
+      const info = await request<{ routerRtpCapabilities: types.RtpCapabilities }>(socket, 'join', {});
+      const media = new SyntheticMedia(oursSignal(socket, info.routerRtpCapabilities));
+      medias.push(media);
+      socket.on('newProducer', (p: { producerId: string }) => void media.consume(p.producerId).catch(() => undefined));
+      socket.on('admitted', (a: { producers: { producerId: string }[] }) => {
+        for (const p of a.producers) void media.consume(p.producerId).catch(() => undefined);
+      });
+      await media.start(sources);
+      return { session, socket, media };
+    };
+    const patient = await join(links.patientUrl);
+    const clinician = await join(links.clinicianUrl);
+    await request(clinician.socket, 'admit', { id: patient.session.participantId });
+    await bothConsuming(medias);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    async counters() {
+      const [a, b] = await Promise.all(medias.map((m) => m.counters()));
+      return sumCounters(a as MediaCounters, b as MediaCounters);
+    },
+    close,
+  };
+}
+
+// --- bare ---------------------------------------------------------------------------------
+
+function bareSignal(socket: Socket, caps: types.RtpCapabilities): PeerSignal {
+  return {
+    routerRtpCapabilities: caps,
+    createTransport: (direction) => request(socket, 'createTransport', { direction }),
+    connectTransport: async (transportId, dtlsParameters) => {
+      await request(socket, 'connectTransport', { transportId, dtlsParameters });
+    },
+    produce: async (transportId, kind, rtpParameters) =>
+      (await request<{ producerId: string }>(socket, 'produce', { transportId, kind, rtpParameters })).producerId,
+    consume: (producerId, rtpCapabilities) => request(socket, 'consume', { producerId, rtpCapabilities }),
+    resume: async (id) => {
+      await request(socket, 'resume', { id });
+    },
+  };
+}
+
+let roomSeq = 0;
+
+/** Both peers join a room and consume each other. */
+export async function bareCall(url: string, sources: SyntheticSources): Promise<Call> {
+  const room = `room-${process.pid}-${++roomSeq}`;
+  const sockets: Socket[] = [];
+  const medias: SyntheticMedia[] = [];
+  const close = async () => {
+    for (const m of medias) m.close();
+    for (const s of sockets) s.disconnect();
+  };
+  try {
+    for (let i = 0; i < 2; i++) {
+      const socket = io(url, { reconnection: false, forceNew: true });
+      sockets.push(socket);
+      await connected(socket);
+      const info = await request<{ routerRtpCapabilities: types.RtpCapabilities; producers: { producerId: string }[] }>(socket, 'join', { room });
+      const media = new SyntheticMedia(bareSignal(socket, info.routerRtpCapabilities));
+      medias.push(media);
+      socket.on('newProducer', (p: { producerId: string }) => void media.consume(p.producerId).catch(() => undefined));
+      await media.start(sources);
+      for (const p of info.producers) void media.consume(p.producerId).catch(() => undefined);
+    }
+    await bothConsuming(medias);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    async counters() {
+      const [a, b] = await Promise.all(medias.map((m) => m.counters()));
+      return sumCounters(a as MediaCounters, b as MediaCounters);
+    },
+    close,
+  };
+}
