@@ -100,6 +100,24 @@ const waitState = (page: Page, state: string, timeout = 15_000) =>
     state,
   );
 
+/**
+ * A person reads "… is waiting" before pressing Admit; the peer already in the bare room has been
+ * sending for a while before the second one joins. Both stacks get the same pause between the
+ * first sender's transport connecting and the last action, so neither is measured against a
+ * sender that only just started (whose first key frame requests can wait seconds).
+ */
+export const HUMAN_PAUSE_MS = 1500;
+
+async function pauseAfterMark(page: Page, label: string): Promise<void> {
+  const at = await page.evaluate((l: string) => {
+    const w = window as unknown as { openconsult?: { timeline: [string, number][] }; bare?: { timeline: [string, number][] } };
+    const m = ((w.openconsult ?? w.bare)?.timeline ?? []).find(([x]) => x === l);
+    return m ? performance.timeOrigin + m[1] : Date.now();
+  }, label);
+  const wait = at + HUMAN_PAUSE_MS - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
 /** Clicks Join from inside the page and returns the page time of the click. */
 const clickJoin = (page: Page) =>
   page.evaluate(() => {
@@ -149,6 +167,7 @@ async function oursOnce(host: Host, browsers: [TestBrowser, TestBrowser]): Promi
   const admitButton = () => [...document.querySelectorAll('button')].find((b) => !b.disabled && (b.textContent ?? '').includes('Admit'));
   await clinician.waitForFunction(admitButton, { timeout: 15_000, polling: 10 });
   await waitMark(clinician, 'send:connected');
+  await pauseAfterMark(clinician, 'send:connected');
   // The product marks 'admit' in its own click handler.
   await clinician.evaluate(() => {
     [...document.querySelectorAll('button')].find((b) => !b.disabled && (b.textContent ?? '').includes('Admit'))?.click();
@@ -181,6 +200,7 @@ async function bareOnce(host: Host, browsers: [TestBrowser, TestBrowser], room: 
 
   const b = await open(browsers[0], `${host.url}/?room=${room}`, true);
   await waitCheckReady(b);
+  await pauseAfterMark(a, 'send:connected');
   const bJoin = await clickJoin(b);
   await Promise.all([waitMark(a, 'first-video-frame'), waitMark(b, 'first-video-frame')]);
   const [ta, tb] = await Promise.all([times(a), times(b)]);

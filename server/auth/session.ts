@@ -4,6 +4,7 @@
  * clinician's day) without one session overwriting another. Verification pins the algorithm,
  * issuer, audience and type (RFC 8725).
  */
+import { type KeyObject, createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppError } from '../errors.js';
 import type { Role } from '../consultations/participant.js';
@@ -34,10 +35,15 @@ export function sessionCookieName(consultationId: string): string {
 }
 
 export class SessionTokens {
+  /** A KeyObject made once: given a string, jsonwebtoken tries to parse it as a PEM key on every call. */
+  private readonly secret: KeyObject;
+
   constructor(
-    private readonly secret: string,
+    secret: string,
     private readonly ttlSeconds: number,
-  ) {}
+  ) {
+    this.secret = createSecretKey(Buffer.from(secret, 'utf8'));
+  }
 
   get ttl(): number {
     return this.ttlSeconds;

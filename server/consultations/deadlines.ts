@@ -12,6 +12,8 @@ export type DueHandler = (d: Deadline) => void;
 
 export class Deadlines {
   private timer: NodeJS.Timeout | undefined;
+  /** The due time the timer is set for: re-armed only when the earliest deadline changes. */
+  private armedFor: number | undefined;
   private running = false;
 
   constructor(
@@ -30,6 +32,7 @@ export class Deadlines {
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.armedFor = undefined;
   }
 
   set(consultationId: string, kind: DeadlineKind, dueAt: number, participantId = ''): void {
@@ -43,15 +46,14 @@ export class Deadlines {
   }
 
   pending(consultationId: string): Deadline[] {
-    return this.store.listDeadlines().filter((d) => d.consultationId === consultationId);
+    return this.store.deadlinesOf(consultationId);
   }
 
   /** Fires every due deadline (each removed before its handler runs), then waits for the next. */
   private fire(): void {
     this.timer = undefined;
-    const now = this.now();
-    for (const d of this.store.listDeadlines()) {
-      if (d.dueAt > now) break;
+    this.armedFor = undefined;
+    for (const d of this.store.dueDeadlines(this.now())) {
       this.store.clearDeadlines(d.consultationId, d.kind, d.participantId);
       try {
         this.onDue(d);
@@ -64,13 +66,15 @@ export class Deadlines {
 
   private arm(): void {
     if (!this.running) return;
+    const next = this.store.nextDeadline();
+    // Most changes (a join, a drop) leave the earliest deadline where it was: keep the timer.
+    if (next?.dueAt === this.armedFor && (next === undefined) === (this.timer === undefined)) return;
     clearTimeout(this.timer);
-    const next = this.store.listDeadlines()[0];
-    if (!next) {
-      this.timer = undefined;
-      return;
-    }
+    this.timer = undefined;
+    this.armedFor = undefined;
+    if (!next) return;
     const wait = Math.min(Math.max(0, next.dueAt - this.now()), MAX_TIMER_MS);
+    this.armedFor = next.dueAt;
     this.timer = setTimeout(() => this.fire(), wait);
     this.timer.unref();
   }

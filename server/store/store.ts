@@ -86,6 +86,11 @@ export interface Store {
   setDeadline(d: Deadline): void;
   clearDeadlines(consultationId: string, kind?: DeadlineKind, participantId?: string): void;
   listDeadlines(): Deadline[];
+  /** The earliest pending deadline (one row, by index). */
+  nextDeadline(): Deadline | undefined;
+  /** Deadlines due at `now` or before, earliest first. */
+  dueDeadlines(now: number): Deadline[];
+  deadlinesOf(consultationId: string): Deadline[];
   appendEvent(e: Omit<AuditEvent, 'seq'>): void;
   listEvents(consultationId: string): AuditEvent[];
   /** When the consultation last moved to `status` (from the audit log), if it did. */
@@ -119,6 +124,10 @@ interface LinkRow {
   redeemed_at: number | null; revoked_at: number | null; role: Role;
 }
 
+interface DeadlineRow { consultation_id: string; kind: DeadlineKind; participant_id: string; due_at: number }
+const toDeadline = (r: DeadlineRow): Deadline => ({
+  consultationId: r.consultation_id, kind: r.kind, participantId: r.participant_id, dueAt: r.due_at,
+});
 const toConsultation = (r: ConsultationRow): ConsultationRecord => ({
   id: r.id, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at, expiresAt: r.expires_at,
   endedReason: r.ended_reason, patientPhone: r.patient_phone, patientName: r.patient_name, clinicianName: r.clinician_name,
@@ -158,8 +167,10 @@ export class SqliteStore implements Store {
         ON CONFLICT (consultation_id, kind, participant_id) DO UPDATE SET due_at = excluded.due_at`),
       clearDeadlines: db.prepare(`DELETE FROM deadlines WHERE consultation_id = @cid
         AND (@kind IS NULL OR kind = @kind) AND (@pid IS NULL OR participant_id = @pid)`),
-      listDeadlines: db.prepare<[], { consultation_id: string; kind: DeadlineKind; participant_id: string; due_at: number }>(
-        'SELECT * FROM deadlines ORDER BY due_at'),
+      listDeadlines: db.prepare<[], DeadlineRow>('SELECT * FROM deadlines ORDER BY due_at'),
+      nextDeadline: db.prepare<[], DeadlineRow>('SELECT * FROM deadlines ORDER BY due_at LIMIT 1'),
+      dueDeadlines: db.prepare<[number], DeadlineRow>('SELECT * FROM deadlines WHERE due_at <= ? ORDER BY due_at'),
+      deadlinesOf: db.prepare<[string], DeadlineRow>('SELECT * FROM deadlines WHERE consultation_id = ? ORDER BY due_at'),
       consumeLink: db.prepare<{ hash: string; now: number }, LinkRow>(`UPDATE links SET redeemed_at = @now
         WHERE code_hash = @hash AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > @now
         RETURNING *, (SELECT role FROM participants p WHERE p.id = links.participant_id) AS role`),
@@ -252,9 +263,20 @@ export class SqliteStore implements Store {
   }
 
   listDeadlines(): Deadline[] {
-    return this.q.listDeadlines.all().map((r) => ({
-      consultationId: r.consultation_id, kind: r.kind, participantId: r.participant_id, dueAt: r.due_at,
-    }));
+    return this.q.listDeadlines.all().map(toDeadline);
+  }
+
+  nextDeadline(): Deadline | undefined {
+    const r = this.q.nextDeadline.get();
+    return r && toDeadline(r);
+  }
+
+  dueDeadlines(now: number): Deadline[] {
+    return this.q.dueDeadlines.all(now).map(toDeadline);
+  }
+
+  deadlinesOf(consultationId: string): Deadline[] {
+    return this.q.deadlinesOf.all(consultationId).map(toDeadline);
   }
 
   findLink(codeHash: string): LinkRecord | undefined {
