@@ -17,7 +17,8 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { allowAxe, axeViolations, expectAccessible } from '../helpers/axe.js';
 import { chromiumPath, clickButton, closeParticipants, openParticipant, waitForText } from '../helpers/browser.js';
-import { codeOf, linkIn, TEST_API_KEY, type TestServer, startServer } from '../helpers/server.js';
+import { createConsultation } from '../helpers/journey.js';
+import { codeOf, TEST_API_KEY, type TestServer, startServer } from '../helpers/server.js';
 
 const screenshots = path.resolve('test-artifacts', 'screenshots');
 /** Chrome on an Android phone: the page's help then speaks of Android's menus. */
@@ -47,14 +48,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function createConsultation() {
-  const res = await server.api('POST', '/api/v1/consultations', {
-    patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell',
-  });
-  expect(res.status).toBe(201);
-  const sms = (await server.outbox()).find((m) => m.consultationId === res.body.id);
-  return { id: res.body.id as string, clinicianUrl: res.body.clinicianUrl as string, patientUrl: linkIn(sms!.body) };
-}
 
 /** A participant's page, ready for axe: a phone (360x740, touch) or a desktop. */
 async function participant(phone: boolean): Promise<Page> {
@@ -159,7 +152,7 @@ async function chromiumAsking(): Promise<Browser> {
 
 describe('accessibility (WCAG 2.1 AA, axe-core)', () => {
   it('patient and clinician pages pass in every state of a consultation', async () => {
-    const c = await createConsultation();
+    const c = await createConsultation(server);
 
     const patient = await participant(true);
     await patient.goto(c.patientUrl);
@@ -212,7 +205,7 @@ describe('accessibility (WCAG 2.1 AA, axe-core)', () => {
   });
 
   it('lets the clinician join, admit and end with the keyboard alone, focus always visible', async () => {
-    const c = await createConsultation();
+    const c = await createConsultation(server);
     const patient = await participant(true);
     await patient.goto(c.patientUrl);
     await checkReady(patient);
@@ -240,7 +233,7 @@ describe('accessibility (WCAG 2.1 AA, axe-core)', () => {
   });
 
   it('error pages: a used link and an unknown link say what to do', async () => {
-    const c = await createConsultation();
+    const c = await createConsultation(server);
     // Someone (another device) already used the patient's link.
     const redeemed = await fetch(`${server.url}/api/v1/links/${codeOf(c.patientUrl)}/redeem`, { method: 'POST' });
     expect(redeemed.status).toBe(200);
@@ -259,7 +252,7 @@ describe('accessibility (WCAG 2.1 AA, axe-core)', () => {
   });
 
   it('a refused camera shows how to allow it, step by step', async () => {
-    const c = await createConsultation();
+    const c = await createConsultation(server);
     const browser = await chromiumAsking();
     const context = await browser.createBrowserContext();
     // Grants nothing: camera and microphone stay refused, as when someone taps "Block".
@@ -282,7 +275,7 @@ describe('accessibility (WCAG 2.1 AA, axe-core)', () => {
   });
 
   it("an app's own browser is told to open the link in Chrome", async () => {
-    const c = await createConsultation();
+    const c = await createConsultation(server);
     const page = await participant(true);
     await page.setUserAgent({ userAgent: facebookAndroid });
     await page.goto(c.patientUrl);

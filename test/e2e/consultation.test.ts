@@ -7,7 +7,8 @@
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clickButton, closeParticipants, openParticipant, received, waitForText } from '../helpers/browser.js';
-import { type TestServer, linkIn, startServer } from '../helpers/server.js';
+import { createConsultation } from '../helpers/journey.js';
+import { type TestServer, startServer } from '../helpers/server.js';
 
 let server: TestServer;
 
@@ -23,15 +24,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function createConsultation() {
-  const res = await server.api('POST', '/api/v1/consultations', {
-    patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell',
-  });
-  expect(res.status).toBe(201);
-  const sms = (await server.outbox()).find((m) => m.consultationId === res.body.id);
-  expect(sms).toBeDefined();
-  return { id: res.body.id as string, clinicianUrl: res.body.clinicianUrl as string, patientUrl: linkIn(sms!.body) };
-}
 
 /** Samples what a page receives once a second and checks both keep growing for `seconds`. */
 async function expectMediaFlowing(page: Page, seconds: number): Promise<void> {
@@ -62,7 +54,7 @@ async function firstFrame(page: Page): Promise<void> {
 
 describe('a video consultation, end to end', () => {
   it('patient waits, clinician admits, both see and hear each other, clinician ends it', async () => {
-    const c = await createConsultation();
+    const c = await createConsultation(server);
 
     const patient = await openParticipant({ phone: true });
     await patient.goto(c.patientUrl);
@@ -109,7 +101,7 @@ describe('a video consultation, end to end', () => {
   });
 
   it('refuses the same link in another browser with a page that says what to do', async () => {
-    const c = await createConsultation();
+    const c = await createConsultation(server);
     const first = await openParticipant({ phone: true });
     await first.goto(c.patientUrl);
     await waitForText(first, 'Check your camera and microphone');
@@ -128,7 +120,7 @@ describe('a video consultation, end to end', () => {
   });
 
   it('lets the patient leave and the clinician see that they left', async () => {
-    const c = await createConsultation();
+    const c = await createConsultation(server);
     const patient = await openParticipant({ phone: true });
     await patient.goto(c.patientUrl);
     await clickButton(patient, 'Join');

@@ -4,8 +4,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clickButton, closeParticipants, openParticipant, waitForText } from '../helpers/browser.js';
-import { decodes } from '../helpers/journey.js';
-import { type TestServer, linkIn, startServer } from '../helpers/server.js';
+import { createConsultation, decodes, waitingPatient } from '../helpers/journey.js';
+import { type TestServer, startServer } from '../helpers/server.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -20,16 +20,9 @@ afterAll(async () => {
 
 describe('in the call', () => {
   it('messages the waiting patient, shares the screen, and chats both ways', async () => {
-    const created = await server.api('POST', '/api/v1/consultations', {
-      patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell',
-    });
-    const patient = await openParticipant({ phone: true });
-    await patient.goto(linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body));
-    await clickButton(patient, 'Join');
-    await waitForText(patient, 'You are in the waiting room');
-
+    const { id, clinicianUrl, patient } = await waitingPatient(server);
     const clinician = await openParticipant();
-    await clinician.goto(created.body.clinicianUrl);
+    await clinician.goto(clinicianUrl);
     await clickButton(clinician, 'Join');
     await waitForText(clinician, 'Ann Example is waiting');
     await clinician.type('input[id^="waiting-message-"]', 'Running about 10 minutes late, sorry.');
@@ -61,15 +54,15 @@ describe('in the call', () => {
     await waitForText(patient, 'You: Can you see the rash now?');
 
     // Chat is relayed, never stored: the audit log has no trace of it.
-    const events = JSON.stringify((await server.api('GET', `/api/v1/consultations/${created.body.id}/events`)).body);
+    const events = JSON.stringify((await server.api('GET', `/api/v1/consultations/${id}/events`)).body);
     expect(events).not.toContain('rash');
     expect(events).toContain('waiting_message_sent');
   });
 
   it('switches camera on a two-camera phone (a new track replaces the old), and the other side keeps receiving video', async () => {
-    const created = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900123', patientName: 'Ann Example' });
+    const created = await createConsultation(server);
     const patient = await openParticipant({ phone: true, cameras: 2 });
-    await patient.goto(linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body));
+    await patient.goto(created.patientUrl);
     await waitForText(patient, 'Your camera and microphone are working');
     const trackId = () => patient.evaluate(() => ((document.getElementById('check-video') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.id);
     const first = await trackId();
@@ -78,7 +71,7 @@ describe('in the call', () => {
     await clickButton(patient, 'Join');
     await waitForText(patient, 'You are in the waiting room');
     const clinician = await openParticipant();
-    await clinician.goto(created.body.clinicianUrl);
+    await clinician.goto(created.clinicianUrl);
     await clickButton(clinician, 'Join');
     await clickButton(clinician, 'Admit');
     await decodes(clinician, 10);

@@ -6,7 +6,8 @@
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clickButton, closeParticipants, openParticipant, waitForText } from '../helpers/browser.js';
-import { type TestServer, linkIn, startServer } from '../helpers/server.js';
+import { createConsultation } from '../helpers/journey.js';
+import { type TestServer, startServer } from '../helpers/server.js';
 
 let server: TestServer;
 
@@ -47,13 +48,10 @@ async function expectVideoFromOthers(page: Page, count: number): Promise<void> {
 
 describe('a consultation with an interpreter', () => {
   it('lets the clinician invite an interpreter by link; all three see each other', async () => {
-    const created = await server.api('POST', '/api/v1/consultations', {
-      patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell',
-    });
-    const patientUrl = linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body);
+    const created = await createConsultation(server);
 
     const clinician = await openParticipant();
-    await clinician.goto(created.body.clinicianUrl);
+    await clinician.goto(created.clinicianUrl);
     await clickButton(clinician, 'Join');
     await waitForText(clinician, 'Nobody else is in the call yet');
     await clinician.click('#invite-panel summary');
@@ -64,7 +62,7 @@ describe('a consultation with an interpreter', () => {
     const interpreterUrl = await clinician.$eval('#invite-link', (e) => (e as HTMLInputElement).value);
 
     const patient = await openParticipant({ phone: true });
-    await patient.goto(patientUrl);
+    await patient.goto(created.patientUrl);
     await clickButton(patient, 'Join');
     await waitForText(patient, 'You are in the waiting room');
 
@@ -82,7 +80,7 @@ describe('a consultation with an interpreter', () => {
     await waitForText(interpreter, 'Ann Example');
     expect(await patient.$$('#remotes video')).toHaveLength(2);
 
-    const events = await server.api('GET', `/api/v1/consultations/${created.body.id}/events`);
+    const events = await server.api('GET', `/api/v1/consultations/${created.id}/events`);
     expect(events.body.events.map((e: { type: string }) => e.type)).toContain('guest_invited');
   });
 });

@@ -9,20 +9,42 @@ export interface CallPages {
   clinician: Page;
 }
 
-/** Creates a consultation (patient "Ann Example", clinician "Dr Bell") and lets the clinician admit the patient. */
-export async function admittedCall(server: TestServer): Promise<CallPages> {
-  const created = await server.api('POST', '/api/v1/consultations', {
+export interface Created {
+  id: string;
+  clinicianUrl: string;
+  /** The link in the patient's SMS. */
+  patientUrl: string;
+}
+
+/** Creates a consultation for patient "Ann Example" and clinician "Dr Bell" through the API. */
+export async function createConsultation(server: TestServer): Promise<Created> {
+  const res = await server.api('POST', '/api/v1/consultations', {
     patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell',
   });
-  const patient = await openParticipant({ phone: true });
-  await patient.goto(linkIn((await server.outbox()).find((m) => m.consultationId === created.body.id)!.body));
+  if (res.status !== 201) throw new Error(`creating a consultation answered ${res.status}`);
+  const sms = (await server.outbox()).find((m) => m.consultationId === res.body.id);
+  if (!sms) throw new Error('no SMS in the outbox for the new consultation');
+  return { id: res.body.id as string, clinicianUrl: res.body.clinicianUrl as string, patientUrl: linkIn(sms.body) };
+}
+
+/** A new consultation whose patient (on a phone) has joined and waits. */
+export async function waitingPatient(server: TestServer, opts: { cameras?: number } = {}): Promise<Created & { patient: Page }> {
+  const created = await createConsultation(server);
+  const patient = await openParticipant({ phone: true, ...opts });
+  await patient.goto(created.patientUrl);
   await clickButton(patient, 'Join');
   await waitForText(patient, 'You are in the waiting room');
+  return { ...created, patient };
+}
+
+/** A waiting patient whom the clinician joins and admits. */
+export async function admittedCall(server: TestServer): Promise<CallPages> {
+  const { id, clinicianUrl, patient } = await waitingPatient(server);
   const clinician = await openParticipant();
-  await clinician.goto(created.body.clinicianUrl);
+  await clinician.goto(clinicianUrl);
   await clickButton(clinician, 'Join');
   await clickButton(clinician, 'Admit');
-  return { id: created.body.id as string, patient, clinician };
+  return { id, patient, clinician };
 }
 
 /** Resolves once the page decodes more than `frames` video frames from others in total. */
