@@ -162,7 +162,7 @@ export async function benchSignalling(opts: SignallingOptions): Promise<{ figure
       ...(ours.workerRssPerConnection !== null
         ? [figure({
           bench: 'signalling', figure: 'media worker RSS per waiting patient', unit: 'KB', ours: ours.workerRssPerConnection, bare: null, target: '',
-          note: 'ours opens a mediasoup router on join so media can be prepared while waiting; the bare server has no media',
+          note: 'ours opens a consultation\'s router when its first transport is asked for (a patient preparing media while waiting), not on join; the bare server has no media',
         })]
         : []),
       figure({ bench: 'signalling', figure: 'joins per second (connect + join ack)', unit: '/s', ours: ours.joinsPerSecond, bare: bare.joinsPerSecond, target: '' }),

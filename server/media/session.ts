@@ -2,6 +2,11 @@
  * The media of one consultation: a router, and per participant the transports, producers and
  * consumers they own. Closing is idempotent and cascades child-first (mediasoup closes a
  * transport's producers and consumers with it).
+ *
+ * The router is opened when the first transport is asked for, not when someone joins: a
+ * consultation whose people are only connected (a clinician's console open, a patient still
+ * on the camera check or refused a camera) holds no media resources. Every router of the
+ * process has the same codecs, hence the same capabilities, which joiners get beforehand.
  */
 import { EventEmitter } from 'node:events';
 import type {
@@ -37,18 +42,16 @@ export type ProduceSource = 'mic' | 'camera' | 'screen';
 export class MediaSession extends EventEmitter<SessionEvents> {
   private readonly peers = new Map<string, Peer>();
   private closed = false;
+  private router: Router | undefined;
+  private opening: Promise<Router> | undefined;
 
   constructor(
     readonly consultationId: string,
-    private readonly router: Router,
+    readonly rtpCapabilities: RtpCapabilities,
+    private readonly openRouter: () => Promise<Router>,
     private readonly transportSettings: TransportSettings,
   ) {
     super();
-    router.observer.once('close', () => this.close('router_lost'));
-  }
-
-  get rtpCapabilities(): RtpCapabilities {
-    return this.router.rtpCapabilities;
   }
 
   get isClosed(): boolean {
@@ -56,8 +59,10 @@ export class MediaSession extends EventEmitter<SessionEvents> {
   }
 
   async createTransport(participantId: string, direction: 'send' | 'recv'): Promise<TransportOptions> {
+    this.peer(participantId); // refuses at once once the consultation has ended
+    const router = await this.routerOpen();
     const peer = this.peer(participantId);
-    const transport = await this.router.createWebRtcTransport({
+    const transport = await router.createWebRtcTransport({
       listenInfos: this.transportSettings.listenInfos,
       enableUdp: true,
       enableTcp: true,
@@ -114,7 +119,8 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     const owner = this.ownerOf(producerId);
     if (!owner || owner === participantId) throw new AppError('not_found', 'No such media stream.');
     const caps = rtpCapabilities as unknown as RtpCapabilities;
-    if (!this.router.canConsume({ producerId, rtpCapabilities: caps })) {
+    // A producer exists, so the router does too.
+    if (!this.router?.canConsume({ producerId, rtpCapabilities: caps })) {
       throw new AppError('media_failed', 'This browser cannot play that media stream.');
     }
     const recv = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
@@ -157,8 +163,27 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const id of [...this.peers.keys()]) this.closePeer(id);
-    if (!this.router.closed) this.router.close();
+    if (this.router && !this.router.closed) this.router.close();
     this.emit('closed', reason);
+  }
+
+  /** The router, opened once; one that opens after the session closed is closed at once. */
+  private async routerOpen(): Promise<Router> {
+    if (this.router) return this.router;
+    this.opening ??= this.openRouter().then((router) => {
+      if (this.closed) {
+        router.close();
+        throw new AppError('consultation_closed', 'This consultation has ended.');
+      }
+      this.router = router;
+      router.observer.once('close', () => this.close('router_lost'));
+      return router;
+    });
+    try {
+      return await this.opening;
+    } finally {
+      this.opening = undefined;
+    }
   }
 
   private peer(participantId: string): Peer {

@@ -1,13 +1,14 @@
 /**
- * One MediaSession per live consultation. Get-or-create is serialised per consultation so two
- * participants joining at once share one router (mediasoup-demo queues room creation likewise).
+ * One MediaSession per live consultation. Creating one is synchronous once the routers'
+ * capabilities are known, so two participants joining at once always share it.
  */
+import type { RtpCapabilities } from 'mediasoup/node/lib/types.js';
 import type { WorkerPool } from './pool.js';
 import { MediaSession, type TransportSettings } from './session.js';
 
 export class MediaSessions {
   private readonly sessions = new Map<string, MediaSession>();
-  private readonly pending = new Map<string, Promise<MediaSession>>();
+  private capabilities: Promise<RtpCapabilities> | undefined;
 
   constructor(
     private readonly pool: WorkerPool,
@@ -22,25 +23,34 @@ export class MediaSessions {
     return this.sessions.size;
   }
 
-  getOrCreate(consultationId: string): Promise<MediaSession> {
-    const existing = this.sessions.get(consultationId);
-    if (existing) return Promise.resolve(existing);
-    let creating = this.pending.get(consultationId);
-    if (!creating) {
-      creating = this.pool
-        .createRouter()
-        .then((router) => {
-          const session = new MediaSession(consultationId, router, this.transportSettings);
-          this.sessions.set(consultationId, session);
-          session.once('closed', () => {
-            if (this.sessions.get(consultationId) === session) this.sessions.delete(consultationId);
-          });
-          return session;
-        })
-        .finally(() => this.pending.delete(consultationId));
-      this.pending.set(consultationId, creating);
+  async getOrCreate(consultationId: string): Promise<MediaSession> {
+    const caps = await this.rtpCapabilities();
+    let session = this.sessions.get(consultationId);
+    if (!session) {
+      const created = new MediaSession(consultationId, caps, () => this.pool.createRouter(), this.transportSettings);
+      session = created;
+      this.sessions.set(consultationId, created);
+      created.once('closed', () => {
+        if (this.sessions.get(consultationId) === created) this.sessions.delete(consultationId);
+      });
     }
-    return creating;
+    return session;
+  }
+
+  /**
+   * What every router of ours can do (same codecs, so the same for all), read once from a
+   * router opened and closed for the purpose; asked again if that failed.
+   */
+  private rtpCapabilities(): Promise<RtpCapabilities> {
+    this.capabilities ??= this.pool.createRouter().then((router) => {
+      const caps = router.rtpCapabilities;
+      router.close();
+      return caps;
+    });
+    this.capabilities.catch(() => {
+      this.capabilities = undefined;
+    });
+    return this.capabilities;
   }
 
   close(consultationId: string): void {

@@ -15,7 +15,7 @@ export type EventName = keyof ClientToServerEvents;
 
 type AckData<E extends EventName> = Parameters<ClientToServerEvents[E]>[1] extends (res: Ack<infer T>) => void ? T : never;
 
-type Listener = (payload: unknown, ack: unknown) => void;
+type Listener = (this: TypedSocket, payload: unknown, ack: unknown) => void;
 
 // Schemas are compiled once per process, not per socket: compiling is the costly part, and each
 // compiled checker held per connection made a waiting patient weigh over twice a bare socket.
@@ -29,7 +29,11 @@ function checker<S extends TSchema>(schema: S): TypeCheck<S> {
   return c as TypeCheck<S>;
 }
 
-/** A set of listeners that can be installed on a socket and removed again as its phase changes. */
+/**
+ * A set of listeners that can be installed on a socket and removed again as its phase changes.
+ * The listeners are made once for all sockets (socket.io calls them with the socket as `this`),
+ * so a waiting patient's connection holds no closures of its own.
+ */
 export class HandlerSet {
   private readonly listeners = new Map<EventName, Listener>();
 
@@ -38,10 +42,11 @@ export class HandlerSet {
   on<E extends EventName, S extends TSchema>(
     event: E,
     schema: S,
-    fn: (payload: Static<S>) => Promise<AckData<E>> | AckData<E>,
+    fn: (socket: TypedSocket, payload: Static<S>) => Promise<AckData<E>> | AckData<E>,
   ): this {
     const check = checker(schema);
-    this.listeners.set(event, (payload, ack) => {
+    const logger = this.logger;
+    this.listeners.set(event, function (this: TypedSocket, payload, ack) {
       if (typeof ack !== 'function') return; // every event of ours is acknowledged; others are noise
       const reply = ack as (res: Ack<AckData<E>>) => void;
       if (!check.Check(payload)) {
@@ -50,12 +55,16 @@ export class HandlerSet {
         reply({ ok: false, error: { code: 'validation_failed', message: `Invalid ${event} request${where}: ${first?.message ?? 'bad payload'}` } });
         return;
       }
+      const socket = this;
       Promise.resolve()
-        .then(() => fn(payload))
+        .then(() => fn(socket, payload))
         .then(
           (data) => reply({ ok: true, data }),
           (err: unknown) => {
-            if (!(err instanceof AppError)) this.logger.error({ err, event }, 'signalling handler failed');
+            if (!(err instanceof AppError)) {
+              const { consultationId, participantId } = socket.data;
+              logger.error({ err, event, consultationId, participantId }, 'signalling handler failed');
+            }
             reply({ ok: false, error: publicError(err) });
           },
         );

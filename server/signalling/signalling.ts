@@ -66,12 +66,17 @@ export class Signalling implements PresencePort {
     this.io.use((socket, next) => {
       try {
         this.authenticate(socket);
+        // Nothing reads the handshake's HTTP request (headers, cookie) after this; dropping it
+        // saves a few KB per connection ("Memory usage" in the socket.io documentation).
+        (socket.conn as { request: unknown }).request = null;
+        socket.handshake.headers = {};
         next();
       } catch (err) {
         const body = publicError(err);
         next(Object.assign(new Error(body.message), { data: body }));
       }
     });
+    this.sets = this.handlerSets();
     this.io.on('connection', (socket) => this.onConnection(socket));
     deps.consultations.on('statusChanged', (change) => this.onStatusChanged(change));
   }
@@ -111,120 +116,125 @@ export class Signalling implements PresencePort {
     socket.data = { consultationId, participantId: session.participantId, role: session.role };
   }
 
+  // Handler sets by what a socket may do now (see the top of this file). Made once and shared
+  // by every socket: a connection holds only its place in socket.io, not closures of its own.
+  private readonly sets: Record<'lobby' | 'prepare' | 'call' | 'host', HandlerSet>;
+
   private onConnection(socket: TypedSocket): void {
-    const { consultationId: cid, participantId: pid } = socket.data;
-    const log = this.deps.logger.child({ consultationId: cid, participantId: pid });
-    let phase: HandlerSet[] = [];
-    const setPhase = (sets: HandlerSet[]) => {
-      for (const s of phase) s.remove(socket);
-      phase = sets;
-      for (const s of phase) s.install(socket);
-    };
-
-    const lobby = new HandlerSet(log)
-      .on('join', EmptyPayload, async () => {
-        const info = await this.join(socket);
-        const room = this.deps.rooms.get(cid);
-        setPhase(this.joinedSets(socket, room, log));
-        return info;
-      })
-      .on('leave', EmptyPayload, () => this.leave(socket));
-    setPhase([lobby]);
-
-    socket.on('disconnect', (reason) => {
-      this.callSets.delete(socket.id);
-      const room = this.deps.rooms.find(cid);
-      const member = room?.get(pid);
-      // A newer socket of the same participant has taken over: nothing to undo.
-      if (!room || !member || member.socketId !== socket.id) return;
-      room.drop(pid);
-      this.deps.media.get(cid)?.closePeer(pid);
-      this.broadcast(room, member);
-      this.deps.timekeeper.participantDropped(cid, pid);
-      log.info({ reason }, 'participant disconnected');
-    });
+    this.sets.lobby.install(socket);
+    socket.on('disconnect', this.onDisconnect);
   }
 
-  /** Handler sets for a joined participant, by what they may do now. */
-  private joinedSets(socket: TypedSocket, room: Room, log: Logger): HandlerSet[] {
-    const { consultationId: cid, participantId: pid, role } = socket.data;
-    const session = () => {
-      const s = this.deps.media.get(cid);
+  private readonly onDisconnect = ((signalling: Signalling) =>
+    function (this: TypedSocket, reason: string) {
+      signalling.disconnected(this, reason);
+    })(this);
+
+  private disconnected(socket: TypedSocket, reason: string): void {
+    const { consultationId: cid, participantId: pid } = socket.data;
+    const room = this.deps.rooms.find(cid);
+    const member = room?.get(pid);
+    // A newer socket of the same participant has taken over: nothing to undo.
+    if (!room || !member || member.socketId !== socket.id) return;
+    room.drop(pid);
+    this.deps.media.get(cid)?.closePeer(pid);
+    this.broadcast(room, member);
+    this.deps.timekeeper.participantDropped(cid, pid);
+    this.deps.logger.info({ consultationId: cid, participantId: pid, reason }, 'participant disconnected');
+  }
+
+  private handlerSets(): Signalling['sets'] {
+    const log = this.deps.logger;
+    const room = (socket: TypedSocket) => {
+      const r = this.deps.rooms.find(socket.data.consultationId);
+      if (!r) throw new AppError('consultation_closed', 'This consultation has ended.');
+      return r;
+    };
+    const session = (socket: TypedSocket) => {
+      const s = this.deps.media.get(socket.data.consultationId);
       if (!s) throw new AppError('consultation_closed', 'This consultation has ended.');
       return s;
     };
+    const pidOf = (socket: TypedSocket) => socket.data.participantId;
+    const cidOf = (socket: TypedSocket) => socket.data.consultationId;
+
+    const lobby = new HandlerSet(log)
+      .on('join', EmptyPayload, async (socket) => {
+        const info = await this.join(socket);
+        this.sets.lobby.remove(socket);
+        this.sets.prepare.install(socket);
+        if (info.self.presence === 'admitted') this.sets.call.install(socket);
+        if (socket.data.role === 'clinician') this.sets.host.install(socket);
+        return info;
+      })
+      .on('leave', EmptyPayload, (socket) => this.leave(socket));
+
     const prepare = new HandlerSet(log)
-      .on('leave', EmptyPayload, () => this.leave(socket))
-      .on('createTransport', CreateTransportPayload, (p) => session().createTransport(pid, p.direction))
-      .on('connectTransport', ConnectPayload, async (p) => {
-        await session().connectTransport(pid, p.transportId, p.dtlsParameters);
+      .on('leave', EmptyPayload, (socket) => this.leave(socket))
+      .on('createTransport', CreateTransportPayload, (socket, p) => session(socket).createTransport(pidOf(socket), p.direction))
+      .on('connectTransport', ConnectPayload, async (socket, p) => {
+        await session(socket).connectTransport(pidOf(socket), p.transportId, p.dtlsParameters);
         return {};
       })
-      .on('restartIce', RestartIcePayload, async (p) => ({ iceParameters: await session().restartIce(pid, p.transportId) }))
-      .on('produce', ProducePayload, async (p) => {
-        const view = await session().produce(pid, p.transportId, p.kind, p.rtpParameters, p.source);
+      .on('restartIce', RestartIcePayload, async (socket, p) => ({ iceParameters: await session(socket).restartIce(pidOf(socket), p.transportId) }))
+      .on('produce', ProducePayload, async (socket, p) => {
+        const view = await session(socket).produce(pidOf(socket), p.transportId, p.kind, p.rtpParameters, p.source);
         // While waiting, nobody is told: the clinician sees the patient only after admitting them.
-        if (room.get(pid)?.presence === 'admitted') this.announce(room, [view]);
+        const r = room(socket);
+        if (r.get(pidOf(socket))?.presence === 'admitted') this.announce(r, [view]);
         return { producerId: view.producerId };
       })
-      .on('pauseProducer', PausePayload, async (p) => {
-        await session().pauseProducer(pid, p.id, p.paused);
+      .on('pauseProducer', PausePayload, async (socket, p) => {
+        await session(socket).pauseProducer(pidOf(socket), p.id, p.paused);
         return {};
       })
-      .on('closeProducer', IdPayload, (p) => {
-        session().closeProducer(pid, p.id);
+      .on('closeProducer', IdPayload, (socket, p) => {
+        session(socket).closeProducer(pidOf(socket), p.id);
         return {};
       });
+
     const call = new HandlerSet(log)
-      .on('consume', ConsumePayload, (p) => {
-        const s = session();
+      .on('consume', ConsumePayload, (socket, p) => {
+        const s = session(socket);
         const owner = s.ownerOf(p.producerId);
-        if (!owner || room.get(owner)?.presence !== 'admitted') throw new AppError('not_found', 'No such media stream.');
-        return s.consume(pid, p.producerId, p.rtpCapabilities);
+        if (!owner || room(socket).get(owner)?.presence !== 'admitted') throw new AppError('not_found', 'No such media stream.');
+        return s.consume(pidOf(socket), p.producerId, p.rtpCapabilities);
       })
-      .on('resumeConsumer', IdPayload, async (p) => {
-        await session().resumeConsumer(pid, p.id);
+      .on('resumeConsumer', IdPayload, async (socket, p) => {
+        await session(socket).resumeConsumer(pidOf(socket), p.id);
         return {};
       })
-      .on('chat', ChatPayload, (p) => {
-        const from = room.get(pid);
-        const message = { fromId: pid, from: from?.name ?? '', text: p.text.trim(), at: this.deps.now() };
+      .on('chat', ChatPayload, (socket, p) => {
+        const r = room(socket);
+        const pid = pidOf(socket);
+        const message = { fromId: pid, from: r.get(pid)?.name ?? '', text: p.text.trim(), at: this.deps.now() };
         // Relayed to everyone in the call and kept nowhere (not in the store, not in logs).
-        for (const m of room.admitted()) if (m.socketId) this.io.to(m.socketId).emit('chat', message);
+        for (const m of r.admitted()) if (m.socketId) this.io.to(m.socketId).emit('chat', message);
         return {};
       });
+
     const host = new HandlerSet(log)
-      .on('admit', IdPayload, (p) => {
-        this.admit(room, p.id);
+      .on('admit', IdPayload, (socket, p) => {
+        this.admit(room(socket), p.id);
         return {};
       })
-      .on('messageWaiting', MessageWaitingPayload, (p) => {
-        const target = room.get(p.id);
+      .on('messageWaiting', MessageWaitingPayload, (socket, p) => {
+        const target = room(socket).get(p.id);
         if (!target || target.presence !== 'waiting' || !target.socketId) throw new AppError('invalid_state', 'That person is not in the waiting room.');
         this.io.to(target.socketId).emit('practiceMessage', { text: p.text.trim(), at: this.deps.now() });
-        this.deps.consultations.audit(cid, 'clinician', 'waiting_message_sent', { participantId: p.id });
+        this.deps.consultations.audit(cidOf(socket), 'clinician', 'waiting_message_sent', { participantId: p.id });
         return {};
       })
-      .on('invite', InvitePayload, async (p) => {
-        const { url, sms } = await this.deps.consultations.invite(cid, p, 'clinician');
+      .on('invite', InvitePayload, async (socket, p) => {
+        const { url, sms } = await this.deps.consultations.invite(cidOf(socket), p, 'clinician');
         return { url, sms };
       })
-      .on('end', EmptyPayload, () => {
-        this.deps.consultations.end(cid, 'clinician', 'ended_by_clinician');
+      .on('end', EmptyPayload, (socket) => {
+        this.deps.consultations.end(cidOf(socket), 'clinician', 'ended_by_clinician');
         return {};
       });
-
-    const member = room.get(pid);
-    const sets = [prepare];
-    if (member?.presence === 'admitted') sets.push(call);
-    if (role === 'clinician') sets.push(host);
-    // Admission adds the call set later, on this same socket.
-    this.callSets.set(socket.id, call);
-    return sets;
+    return { lobby, prepare, call, host };
   }
-
-  /** The `call` handler set of each joined socket, installed when its owner is admitted. */
-  private readonly callSets = new Map<string, HandlerSet>();
 
   private async join(socket: TypedSocket): Promise<JoinInfo> {
     const { consultationId: cid, participantId: pid, role } = socket.data;
@@ -269,7 +279,7 @@ export class Signalling implements PresencePort {
     const session = this.deps.media.get(cid);
     const socket = member.socketId ? this.io.sockets.sockets.get(member.socketId) : undefined;
     if (socket) {
-      this.callSets.get(socket.id)?.install(socket);
+      this.sets.call.install(socket);
       socket.emit('admitted', { producers: session ? this.producersOfOthers(room, session, participantId) : [] });
     }
     if (session) this.announce(room, session.producersOf(participantId));
@@ -288,7 +298,6 @@ export class Signalling implements PresencePort {
       this.deps.consultations.audit(cid, member.role, 'left');
       this.deps.timekeeper.participantGone(cid, pid);
     }
-    this.callSets.delete(socket.id);
     setImmediate(() => socket.disconnect(true));
     return {};
   }
