@@ -6,9 +6,9 @@
 import type { ChatMessage, EndReason, JoinInfo, ParticipantView, Role } from '../signalling/events.js';
 import { RedeemError, redeem } from './api.js';
 import { inAppBrowser, openInBrowserHelp, permissionHelp } from './browser-help.js';
-import { Call, type FlowState, type RemoteStats, type Tile } from './call.js';
+import type { Call, FlowState, RemoteStats, Tile } from './call.js';
 import { MediaCheckError, meterMicrophone, openCamera, openCameraAndMic, stopTracks, videoInputCount } from './local-media.js';
-import { connect, request, type SignalSocket } from './signal.js';
+import { request, type SignalSocket } from './signal.js';
 import { mark, timeline } from './timeline.js';
 import { el, find, setText, show, showError } from './ui.js';
 
@@ -36,6 +36,17 @@ let cameraOn = true;
 let facing: 'user' | 'environment' = 'user';
 let stopSharing: (() => Promise<void>) | undefined;
 const baseTitle = document.title;
+
+type MediaModule = typeof import('./media.js');
+let mediaModule: Promise<MediaModule> | undefined;
+/** Fetched once the camera check shows (see media.ts); a failed fetch is tried again on Join. */
+function loadMedia(): Promise<MediaModule> {
+  mediaModule ??= import('./media.js').catch((err: unknown) => {
+    mediaModule = undefined;
+    throw err;
+  });
+  return mediaModule;
+}
 
 // Diagnostics for support staff and automated checks: what this page receives.
 declare global {
@@ -94,6 +105,8 @@ async function main(): Promise<void> {
   state = 'check';
   show('check');
   await checkMedia();
+  // After the check step has painted: parsing the media chunk must not delay the self-view.
+  requestAnimationFrame(() => setTimeout(() => loadMedia().catch(() => undefined), 0));
 }
 
 async function checkMedia(): Promise<void> {
@@ -138,6 +151,7 @@ async function checkMedia(): Promise<void> {
     }
     el('retry-media').hidden = false;
   }
+  if (joinButton.disabled) mark('check-ready');
   joinButton.disabled = false;
 }
 
@@ -146,8 +160,17 @@ async function join(consultationId: string): Promise<void> {
   state = 'joining';
   el<HTMLButtonElement>('join-button').disabled = true;
   setText('check-status', 'Joining…');
+  let media: MediaModule;
+  try {
+    media = await loadMedia();
+  } catch {
+    state = 'check';
+    el<HTMLButtonElement>('join-button').disabled = false;
+    setText('check-status', 'The page could not load everything it needs. Check your internet connection, then press Join again.');
+    return;
+  }
   stopMeter();
-  socket = connect(consultationId);
+  socket = media.connect(consultationId);
   const s = socket;
   s.on('connect', () => {
     mark('connected');
@@ -220,6 +243,7 @@ async function enter(s: SignalSocket): Promise<void> {
   }
   selfId = info.self.id;
   call?.close();
+  const { Call } = await loadMedia();
   call = new Call(s, {
     onRemoteStream: renderRemote,
     onRemoteTrackEnded: (tile, stream) => {

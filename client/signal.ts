@@ -1,5 +1,8 @@
-/** The typed socket.io connection and a request helper that turns Acks into promises. */
-import { io, type Socket } from 'socket.io-client';
+/**
+ * The typed socket.io connection's type and a request helper that turns Acks into promises.
+ * No runtime import of socket.io-client here: the page loads it only for Join (media.ts).
+ */
+import type { Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, ServerToClientEvents } from '../signalling/events.js';
 
 export type SignalSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -14,10 +17,6 @@ export class SignalError extends Error {
   ) {
     super(message);
   }
-}
-
-export function connect(consultationId: string): SignalSocket {
-  return io({ auth: { consultationId }, withCredentials: true, reconnectionDelayMax: 3000 });
 }
 
 const TIMEOUT_MS = 15_000;

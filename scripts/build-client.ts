@@ -1,9 +1,9 @@
 /**
- * Builds the browser assets into dist/public: the join page's script bundle (mediasoup-client
- * and socket.io-client included), its stylesheet and HTML. Run by `npm run build` and by the
+ * Builds the browser assets into dist/public: the join page's script (mediasoup-client and
+ * socket.io-client in a chunk it loads after the camera check), its stylesheet and HTML. Run by `npm run build` and by the
  * test set-up; cheap enough (well under a second) to run every time.
  */
-import { copyFile, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +14,18 @@ export const outDir = path.join(root, 'dist', 'public');
 
 export async function buildClient(): Promise<void> {
   await mkdir(outDir, { recursive: true });
+  // Chunks are named by content: those of earlier builds would pile up.
+  for (const name of await readdir(outDir)) {
+    if (name.startsWith('chunk-')) await rm(path.join(outDir, name));
+  }
   await build({
     entryPoints: { join: path.join(root, 'client', 'join.ts'), console: path.join(root, 'client', 'console.ts') },
     outdir: outDir,
     bundle: true,
     format: 'esm',
+    // The join page's media libraries go to a chunk loaded after the camera check (client/media.ts).
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     // Older phones: Chrome 80 and Safari 14 are still seen on patients' devices.
     target: 'es2020',
     minify: true,
