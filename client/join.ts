@@ -78,6 +78,7 @@ async function main(): Promise<void> {
   let session;
   try {
     session = await redeem(linkCode());
+    mark('redeemed');
   } catch (err) {
     state = 'error';
     const e = err instanceof RedeemError ? err : new RedeemError('unknown', 'Something went wrong.');
@@ -117,6 +118,7 @@ async function checkMedia(): Promise<void> {
   try {
     stopTracks(local);
     local = await openCameraAndMic();
+    mark('camera');
     el<HTMLVideoElement>('check-video').srcObject = local;
     stopMeter();
     const meter = el('mic-level');
@@ -129,9 +131,11 @@ async function checkMedia(): Promise<void> {
     el('permission-help').hidden = true;
     el('check-preview').hidden = false;
     el('check-meter').hidden = false;
-    const cameras = await videoInputCount();
-    el('switch-check-camera').hidden = cameras < 2;
-    el('switch-camera').hidden = cameras < 2;
+    // Join need not wait for this: the switch button appears a moment later on two-camera phones.
+    void videoInputCount().then((cameras) => {
+      el('switch-check-camera').hidden = cameras < 2;
+      el('switch-camera').hidden = cameras < 2;
+    });
   } catch (err) {
     local = undefined;
     // An empty preview and a still meter only push the explanation and its help off a phone's screen.

@@ -7,7 +7,7 @@ import { copyFile, cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/p
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type Metafile, build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const outDir = path.join(root, 'dist', 'public');
@@ -18,7 +18,9 @@ export async function buildClient(): Promise<void> {
   for (const name of await readdir(outDir)) {
     if (name.startsWith('chunk-')) await rm(path.join(outDir, name));
   }
-  await build({
+  const { metafile } = await build({
+    absWorkingDir: root,
+    metafile: true,
     entryPoints: { join: path.join(root, 'client', 'join.ts'), console: path.join(root, 'client', 'console.ts') },
     outdir: outDir,
     bundle: true,
@@ -34,11 +36,39 @@ export async function buildClient(): Promise<void> {
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
   });
-  for (const f of ['join.html', 'index.html', 'console.html', 'app.css', 'call.css']) {
+  for (const f of ['index.html', 'app.css', 'call.css']) {
     await copyFile(path.join(root, 'client', f), path.join(outDir, f));
+  }
+  for (const f of ['join.html', 'console.html']) {
+    const html = await readFile(path.join(root, 'client', f), 'utf8');
+    await writeFile(path.join(outDir, f), withModulePreloads(html, metafile));
   }
   await copyNhsukStyles();
   await precompress();
+}
+
+/**
+ * A page's script imports the chunks it shares with others; the browser would find them only
+ * after fetching and parsing the script, one round trip later. <link rel="modulepreload"> names
+ * them up front, so they download alongside it.
+ */
+function withModulePreloads(html: string, metafile: Metafile): string {
+  return html.replace(/^( *)<script type="module" src="\/assets\/([\w-]+\.js)"><\/script>$/m, (tag, indent: string, file: string) => {
+    const chunks = new Set<string>();
+    const visit = (out: string) => {
+      for (const i of metafile.outputs[out]?.imports ?? []) {
+        if (i.kind === 'import-statement' && !chunks.has(i.path)) {
+          chunks.add(i.path);
+          visit(i.path);
+        }
+      }
+    };
+    const entry = `dist/public/${file}`;
+    if (!metafile.outputs[entry]) throw new Error(`${file} is not a built script`);
+    visit(entry);
+    const links = [...chunks].map((c) => `${indent}<link rel="modulepreload" href="/assets/${path.basename(c)}">\n`);
+    return `${links.join('')}${tag}`;
+  });
 }
 
 /**

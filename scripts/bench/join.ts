@@ -27,7 +27,7 @@ interface PageTimes {
   timeOrigin: number;
   checkReady: number;
   /** Navigation milestones and when the link redemption answered (ms since navigation). */
-  loading: { domContentLoaded: number; scriptsLoaded: number; redeemed: number | null };
+  loading: { responseStart: number; domContentLoaded: number; stylesLoaded: number; scriptsLoaded: number; redeemed: number | null };
   states: [string, number][];
   timeline: [string, number][];
 }
@@ -70,7 +70,9 @@ async function times(page: Page): Promise<PageTimes> {
       timeOrigin: performance.timeOrigin,
       checkReady: w.__bench.checkReady,
       loading: {
+        responseStart: nav?.responseStart ?? 0,
         domContentLoaded: nav?.domContentLoadedEventEnd ?? 0,
+        stylesLoaded: Math.max(0, ...resources.filter((r) => r.name.endsWith('.css')).map((r) => r.responseEnd)),
         scriptsLoaded: Math.max(0, ...resources.filter((r) => r.initiatorType === 'script' || r.name.endsWith('.js')).map((r) => r.responseEnd)),
         redeemed: redeem ? redeem.responseEnd : null,
       },
@@ -243,11 +245,11 @@ export async function benchJoin(opts: JoinOptions): Promise<JoinResult> {
           if (which === 'ours') {
             const s = await withBrowsers((b) => oursOnce(ours, b));
             oursSamples.push(s);
-            opts.log(`join ours #${i + 1}: check ${round(s.patientCheckReady, 0)} ms (DOMContentLoaded ${round(s.patientLoading.domContentLoaded, 0)}, redeemed ${round(s.patientLoading.redeemed ?? Number.NaN, 0)}), join->waiting ${round(s.patientJoinToWaiting, 0)} ms, admit->frame patient ${round(s.admitToFirstFramePatient, 0)} / clinician ${round(s.admitToFirstFrameClinician, 0)} ms`);
+            opts.log(`join ours #${i + 1}: check ${round(s.patientCheckReady, 0)} ms (first byte ${round(s.patientLoading.responseStart, 0)}, styles ${round(s.patientLoading.stylesLoaded, 0)}, DOMContentLoaded ${round(s.patientLoading.domContentLoaded, 0)}, redeemed ${round(s.patientLoading.redeemed ?? Number.NaN, 0)}), join->waiting ${round(s.patientJoinToWaiting, 0)} ms, admit->frame patient ${round(s.admitToFirstFramePatient, 0)} / clinician ${round(s.admitToFirstFrameClinician, 0)} ms`);
           } else {
             const s = await withBrowsers((b) => bareOnce(bare, b, `join-${i}`));
             bareSamples.push(s);
-            opts.log(`join bare #${i + 1}: check ${round(s.checkReady, 0)} ms (DOMContentLoaded ${round(s.loading.domContentLoaded, 0)}), join->frame self ${round(s.joinToFirstFrameSelf, 0)} / other ${round(s.joinToFirstFrameOther, 0)} ms`);
+            opts.log(`join bare #${i + 1}: check ${round(s.checkReady, 0)} ms (first byte ${round(s.loading.responseStart, 0)}, DOMContentLoaded ${round(s.loading.domContentLoaded, 0)}), join->frame self ${round(s.joinToFirstFrameSelf, 0)} / other ${round(s.joinToFirstFrameOther, 0)} ms`);
           }
         } catch (err) {
           failures.push(`${which} #${i + 1}: ${(err as Error).message.split('\n')[0]}`);
