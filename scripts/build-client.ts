@@ -1,7 +1,7 @@
 /**
  * Builds the browser assets into dist/public: the join page's script (mediasoup-client and
  * socket.io-client in a chunk it loads after the camera check), its stylesheet and HTML. Run by `npm run build` and by the
- * test set-up; cheap enough (well under a second) to run every time.
+ * test set-up; cheap enough (a second or two) to run every time.
  */
 import { copyFile, cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';

@@ -1,7 +1,10 @@
 /**
  * Media capacity: concurrent two-party calls through one mediasoup worker, made of synthetic
- * peers (mediasoup-client on @roamhq/wrtc in a load-generator process of its own), stepping up the
- * number of calls. Each step runs on ours and on the bare baseline in turn, with fresh calls.
+ * peers in a load-generator process of its own, stepping up the number of calls. Each step runs on
+ * ours and on the bare baseline in turn, with fresh calls. The peers are replay peers by default
+ * (synthetic/replay.ts: werift transports sending replayed Opus- and VP8-shaped RTP, no codecs,
+ * cheap enough for 40 calls on 2 cores) or, with `peers: 'wrtc'`, mediasoup-client on
+ * @roamhq/wrtc encoding a synthetic camera (synthetic/media.ts, 5-8 calls on 2 cores).
  *
  * The SFU's cost is the worker's own CPU time (getrusage through worker.getResourceUsage(), ms
  * resolution), so the load generator's CPU is not in it; the load generator's CPU is read from
@@ -15,6 +18,8 @@ import { type Host, startHost, startLoadGenerator } from './lib/host.js';
 import { cpuSeconds, machineCpu } from './lib/proc.js';
 import { type Figure, figure } from './lib/report.js';
 import { round, sleep } from './lib/stats.js';
+import type { PeerKind } from './synthetic/calls.js';
+import { REPLAY_PROFILE } from './synthetic/replay.js';
 
 export interface CapacityOptions {
   steps: number[];
@@ -24,9 +29,11 @@ export interface CapacityOptions {
   /** Seconds to let bandwidth estimation settle after calls come up, then to measure. */
   settleSeconds?: number;
   measureSeconds?: number;
+  /** The synthetic peers: 'replay' (default) or 'wrtc'. */
+  peers?: PeerKind;
 }
 
-/** The synthetic camera: two simulcast layers need at least 480x270 in libwebrtc. */
+/** The synthetic camera of wrtc peers: two simulcast layers need at least 480x270 in libwebrtc. */
 export const PROFILE = { width: 480, height: 270, fps: 15, activity: 0.05 };
 
 export interface StepResult {
@@ -115,7 +122,9 @@ async function runStep(kind: 'ours' | 'bare', host: Host, lg: Child, calls: numb
 
 export interface CapacityResult {
   figures: Figure[];
-  profile: typeof PROFILE;
+  peers: PeerKind;
+  /** The media the peers send: the wrtc camera, or the replay peers' rates. */
+  profile: typeof PROFILE | typeof REPLAY_PROFILE;
   /** The worker's CPU with no calls (% of a core), subtracted before dividing by calls. */
   idleWorkerCpu: { ours: number; bare: number };
   /** The load generator's CPU with its synthetic camera and microphone running and no calls. */
@@ -150,6 +159,12 @@ export async function benchCapacity(opts: CapacityOptions): Promise<CapacityResu
   const settle = opts.settleSeconds ?? 4;
   const seconds = opts.measureSeconds ?? 10;
   const repeats = Math.max(1, opts.repeats ?? 2);
+  const peers = opts.peers ?? 'replay';
+  const fps = peers === 'replay' ? REPLAY_PROFILE.fps : PROFILE.fps;
+  const media = peers === 'replay'
+    ? `replay peers (werift, no codecs): VP8-shaped RTP in two simulcast layers of ${REPLAY_PROFILE.layers.map((l) => l.kbps).join(' + ')} kbit/s at ${REPLAY_PROFILE.fps} fps, `
+      + `Opus-shaped ${REPLAY_PROFILE.opusBytes}-byte packets every 20 ms; receivers forward-count without decrypting`
+    : `wrtc peers: synthetic camera ${PROFILE.width}x${PROFILE.height} at ${PROFILE.fps} fps, two simulcast layers, plus Opus`;
   const cores = os.availableParallelism();
   // The load generator may use at most this much of the machine (in % of one core); the rest is
   // for the worker and the server's Node process.
@@ -164,7 +179,7 @@ export async function benchCapacity(opts: CapacityOptions): Promise<CapacityResu
   const [ours, bare] = await Promise.all([startHost('ours'), startHost('bare-media')]);
   const lg = await startLoadGenerator();
   try {
-    await lg.call('init', PROFILE);
+    await lg.call('init', { ...PROFILE, peers });
     const lg0 = cpuSeconds(lg.pid) ?? 0;
     const tIdle = performance.now();
     const [io, ib] = await Promise.all([idleCpu(ours, 4), idleCpu(bare, 4)]);
@@ -172,7 +187,7 @@ export async function benchCapacity(opts: CapacityOptions): Promise<CapacityResu
     // The load generator with its sources running and no calls: the cost that does not grow with calls.
     const loadGenIdle = (((cpuSeconds(lg.pid) ?? 0) - lg0) / ((performance.now() - tIdle) / 1000)) * 100;
     loadGenIdleOut = loadGenIdle;
-    opts.log(`capacity: idle worker CPU ${round(io, 3)}% (ours) / ${round(ib, 3)}% (bare) of a core, load generator ${round(loadGenIdle, 1)}%; synthetic camera ${PROFILE.width}x${PROFILE.height} at ${PROFILE.fps} fps, two simulcast layers, plus Opus`);
+    opts.log(`capacity: idle worker CPU ${round(io, 3)}% (ours) / ${round(ib, 3)}% (bare) of a core, load generator ${round(loadGenIdle, 1)}%; ${media}`);
     // The load generator's CPU as a line through its last two points (no calls counts as one).
     let last = { calls: 0, cpu: loadGenIdle };
     let loadGenPerCall = 0;
@@ -230,9 +245,9 @@ export async function benchCapacity(opts: CapacityOptions): Promise<CapacityResu
       const busiest = stepWindows.reduce((a, w) => (w.machineBusy > a.machineBusy ? w : a));
       const slowest = Math.min(...stepWindows.map((w) => w.sourceFps));
       if (capped) break;
-      if (slowest < PROFILE.fps * 0.8) {
+      if (slowest < fps * 0.8) {
         stoppedAt = opts.steps[opts.steps.indexOf(wanted) + 1] ?? null;
-        stopReason = `stopped after ${n} calls: the synthetic camera fell behind (${round(slowest, 1)} of ${PROFILE.fps} fps) with the machine `
+        stopReason = `stopped after ${n} calls: the synthetic ${peers === 'replay' ? 'peers\' clock' : 'camera'} fell behind (${round(slowest, 1)} of ${fps} fps) with the machine `
           + `${round(busiest.machineBusy, 0)}% busy (${round(busiest.otherCpu, 0)}% of a core used by other processes), so a bigger step would measure the load generator, not the SFU`;
         opts.log(`capacity: ${stopReason}`);
         break;
@@ -242,10 +257,10 @@ export async function benchCapacity(opts: CapacityOptions): Promise<CapacityResu
     await lg.close().catch(() => undefined);
     await Promise.all([ours.close(), bare.close()]);
   }
-  return { figures: capacityFigures(steps, windows, stopReason), profile: PROFILE, idleWorkerCpu: idle, loadGeneratorIdleCpu: loadGenIdleOut, windows, steps, stoppedAt, stopReason };
+  return { figures: capacityFigures(steps, windows, stopReason, peers), peers, profile: peers === 'replay' ? REPLAY_PROFILE : PROFILE, idleWorkerCpu: idle, loadGeneratorIdleCpu: loadGenIdleOut, windows, steps, stoppedAt, stopReason };
 }
 
-function capacityFigures(results: StepResult[], windows: StepResult[], stopReason: string | null): Figure[] {
+function capacityFigures(results: StepResult[], windows: StepResult[], stopReason: string | null, peers: PeerKind): Figure[] {
   const figures: Figure[] = [];
   const steps = [...new Set(results.map((r) => r.step))].sort((a, b) => a - b);
   const at = (kind: 'ours' | 'bare', n: number) => results.find((r) => r.kind === kind && r.step === n);
@@ -283,7 +298,7 @@ function capacityFigures(results: StepResult[], windows: StepResult[], stopReaso
   }
   figures.push(figure({
     bench: 'capacity', figure: 'largest step measured', unit: 'calls', ours: last ?? 0, bare: last ?? 0, target: '', ratio: null,
-    note: stopReason ?? undefined,
+    note: [`${peers} peers`, stopReason].filter(Boolean).join('; '),
   }));
   return figures;
 }

@@ -3,24 +3,36 @@
  * measured apart from the SFU's: synthetic two-party calls (synthetic/) against ours or bare.
  */
 import { serveParent } from './lib/child.js';
-import { type Call, bareCall, oursCall } from './synthetic/calls.js';
+import { type Call, type PeerKind, type PeerMediaFactory, bareCall, oursCall, replayPeers, wrtcPeers } from './synthetic/calls.js';
 import { type MediaCounters, SyntheticSources } from './synthetic/media.js';
+import { replayClock } from './synthetic/replay.js';
 
 let sources: SyntheticSources | undefined;
+let peers: PeerMediaFactory | undefined;
+/** Which synthetic peers this process makes (set by `init`; wrtc unless asked otherwise). */
+let peerKind: PeerKind = 'wrtc';
 const calls: Call[] = [];
 const byId = new Map<number, Call>();
 let nextId = 0;
 
 serveParent({
-  init(args: { width: number; height: number; fps: number; activity: number }) {
-    sources ??= new SyntheticSources(args);
-    sources.start();
+  /** `peers: 'replay'` makes replay peers (no camera or microphone); otherwise wrtc peers with the given camera. */
+  init(args: { width: number; height: number; fps: number; activity: number; peers?: PeerKind }) {
+    peerKind = args.peers ?? 'wrtc';
+    if (peerKind === 'replay') {
+      replayClock.start();
+      peers = replayPeers;
+    } else {
+      sources ??= new SyntheticSources(args);
+      sources.start();
+      peers = wrtcPeers(sources);
+    }
     return null;
   },
 
   /** Adds calls, a few at a time; `links` (ours) or `url` (bare) say where. */
   async add(args: { kind: 'ours' | 'bare'; url?: string; links?: { patientUrl: string; clinicianUrl: string }[]; count: number }) {
-    const src = sources;
+    const src = peers;
     if (!src) throw new Error('init first');
     const t0 = performance.now();
     let failed = 0;
@@ -53,7 +65,8 @@ serveParent({
     const all = await Promise.all(calls.map((c) => c.counters()));
     const sum: MediaCounters = { packetsSent: 0, packetsReceived: 0, packetsLost: 0, framesDecoded: 0, bytesReceived: 0 };
     for (const c of all) for (const k of Object.keys(sum) as (keyof MediaCounters)[]) sum[k] += c[k];
-    return { ...sum, calls: calls.length, framesPushed: sources?.framesPushed ?? 0 };
+    // framesPushed: frames of the synthetic camera (wrtc) or frame slots the replay clock served on time (replay).
+    return { ...sum, calls: calls.length, framesPushed: peerKind === 'replay' ? replayClock.frames : (sources?.framesPushed ?? 0) };
   },
 
   async closeAll() {
@@ -75,4 +88,5 @@ serveParent({
 }, async () => {
   for (const c of calls.splice(0)) await c.close().catch(() => undefined);
   sources?.stop();
+  replayClock.stop();
 });

@@ -5,7 +5,7 @@
  * run; only a crash does.
  *
  *   npx tsx scripts/bench/run.ts [--only=page,join,capacity,signalling] [--quick]
- *        [--consultations=10] [--steps=1,5,10,20,40] [--repeats=2] [--clients=2000] [--soak[=30]]
+ *        [--consultations=10] [--steps=1,5,10,20,40] [--repeats=2] [--peers=replay|wrtc] [--clients=2000] [--soak[=30]]
  *
  * Sized for 2 cores; scripts/bench/README.md says what each figure means and what limits it.
  */
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     clients: { type: 'string' },
     repeats: { type: 'string' },
+    peers: { type: 'string' },
     soak: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -44,7 +45,7 @@ const { values } = parseArgs({
 const soakArg = values.soak;
 
 if (values.help) {
-  console.log('usage: tsx scripts/bench/run.ts [--only=page,join,capacity,signalling] [--quick] [--consultations=N] [--steps=1,5,10] [--repeats=N] [--clients=N] [--soak[=minutes]]');
+  console.log('usage: tsx scripts/bench/run.ts [--only=page,join,capacity,signalling] [--quick] [--consultations=N] [--steps=1,5,10] [--repeats=N] [--peers=replay|wrtc] [--clients=N] [--soak[=minutes]]');
   process.exit(0);
 }
 
@@ -73,6 +74,11 @@ for (const [name, n] of Object.entries({ consultations, clients, repeats, soak: 
     process.exit(2);
   }
 }
+const peers = values.peers ?? 'replay';
+if (peers !== 'replay' && peers !== 'wrtc') {
+  console.error('--peers must be replay (werift, replayed RTP, no codecs) or wrtc (mediasoup-client on @roamhq/wrtc, real encoders)');
+  process.exit(2);
+}
 if (steps.length === 0) {
   console.error('--steps must list positive numbers of calls, e.g. 1,5,10');
   process.exit(2);
@@ -94,7 +100,7 @@ log(`openconsult benchmarks: ${selected.join(', ')} on ${os.availableParallelism
 const benches: Record<BenchName, () => Promise<{ figures: Figure[] }>> = {
   page: () => benchPageWeight({ log }),
   join: () => benchJoin({ consultations, log }),
-  capacity: () => benchCapacity({ steps, repeats, log }),
+  capacity: () => benchCapacity({ steps, repeats, peers, log }),
   signalling: () => benchSignalling({ clients, log }),
   soak: () => benchSoak({ minutes: soakMinutes, log }),
 };
@@ -136,7 +142,7 @@ await writeFile(file, `${JSON.stringify({
     cores: os.availableParallelism(), memoryBytes: os.totalmem(), node: process.versions.node,
     loadAverageAtStart: os.loadavg(), cpu: os.cpus()[0]?.model,
   },
-  options: { selected, quick, consultations, steps, repeats, clients, soakMinutes: selected.includes('soak') ? soakMinutes : null },
+  options: { selected, quick, consultations, steps, repeats, peers, clients, soakMinutes: selected.includes('soak') ? soakMinutes : null },
   baselineMismatches: fairness,
   figures,
   details,

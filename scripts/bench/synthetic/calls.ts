@@ -1,11 +1,13 @@
 /**
  * Two-party calls made of synthetic peers, through our signalling (links, sessions, waiting room,
  * admission) or through the bare baseline's. A call is up when each side consumes the other's
- * camera and microphone.
+ * camera and microphone. The flows are the same whatever the peers' media: `wrtcPeers` (real
+ * encoders on @roamhq/wrtc) or `replayPeers` (replayed RTP on werift, no codecs).
  */
 import type { types } from 'mediasoup-client';
 import { io, type Socket } from 'socket.io-client';
 import { type MediaCounters, type PeerSignal, SyntheticMedia, type SyntheticSources } from './media.js';
+import { ReplayMedia } from './replay.js';
 
 type Ack<T> = { ok: true; data: T } | { ok: false; error: unknown };
 
@@ -22,6 +24,41 @@ function connected(socket: Socket): Promise<void> {
   });
 }
 
+/** One participant's media, whichever kind of synthetic peer makes it. */
+export interface PeerMedia {
+  start(): Promise<void>;
+  consume(producerId: string): Promise<void>;
+  /** Consumers created so far. */
+  readonly consuming: number;
+  counters(): Promise<MediaCounters>;
+  close(): void;
+}
+
+/** The synthetic peers a load generator can make: see wrtcPeers and replayPeers. */
+export type PeerKind = 'wrtc' | 'replay';
+
+/** Makes one participant's media on top of its signalling. */
+export type PeerMediaFactory = (signal: PeerSignal) => PeerMedia;
+
+/** mediasoup-client on @roamhq/wrtc, encoding the shared synthetic camera and microphone (media.ts). */
+export function wrtcPeers(sources: SyntheticSources): PeerMediaFactory {
+  return (signal) => {
+    const m = new SyntheticMedia(signal);
+    return {
+      start: () => m.start(sources),
+      consume: (id) => m.consume(id),
+      get consuming() {
+        return m.consumers.length;
+      },
+      counters: () => m.counters(),
+      close: () => m.close(),
+    };
+  };
+}
+
+/** werift transports sending replayed RTP, no codecs (replay.ts). */
+export const replayPeers: PeerMediaFactory = (signal) => new ReplayMedia(signal);
+
 export interface Call {
   counters(): Promise<MediaCounters>;
   close(): Promise<void>;
@@ -35,9 +72,9 @@ function sumCounters(a: MediaCounters, b: MediaCounters): MediaCounters {
   };
 }
 
-async function bothConsuming(medias: SyntheticMedia[], timeoutMs = 20_000): Promise<void> {
+async function bothConsuming(medias: PeerMedia[], timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (medias.some((m) => m.consumers.length < 2)) {
+  while (medias.some((m) => m.consuming < 2)) {
     if (Date.now() > until) throw new Error('call did not come up: a side is not consuming both tracks');
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -78,9 +115,9 @@ function oursSignal(socket: Socket, caps: types.RtpCapabilities): PeerSignal {
 }
 
 /** Patient joins and waits (media prepared), clinician joins and admits; both consume. */
-export async function oursCall(links: { patientUrl: string; clinicianUrl: string }, sources: SyntheticSources): Promise<Call> {
+export async function oursCall(links: { patientUrl: string; clinicianUrl: string }, peers: PeerMediaFactory): Promise<Call> {
   const sockets: Socket[] = [];
-  const medias: SyntheticMedia[] = [];
+  const medias: PeerMedia[] = [];
   const close = async () => {
     for (const m of medias) m.close();
     for (const s of sockets) s.disconnect();
@@ -92,13 +129,13 @@ export async function oursCall(links: { patientUrl: string; clinicianUrl: string
       sockets.push(socket);
       await connected(socket);
       const info = await request<{ routerRtpCapabilities: types.RtpCapabilities }>(socket, 'join', {});
-      const media = new SyntheticMedia(oursSignal(socket, info.routerRtpCapabilities));
+      const media = peers(oursSignal(socket, info.routerRtpCapabilities));
       medias.push(media);
       socket.on('newProducer', (p: { producerId: string }) => void media.consume(p.producerId).catch(() => undefined));
       socket.on('admitted', (a: { producers: { producerId: string }[] }) => {
         for (const p of a.producers) void media.consume(p.producerId).catch(() => undefined);
       });
-      await media.start(sources);
+      await media.start();
       return { session, socket, media };
     };
     const patient = await join(links.patientUrl);
@@ -139,10 +176,10 @@ function bareSignal(socket: Socket, caps: types.RtpCapabilities): PeerSignal {
 let roomSeq = 0;
 
 /** Both peers join a room and consume each other. */
-export async function bareCall(url: string, sources: SyntheticSources): Promise<Call> {
+export async function bareCall(url: string, peers: PeerMediaFactory): Promise<Call> {
   const room = `room-${process.pid}-${++roomSeq}`;
   const sockets: Socket[] = [];
-  const medias: SyntheticMedia[] = [];
+  const medias: PeerMedia[] = [];
   const close = async () => {
     for (const m of medias) m.close();
     for (const s of sockets) s.disconnect();
@@ -153,10 +190,10 @@ export async function bareCall(url: string, sources: SyntheticSources): Promise<
       sockets.push(socket);
       await connected(socket);
       const info = await request<{ routerRtpCapabilities: types.RtpCapabilities; producers: { producerId: string }[] }>(socket, 'join', { room });
-      const media = new SyntheticMedia(bareSignal(socket, info.routerRtpCapabilities));
+      const media = peers(bareSignal(socket, info.routerRtpCapabilities));
       medias.push(media);
       socket.on('newProducer', (p: { producerId: string }) => void media.consume(p.producerId).catch(() => undefined));
-      await media.start(sources);
+      await media.start();
       for (const p of info.producers) void media.consume(p.producerId).catch(() => undefined);
     }
     await bothConsuming(medias);
