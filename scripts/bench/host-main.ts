@@ -3,7 +3,7 @@
  * ours (the real service, test/helpers/server.ts) or the bare baseline (bare/server.ts).
  * Started by lib/host.ts; answers requests over IPC (lib/child.ts).
  */
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import * as mediasoup from 'mediasoup';
 import type { Worker } from 'mediasoup/node/lib/types.js';
 import { TEST_API_KEY, type TestServer, linkIn, startServer } from '../../test/helpers/server.js';
@@ -103,10 +103,15 @@ serveParent({
     return { cpuSeconds: (cpu.user + cpu.system) / 1e6, memory: process.memoryUsage(), workers: ws };
   },
 
-  /** Memory after full garbage collections (the process runs with --expose-gc). */
+  /**
+   * Memory after full garbage collections (the process runs with --expose-gc), and how much of
+   * the heap is compiled code: V8 keeps optimising hot functions for minutes, which grows the
+   * heap without anything leaking.
+   */
   async memoryAfterGc() {
     await gcNow();
-    return process.memoryUsage();
+    const code = getHeapSpaceStatistics().filter((s) => s.space_name.startsWith('code')).reduce((n, s) => n + s.space_used_size, 0);
+    return { ...process.memoryUsage(), code };
   },
 
   /** A V8 heap snapshot after full GCs (to find what a soak left behind: compare two in DevTools). */
