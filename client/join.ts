@@ -107,7 +107,11 @@ async function main(): Promise<void> {
   show('check');
   await checkMedia();
   // After the check step has painted: parsing the media chunk must not delay the self-view.
-  requestAnimationFrame(() => setTimeout(() => loadMedia().catch(() => undefined), 0));
+  requestAnimationFrame(() => setTimeout(() => {
+    loadMedia().then((media) => {
+      if (!socket) openSocket(session.consultationId, media);
+    }, () => undefined);
+  }, 0));
 }
 
 async function checkMedia(): Promise<void> {
@@ -174,11 +178,22 @@ async function join(consultationId: string): Promise<void> {
     return;
   }
   stopMeter();
+  if (!socket) openSocket(consultationId, media);
+  else if (socket.connected) void enter(socket);
+  // otherwise the connection, already on its way, joins as soon as it is up
+}
+
+/**
+ * The signalling connection, opened while the person is still on the check step (or on Join if
+ * that is sooner), so that pressing Join costs one request, not a connection handshake too.
+ * Nothing happens on the server until `join`: the person is not shown as waiting before then.
+ */
+function openSocket(consultationId: string, media: MediaModule): void {
   socket = media.connect(consultationId);
   const s = socket;
   s.on('connect', () => {
     mark('connected');
-    void enter(s);
+    if (state !== 'check') void enter(s);
   });
   s.on('connect_error', (err) => {
     const data = (err as Error & { data?: { code?: string; message?: string } }).data;
@@ -219,7 +234,7 @@ async function join(consultationId: string): Promise<void> {
     restarting = true;
   });
   s.on('disconnect', (reason) => {
-    if (state === 'ended' || state === 'error' || reason === 'io client disconnect') return;
+    if (state === 'ended' || state === 'error' || state === 'check' || reason === 'io client disconnect') return;
     if (reason === 'io server disconnect' && restarting) {
       // socket.io does not retry a disconnect the server asked for; this one we retry ourselves.
       restarting = false;
@@ -266,20 +281,23 @@ async function enter(s: SignalSocket): Promise<void> {
   participants.clear();
   for (const p of info.participants) participants.set(p.id, p);
   renderParticipants();
-  try {
-    await call.start(info, local);
-    if (!micOn) await call.setMicEnabled(false);
-    if (!cameraOn) await call.setCameraEnabled(false);
-  } catch (err) {
-    reportMediaError(err);
-  }
+  const c = call;
+  const starting = (async () => {
+    await c.start(info, local);
+    if (!micOn) await c.setMicEnabled(false);
+    if (!cameraOn) await c.setCameraEnabled(false);
+  })().catch(reportMediaError);
   if (info.self.presence === 'waiting') {
+    // The clinician sees them waiting from now on, so say so now; their media gets ready while
+    // they wait (an Admit that comes first is served as soon as it is: see Call.consume).
     state = 'waiting';
     setText('waiting-status', 'Your clinician knows you are here and will let you in soon.');
     show('waiting');
+    await starting;
   } else {
+    await starting;
     enterCall();
-    await call.consumeAll(info.producers).catch(reportMediaError);
+    await c.consumeAll(info.producers).catch(reportMediaError);
   }
 }
 

@@ -60,6 +60,9 @@ describe('a video consultation, end to end', () => {
     await patient.goto(c.patientUrl);
     await waitForText(patient, 'Check your camera and microphone');
     await patient.waitForFunction(() => (document.getElementById('check-video') as HTMLVideoElement).videoWidth > 0);
+    // The page connects while the patient checks their camera, but only Join puts them in the waiting room.
+    await patient.waitForFunction(() => window.openconsult.timeline.some(([m]) => m === 'connected'));
+    expect((await server.api('GET', `/api/v1/consultations/${c.id}`)).body.status).toBe('created');
     await clickButton(patient, 'Join');
     await waitForText(patient, 'You are in the waiting room');
     expect((await server.api('GET', `/api/v1/consultations/${c.id}`)).body.status).toBe('waiting');
