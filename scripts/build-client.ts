@@ -37,14 +37,14 @@ export async function buildClient(): Promise<void> {
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
   });
-  for (const f of ['index.html', 'app.css', 'call.css']) {
+  for (const f of ['index.html', 'app.css']) {
     await copyFile(path.join(root, 'client', f), path.join(outDir, f));
   }
   for (const f of ['join.html', 'console.html']) {
     const html = await readFile(path.join(root, 'client', f), 'utf8');
     await writeFile(path.join(outDir, f), withModulePreloads(html, metafile));
   }
-  await copyNhsukStyles();
+  await buildJoinStyles();
   await precompress();
 }
 
@@ -88,16 +88,17 @@ async function precompress(): Promise<void> {
 }
 
 /**
- * NHS.UK frontend styles, served by us (nothing is fetched from elsewhere at run time): only the
- * core and the components the pages use, compiled from the library's Sass by client/nhsuk.scss
- * (it blocks the patient's first paint: 18 KB gzip where the whole library's is 30). Its
- * @font-face rules would point at assets.nhs.uk, which our CSP refuses and which the Frutiger
- * licence does not extend to us: the Sass leaves them out, and the styles fall back to Arial.
+ * The join page's stylesheet (client/join.scss): NHS.UK frontend's core and the components the
+ * page uses, compiled from the library's Sass, with our call.css last. It blocks the patient's
+ * first paint, so it is one file of 15 KB gzip (the whole library alone is 30). Served by us:
+ * nothing is fetched from elsewhere at run time. The library's @font-face rules would point at
+ * assets.nhs.uk, which our CSP refuses and which the Frutiger licence does not extend to us: the
+ * Sass leaves them out, and the styles fall back to Arial.
  */
-async function copyNhsukStyles(): Promise<void> {
+async function buildJoinStyles(): Promise<void> {
   const dist = path.join(root, 'node_modules', 'nhsuk-frontend', 'dist', 'nhsuk');
   // quietDeps: the library's own deprecation warnings (its Sass, not ours) are not shown; errors still throw.
-  const { css } = compile(path.join(root, 'client', 'nhsuk.scss'), {
+  const { css } = compile(path.join(root, 'client', 'join.scss'), {
     loadPaths: [path.join(root, 'node_modules')],
     style: 'compressed',
     quietDeps: true,
@@ -106,9 +107,9 @@ async function copyNhsukStyles(): Promise<void> {
   // @font-face rules naming a host are dropped, any other URL to another host fails the build.
   const local = css.replace(/@font-face\{[^}]*https?:\/\/[^}]*\}/g, '');
   if (/https?:\/\//.test(local.replace(/http:\/\/www\.w3\.org[^)"']*/g, ''))) {
-    throw new Error('nhsuk-frontend CSS still refers to another host');
+    throw new Error('join.css still refers to another host');
   }
-  await writeFile(path.join(outDir, 'nhsuk.css'), local);
+  await writeFile(path.join(outDir, 'join.css'), local);
   await cp(path.join(dist, 'assets', 'images'), path.join(outDir, 'images'), { recursive: true });
 }
 

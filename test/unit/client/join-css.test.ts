@@ -1,10 +1,10 @@
 /**
- * /assets/nhsuk.css is a subset of NHS.UK frontend (client/nhsuk.scss: the core and the
+ * /assets/join.css holds a subset of NHS.UK frontend (client/join.scss: the core and the
  * components the pages use). The risk of a subset is a class a page uses with no rule behind
  * it: every `nhsuk-*` class in client/ (HTML class attributes, and classes set from scripts)
  * must have a rule in the built stylesheet. It must also stay local: no @font-face, nothing
  * from another host (the CSP refuses it), and the fonts fall back to Arial.
- * Reads dist/public/nhsuk.css as built by the test set-up (test/global-setup.ts).
+ * Reads dist/public/join.css as built by the test set-up (test/global-setup.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot, publicDir } from '../../../server/paths.js';
 
 const clientDir = path.join(projectRoot, 'client');
-const css = readFileSync(path.join(publicDir, 'nhsuk.css'), 'utf8');
+const css = readFileSync(path.join(publicDir, 'join.css'), 'utf8');
 
 /** client/*.html and every client/**\/*.ts, as [relative path, text]. */
 function clientSources(): [string, string][] {
@@ -55,7 +55,7 @@ function classesStyled(): Set<string> {
   return styled;
 }
 
-describe('nhsuk.css (NHS.UK frontend subset)', () => {
+describe('join.css (NHS.UK frontend subset and ours)', () => {
   it('finds the classes the pages use (the scan itself works)', () => {
     // From join.html (class attributes) and from client/join.ts (set from script): both are read.
     expect([...classesUsed().keys()]).toEqual(expect.arrayContaining(['nhsuk-warning-callout', 'nhsuk-details', 'nhsuk-button--small']));
@@ -65,7 +65,7 @@ describe('nhsuk.css (NHS.UK frontend subset)', () => {
   it('has a rule for every nhsuk- class used in client/', () => {
     const styled = classesStyled();
     const missing = [...classesUsed()].filter(([name]) => !styled.has(name)).map(([name, files]) => `${name} (${files.join(', ')})`);
-    expect(missing, 'classes with no rule in nhsuk.css: add their component to client/nhsuk.scss').toEqual([]);
+    expect(missing, 'classes with no rule in join.css: add their component to client/join.scss').toEqual([]);
   });
 
   it('loads nothing from another host and has no @font-face', () => {
