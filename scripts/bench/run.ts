@@ -5,7 +5,7 @@
  * run; only a crash does.
  *
  *   npx tsx scripts/bench/run.ts [--only=page,join,capacity,signalling] [--quick]
- *        [--consultations=10] [--steps=1,5,10,20,40] [--repeats=2] [--peers=replay|wrtc] [--clients=2000] [--soak[=30]]
+ *        [--consultations=10] [--steps=1,5,10,20,40] [--repeats=4] [--peers=replay|wrtc] [--clients=2000] [--soak[=30]]
  *
  * Sized for 2 cores; scripts/bench/README.md says what each figure means and what limits it.
  */
@@ -66,7 +66,7 @@ const quick = values.quick ?? false;
 const consultations = Number(values.consultations ?? (quick ? 3 : 10));
 const steps = (values.steps ?? (quick ? '1,5' : '1,5,10,20,40')).split(',').map(Number).filter((n) => n > 0);
 const clients = Number(values.clients ?? (quick ? 300 : 2000));
-const repeats = Number(values.repeats ?? (quick ? 1 : 2));
+const repeats = Number(values.repeats ?? (quick ? 1 : 4));
 const soakMinutes = Number(soakArg ?? 30);
 for (const [name, n] of Object.entries({ consultations, clients, repeats, soak: soakMinutes })) {
   if (!Number.isFinite(n) || n <= 0) {
