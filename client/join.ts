@@ -10,7 +10,7 @@ import type { Call, FlowState, RemoteStats, Tile } from './call.js';
 import { MediaCheckError, meterMicrophone, openCamera, openCameraAndMic, stopTracks, videoInputCount } from './local-media.js';
 import { request, type SignalSocket } from './signal.js';
 import { mark, timeline } from './timeline.js';
-import { el, find, setText, show, showError } from './ui.js';
+import { domReady, el, find, setText, show, showError } from './ui.js';
 
 type PageState = 'loading' | 'check' | 'joining' | 'waiting' | 'call' | 'ended' | 'error';
 
@@ -75,11 +75,18 @@ function linkCode(): string {
 }
 
 async function main(): Promise<void> {
+  // The script is async: it starts while the page's stylesheet still loads and its body is being
+  // parsed, so the redemption and then the camera run meanwhile; the DOM is touched once parsed.
   let session;
+  let camera: Promise<MediaStream> | undefined;
   try {
     session = await redeem(linkCode());
     mark('redeemed');
+    camera = openCameraAndMic();
+    camera.catch(() => undefined); // reported by checkMedia
+    await domReady();
   } catch (err) {
+    await domReady();
     state = 'error';
     const e = err instanceof RedeemError ? err : new RedeemError('unknown', 'Something went wrong.');
     const titles: Record<string, string> = {
@@ -105,7 +112,7 @@ async function main(): Promise<void> {
   }
   state = 'check';
   show('check');
-  await checkMedia();
+  await checkMedia(camera);
   // After the check step has painted: parsing the media chunk must not delay the self-view.
   requestAnimationFrame(() => setTimeout(() => {
     loadMedia().then((media) => {
@@ -114,14 +121,15 @@ async function main(): Promise<void> {
   }, 0));
 }
 
-async function checkMedia(): Promise<void> {
+/** Starts (or restarts) the camera and microphone and shows how they do; `started` is a request already made. */
+async function checkMedia(started?: Promise<MediaStream>): Promise<void> {
   const status = el('check-status');
   const joinButton = el<HTMLButtonElement>('join-button');
   el('retry-media').hidden = true;
   status.textContent = 'Starting your camera and microphone…';
   try {
     stopTracks(local);
-    local = await openCameraAndMic();
+    local = await (started ?? openCameraAndMic());
     mark('camera');
     el<HTMLVideoElement>('check-video').srcObject = local;
     stopMeter();

@@ -3,6 +3,12 @@
 export type View = 'loading' | 'error' | 'check' | 'waiting' | 'call' | 'ended';
 const views: View[] = ['loading', 'error', 'check', 'waiting', 'call', 'ended'];
 
+/** Resolves once the document is parsed (an async page script can start before that). */
+export function domReady(): Promise<void> {
+  if (document.readyState !== 'loading') return Promise.resolve();
+  return new Promise((resolve) => document.addEventListener('DOMContentLoaded', () => resolve(), { once: true }));
+}
+
 export function el<T extends HTMLElement = HTMLElement>(id: string): T {
   const found = document.getElementById(id);
   if (!found) throw new Error(`missing #${id}`);

@@ -54,7 +54,9 @@ export async function buildClient(): Promise<void> {
  * them up front, so they download alongside it.
  */
 function withModulePreloads(html: string, metafile: Metafile): string {
-  return html.replace(/^( *)<script type="module" src="\/assets\/([\w-]+\.js)"><\/script>$/m, (tag, indent: string, file: string) => {
+  let found = false;
+  const out = html.replace(/^( *)<script type="module"(?: async)? src="\/assets\/([\w-]+\.js)"><\/script>$/m, (tag, indent: string, file: string) => {
+    found = true;
     const chunks = new Set<string>();
     const visit = (out: string) => {
       for (const i of metafile.outputs[out]?.imports ?? []) {
@@ -70,6 +72,8 @@ function withModulePreloads(html: string, metafile: Metafile): string {
     const links = [...chunks].map((c) => `${indent}<link rel="modulepreload" href="/assets/${path.basename(c)}">\n`);
     return `${links.join('')}${tag}`;
   });
+  if (!found) throw new Error('a page has no <script type="module" src="/assets/…"> to preload for');
+  return out;
 }
 
 /**
