@@ -42,4 +42,16 @@ describe('compressed assets', () => {
   it('keeps the patient script before its check step under 75 KB gzip', async () => {
     expect((await get('/assets/join.js', 'gzip')).bytes).toBeLessThan(75 * 1024);
   });
+
+  it('lets browsers keep the content-named script chunks, and revalidate everything else', async () => {
+    const html = await (await fetch(`${server.url}/assets/join.html`)).text();
+    const chunk = /href="(\/assets\/chunk-[\w-]+\.js)"/.exec(html)?.[1];
+    expect(chunk).toBeDefined();
+    for (const encoding of ['br', '']) {
+      const res = await fetch(`${server.url}${chunk}`, { headers: { 'accept-encoding': encoding } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    }
+    expect((await fetch(`${server.url}/assets/join.js`)).headers.get('cache-control')).toBe('public, max-age=0');
+  });
 });
