@@ -42,14 +42,17 @@ export class MediaSessions {
    * router opened and closed for the purpose; asked again if that failed.
    */
   private rtpCapabilities(): Promise<RtpCapabilities> {
-    this.capabilities ??= this.pool.createRouter().then((router) => {
-      const caps = router.rtpCapabilities;
-      router.close();
-      return caps;
-    });
-    this.capabilities.catch(() => {
-      this.capabilities = undefined;
-    });
+    if (!this.capabilities) {
+      const reading = this.pool.createRouter().then((router) => {
+        const caps = router.rtpCapabilities;
+        router.close();
+        return caps;
+      });
+      reading.catch(() => {
+        if (this.capabilities === reading) this.capabilities = undefined;
+      });
+      this.capabilities = reading;
+    }
     return this.capabilities;
   }
 

@@ -80,6 +80,59 @@ async function bothConsuming(medias: PeerMedia[], timeoutMs = 20_000): Promise<v
   }
 }
 
+/**
+ * A peer's signalling over a socket. The two stacks differ only in what `produce` also says
+ * (ours: which source) and in the name of the resume event.
+ */
+function socketSignal(
+  socket: Socket, caps: types.RtpCapabilities,
+  protocol: { produceExtra: (kind: string) => Record<string, unknown>; resumeEvent: string },
+): PeerSignal {
+  return {
+    routerRtpCapabilities: caps,
+    createTransport: (direction) => request(socket, 'createTransport', { direction }),
+    connectTransport: async (transportId, dtlsParameters) => {
+      await request(socket, 'connectTransport', { transportId, dtlsParameters });
+    },
+    produce: async (transportId, kind, rtpParameters) =>
+      (await request<{ producerId: string }>(socket, 'produce', { transportId, kind, rtpParameters, ...protocol.produceExtra(kind) })).producerId,
+    consume: (producerId, rtpCapabilities) => request(socket, 'consume', { producerId, rtpCapabilities }),
+    resume: async (id) => {
+      await request(socket, protocol.resumeEvent, { id });
+    },
+  };
+}
+
+const oursProtocol = { produceExtra: (kind: string) => ({ source: kind === 'audio' ? 'mic' : 'camera' }), resumeEvent: 'resumeConsumer' };
+const bareProtocol = { produceExtra: () => ({}), resumeEvent: 'resume' };
+
+/**
+ * Sets a call up with `setUp` (which records its sockets and peers as it goes), waits until both
+ * sides consume both tracks, and hangs everything up again if that fails.
+ */
+async function twoPartyCall(setUp: (sockets: Socket[], medias: PeerMedia[]) => Promise<void>): Promise<Call> {
+  const sockets: Socket[] = [];
+  const medias: PeerMedia[] = [];
+  const close = async () => {
+    for (const m of medias) m.close();
+    for (const s of sockets) s.disconnect();
+  };
+  try {
+    await setUp(sockets, medias);
+    await bothConsuming(medias);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    async counters() {
+      const [a, b] = await Promise.all(medias.map((m) => m.counters()));
+      return sumCounters(a as MediaCounters, b as MediaCounters);
+    },
+    close,
+  };
+}
+
 // --- ours ---------------------------------------------------------------------------------
 
 /** Redeems a link like the page does and returns the session cookie and who we are. */
@@ -98,38 +151,16 @@ export function oursSocket(s: { base: string; cookie: string; consultationId: st
   return io(s.base, { auth: { consultationId: s.consultationId }, extraHeaders: { cookie: s.cookie }, reconnection: false, forceNew: true });
 }
 
-function oursSignal(socket: Socket, caps: types.RtpCapabilities): PeerSignal {
-  return {
-    routerRtpCapabilities: caps,
-    createTransport: (direction) => request(socket, 'createTransport', { direction }),
-    connectTransport: async (transportId, dtlsParameters) => {
-      await request(socket, 'connectTransport', { transportId, dtlsParameters });
-    },
-    produce: async (transportId, kind, rtpParameters) =>
-      (await request<{ producerId: string }>(socket, 'produce', { transportId, kind, rtpParameters, source: kind === 'audio' ? 'mic' : 'camera' })).producerId,
-    consume: (producerId, rtpCapabilities) => request(socket, 'consume', { producerId, rtpCapabilities }),
-    resume: async (id) => {
-      await request(socket, 'resumeConsumer', { id });
-    },
-  };
-}
-
 /** Patient joins and waits (media prepared), clinician joins and admits; both consume. */
-export async function oursCall(links: { patientUrl: string; clinicianUrl: string }, peers: PeerMediaFactory): Promise<Call> {
-  const sockets: Socket[] = [];
-  const medias: PeerMedia[] = [];
-  const close = async () => {
-    for (const m of medias) m.close();
-    for (const s of sockets) s.disconnect();
-  };
-  try {
+export function oursCall(links: { patientUrl: string; clinicianUrl: string }, peers: PeerMediaFactory): Promise<Call> {
+  return twoPartyCall(async (sockets, medias) => {
     const join = async (link: string) => {
       const session = await redeemLink(link);
       const socket = oursSocket(session);
       sockets.push(socket);
       await connected(socket);
       const info = await request<{ routerRtpCapabilities: types.RtpCapabilities }>(socket, 'join', {});
-      const media = peers(oursSignal(socket, info.routerRtpCapabilities));
+      const media = peers(socketSignal(socket, info.routerRtpCapabilities, oursProtocol));
       medias.push(media);
       socket.on('newProducer', (p: { producerId: string }) => void media.consume(p.producerId).catch(() => undefined));
       socket.on('admitted', (a: { producers: { producerId: string }[] }) => {
@@ -141,71 +172,27 @@ export async function oursCall(links: { patientUrl: string; clinicianUrl: string
     const patient = await join(links.patientUrl);
     const clinician = await join(links.clinicianUrl);
     await request(clinician.socket, 'admit', { id: patient.session.participantId });
-    await bothConsuming(medias);
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  return {
-    async counters() {
-      const [a, b] = await Promise.all(medias.map((m) => m.counters()));
-      return sumCounters(a as MediaCounters, b as MediaCounters);
-    },
-    close,
-  };
+  });
 }
 
 // --- bare ---------------------------------------------------------------------------------
 
-function bareSignal(socket: Socket, caps: types.RtpCapabilities): PeerSignal {
-  return {
-    routerRtpCapabilities: caps,
-    createTransport: (direction) => request(socket, 'createTransport', { direction }),
-    connectTransport: async (transportId, dtlsParameters) => {
-      await request(socket, 'connectTransport', { transportId, dtlsParameters });
-    },
-    produce: async (transportId, kind, rtpParameters) =>
-      (await request<{ producerId: string }>(socket, 'produce', { transportId, kind, rtpParameters })).producerId,
-    consume: (producerId, rtpCapabilities) => request(socket, 'consume', { producerId, rtpCapabilities }),
-    resume: async (id) => {
-      await request(socket, 'resume', { id });
-    },
-  };
-}
-
 let roomSeq = 0;
 
 /** Both peers join a room and consume each other. */
-export async function bareCall(url: string, peers: PeerMediaFactory): Promise<Call> {
+export function bareCall(url: string, peers: PeerMediaFactory): Promise<Call> {
   const room = `room-${process.pid}-${++roomSeq}`;
-  const sockets: Socket[] = [];
-  const medias: PeerMedia[] = [];
-  const close = async () => {
-    for (const m of medias) m.close();
-    for (const s of sockets) s.disconnect();
-  };
-  try {
+  return twoPartyCall(async (sockets, medias) => {
     for (let i = 0; i < 2; i++) {
       const socket = io(url, { reconnection: false, forceNew: true });
       sockets.push(socket);
       await connected(socket);
       const info = await request<{ routerRtpCapabilities: types.RtpCapabilities; producers: { producerId: string }[] }>(socket, 'join', { room });
-      const media = peers(bareSignal(socket, info.routerRtpCapabilities));
+      const media = peers(socketSignal(socket, info.routerRtpCapabilities, bareProtocol));
       medias.push(media);
       socket.on('newProducer', (p: { producerId: string }) => void media.consume(p.producerId).catch(() => undefined));
       await media.start();
       for (const p of info.producers) void media.consume(p.producerId).catch(() => undefined);
     }
-    await bothConsuming(medias);
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  return {
-    async counters() {
-      const [a, b] = await Promise.all(medias.map((m) => m.counters()));
-      return sumCounters(a as MediaCounters, b as MediaCounters);
-    },
-    close,
-  };
+  });
 }
