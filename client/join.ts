@@ -69,6 +69,17 @@ const endMessages: Record<EndReason, string> = {
   room_empty: 'Everyone has left, so the consultation has ended.',
 };
 
+function linkLooksUsable(): boolean {
+  return document.querySelector('meta[name="openconsult-link"]')?.getAttribute('content') === 'usable';
+}
+
+function startCamera(): Promise<MediaStream> {
+  mark('camera-asked');
+  const camera = openCameraAndMic();
+  camera.catch(() => undefined); // reported by checkMedia
+  return camera;
+}
+
 function linkCode(): string {
   const m = /^\/j\/([^/?#]+)/.exec(location.pathname);
   return m ? decodeURIComponent(m[1] as string) : '';
@@ -77,15 +88,18 @@ function linkCode(): string {
 async function main(): Promise<void> {
   // The script is async: it starts while the page's stylesheet still loads and its body is being
   // parsed, so the redemption and then the camera run meanwhile; the DOM is touched once parsed.
+  // The server served the usable build of this page (server/http/link-page.ts) when it found the
+  // link would redeem: then the camera starts alongside the redemption, not after it.
+  let camera = linkLooksUsable() ? startCamera() : undefined;
   let session;
-  let camera: Promise<MediaStream> | undefined;
   try {
     session = await redeem(linkCode());
     mark('redeemed');
-    camera = openCameraAndMic();
-    camera.catch(() => undefined); // reported by checkMedia
+    camera ??= startCamera();
     await domReady();
   } catch (err) {
+    // Used up between the page and the redemption (another tab, say): nothing keeps the camera on.
+    void camera?.then(stopTracks, () => undefined);
     await domReady();
     state = 'error';
     const e = err instanceof RedeemError ? err : new RedeemError('unknown', 'Something went wrong.');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Metafile, build } from 'esbuild';
 import { compile } from 'sass';
+import { USABLE_LINK_META, USABLE_LINK_PAGE } from '../server/http/link-page.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const outDir = path.join(root, 'dist', 'public');
@@ -44,6 +45,10 @@ export async function buildClient(): Promise<void> {
     const html = await readFile(path.join(root, 'client', f), 'utf8');
     await writeFile(path.join(outDir, f), withModulePreloads(html, metafile));
   }
+  // The link page as served for a link that would redeem now (server/http/links.ts): its script
+  // may ask for the camera while it redeems, rather than after.
+  const join = await readFile(path.join(outDir, 'join.html'), 'utf8');
+  await writeFile(path.join(outDir, USABLE_LINK_PAGE), join.replace('<meta charset="utf-8">', `<meta charset="utf-8">\n  ${USABLE_LINK_META}`));
   await buildJoinStyles();
   await precompress();
 }

@@ -185,6 +185,19 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     return this.deps.store.getParticipant(id);
   }
 
+  /** Whether `code` would redeem now; looks, uses nothing up. */
+  linkUsable(code: string): boolean {
+    const link = this.deps.store.findLink(hashCode(code));
+    if (!link || link.redeemedAt !== null || link.revokedAt !== null || link.expiresAt <= this.deps.now()) return false;
+    return this.isOpen(link.consultationId);
+  }
+
+  /** Whether the consultation exists and has not ended or expired. */
+  isOpen(id: string): boolean {
+    const c = this.deps.store.getConsultation(id);
+    return c !== undefined && !isTerminal(c.status);
+  }
+
   /** Consumes a one-time link. Throws link_not_found / link_used / link_expired / consultation_closed. */
   redeem(code: string): Redeemed {
     const linkHash = hashCode(code);

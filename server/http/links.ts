@@ -2,6 +2,7 @@
  * One-time links. GET /j/:code only serves the page (SMS apps and link scanners fetch URLs);
  * the page's script redeems the code with a POST, which consumes it exactly once and sets the
  * session cookie. A browser that already holds the session from that link gets it back.
+ * The GET looks the code up (without using it) to pick which build of the page to serve.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -9,6 +10,7 @@ import { CODE_PATTERN, hashCode } from '../auth/codes.js';
 import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
 import { AppError } from '../errors.js';
+import { USABLE_LINK_PAGE } from './link-page.js';
 
 // Any text: a mangled code is answered as link_not_found below, like an unknown one.
 const CodeParams = Type.Object({ code: Type.String({ maxLength: 2048 }) });
@@ -48,11 +50,19 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
       path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', maxAge: tokens.ttl,
     });
 
-  app.get('/j/:code', async (_req, reply) => {
+  // No schema: any path serves a page; a code that is not one (codeRe) just is not usable.
+  app.get<{ Params: { code: string } }>('/j/:code', async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // @fastify/static would otherwise replace our cache-control: the URL holds a live code.
-    return reply.sendFile('join.html', { cacheControl: false });
+    return reply.sendFile(usable(req.params.code, req) ? USABLE_LINK_PAGE : 'join.html', { cacheControl: false });
   });
+
+  /** Whether redeeming would succeed now (a fresh link, or this browser's session from it); uses nothing up. */
+  function usable(code: string, req: FastifyRequest): boolean {
+    if (!codeRe.test(code)) return false;
+    const held = heldSession(req, tokens, hashCode(code));
+    return held ? consultations.isOpen(held.consultationId) : consultations.linkUsable(code);
+  }
 
   app.post<{ Params: Static<typeof CodeParams> }>('/api/v1/links/:code/redeem', {
     schema: { params: CodeParams },

@@ -108,17 +108,33 @@ describe('a video consultation, end to end', () => {
     const first = await openParticipant({ phone: true });
     await first.goto(c.patientUrl);
     await waitForText(first, 'Check your camera and microphone');
+    // The link was fresh, so the page asked for the camera while it redeemed, not after.
+    const marks = new Map(await first.evaluate(() => window.openconsult.timeline));
+    expect(marks.get('camera-asked')).toBeLessThan(marks.get('redeemed') as number);
 
     // A reload in the same browser continues with its session...
     await first.reload();
     await waitForText(first, 'Check your camera and microphone');
+    const again = new Map(await first.evaluate(() => window.openconsult.timeline));
+    expect(again.get('camera-asked')).toBeLessThan(again.get('redeemed') as number);
 
     // ...while another device is told the link is spent and what to do.
     const second = await openParticipant({ phone: true });
+    await second.evaluateOnNewDocument(() => {
+      const w = window as unknown as { cameraAsks: number };
+      w.cameraAsks = 0;
+      const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = (c) => {
+        w.cameraAsks++;
+        return original(c);
+      };
+    });
     await second.goto(c.patientUrl);
     await waitForText(second, 'This link has already been used');
     await waitForText(second, 'Ask the practice for a new one');
     expect(await second.$eval('#view-check', (e) => (e as HTMLElement).hidden)).toBe(true);
+    // A spent link never asks for the camera.
+    expect(await second.evaluate(() => (window as unknown as { cameraAsks: number }).cameraAsks)).toBe(0);
 
   });
 

@@ -75,6 +75,53 @@ describe('GET /j/:code', () => {
     await res.text();
     expect(res.status).toBe(200);
   });
+
+  describe('tells the page whether the link would redeem, so it can start the camera at once', () => {
+    const USABLE = '<meta name="openconsult-link" content="usable">';
+    const page = async (code: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${server.url}/j/${code}`, { headers });
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+
+    it('says so for a fresh link, and looking uses nothing up', async () => {
+      const inv = await invite();
+      expect(await page(inv.patientCode)).toContain(USABLE);
+      expect(await page(inv.patientCode)).toContain(USABLE);
+      expect((await redeem(inv.patientCode)).status).toBe(200);
+    });
+
+    it('says so to the browser that redeemed it (a reload), and to no other browser', async () => {
+      const inv = await invite();
+      const r = await redeem(inv.patientCode);
+      const cookie = cookiePair(r.setCookies[0] as string);
+      expect(await page(inv.patientCode, { cookie })).toContain(USABLE);
+      expect(await page(inv.patientCode)).not.toContain(USABLE);
+    });
+
+    it('does not for an unknown, malformed, expired or ended one', async () => {
+      expect(await page('AAAAAAAAAAAAAAAAAAAAAA')).not.toContain(USABLE);
+      expect(await page('A'.repeat(23))).not.toContain(USABLE);
+      expect(await page('abc')).not.toContain(USABLE);
+      const ended = await invite();
+      expect((await server.api('POST', `/api/v1/consultations/${ended.id}/end`)).status).toBe(200);
+      expect(await page(ended.patientCode)).not.toContain(USABLE);
+      const expired = await invite();
+      fakeNow += 61_000;
+      expect(await page(expired.patientCode)).not.toContain(USABLE);
+    });
+
+    it('serves both builds compressed, with the same security headers', async () => {
+      const inv = await invite();
+      for (const code of [inv.patientCode, 'AAAAAAAAAAAAAAAAAAAAAA']) {
+        const res = await fetch(`${server.url}/j/${code}`, { headers: { 'accept-encoding': 'br' } });
+        await res.arrayBuffer();
+        expect(res.headers.get('content-encoding')).toBe('br');
+        expect(res.headers.get('cache-control')).toBe('no-store');
+        expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+      }
+    });
+  });
 });
 
 describe('POST /api/v1/links/:code/redeem', () => {
