@@ -27,7 +27,7 @@ interface PageTimes {
   timeOrigin: number;
   checkReady: number;
   /** Navigation milestones and when the link redemption answered (ms since navigation). */
-  loading: { responseStart: number; domContentLoaded: number; stylesLoaded: number; scriptsLoaded: number; redeemed: number | null };
+  loading: { requestStart: number; responseStart: number; domContentLoaded: number; stylesLoaded: number; scriptsLoaded: number; redeemed: number | null };
   states: [string, number][];
   timeline: [string, number][];
 }
@@ -49,11 +49,17 @@ const POLLER = `(() => {
   }, 4);
 })();`;
 
-async function open(b: TestBrowser, url: string, phone: boolean): Promise<Page> {
+async function open(b: TestBrowser, url: string, phone: boolean, opened: Page[]): Promise<Page> {
   const page = await b.participant({ phone });
+  opened.push(page);
   await page.evaluateOnNewDocument(POLLER);
   await page.goto(url);
   return page;
+}
+
+/** Closes a sample's pages: left open, their cameras and calls would load every later sample. */
+async function closeAll(pages: Page[]): Promise<void> {
+  await Promise.all(pages.map((p) => p.browserContext().close().catch(() => undefined)));
 }
 
 async function times(page: Page): Promise<PageTimes> {
@@ -70,6 +76,7 @@ async function times(page: Page): Promise<PageTimes> {
       timeOrigin: performance.timeOrigin,
       checkReady: w.__bench.checkReady,
       loading: {
+        requestStart: nav?.requestStart ?? 0,
         responseStart: nav?.responseStart ?? 0,
         domContentLoaded: nav?.domContentLoadedEventEnd ?? 0,
         stylesLoaded: Math.max(0, ...resources.filter((r) => r.name.endsWith('.css')).map((r) => r.responseEnd)),
@@ -156,14 +163,24 @@ export interface BareSample {
 async function oursOnce(host: Host, browsers: [TestBrowser, TestBrowser]): Promise<OursSample> {
   const [c] = await host.child.call<{ id: string; patientUrl: string; clinicianUrl: string }[]>('createConsultations', { n: 1 });
   if (!c) throw new Error('no consultation created');
-  const patient = await open(browsers[0], c.patientUrl, true);
+  const pages: Page[] = [];
+  try {
+    return await oursSample(host, browsers, c, pages);
+  } finally {
+    await closeAll(pages);
+    await host.child.call('endConsultation', { id: c.id }).catch(() => undefined);
+  }
+}
+
+async function oursSample(host: Host, browsers: [TestBrowser, TestBrowser], c: { id: string; patientUrl: string; clinicianUrl: string }, pages: Page[]): Promise<OursSample> {
+  const patient = await open(browsers[0], c.patientUrl, true, pages);
   await waitCheckReady(patient);
   const pJoin = await clickJoin(patient);
   await waitState(patient, 'waiting');
   // The patient's media is prepared while waiting: let it finish, as it would while a person waits.
   await waitMark(patient, 'send:connected');
 
-  const clinician = await open(browsers[1], c.clinicianUrl, false);
+  const clinician = await open(browsers[1], c.clinicianUrl, false, pages);
   await waitCheckReady(clinician);
   await clickJoin(clinician);
   const admitButton = () => [...document.querySelectorAll('button')].find((b) => !b.disabled && (b.textContent ?? '').includes('Admit'));
@@ -181,7 +198,6 @@ async function oursOnce(host: Host, browsers: [TestBrowser, TestBrowser]): Promi
   const waitingAt = stateAt(p, 'waiting') ?? Number.NaN;
   const patientMarks: Record<string, number> = {};
   for (const [m, at] of p.timeline) if (!(m in patientMarks)) patientMarks[m] = round(p.timeOrigin + at - admitAt, 0);
-  await host.child.call('endConsultation', { id: c.id }).catch(() => undefined);
   return {
     patientCheckReady: p.checkReady,
     patientLoading: p.loading,
@@ -194,13 +210,22 @@ async function oursOnce(host: Host, browsers: [TestBrowser, TestBrowser]): Promi
 }
 
 async function bareOnce(host: Host, browsers: [TestBrowser, TestBrowser], room: string): Promise<BareSample> {
-  const a = await open(browsers[1], `${host.url}/?room=${room}`, false);
+  const pages: Page[] = [];
+  try {
+    return await bareSample(host, browsers, room, pages);
+  } finally {
+    await closeAll(pages);
+  }
+}
+
+async function bareSample(host: Host, browsers: [TestBrowser, TestBrowser], room: string, pages: Page[]): Promise<BareSample> {
+  const a = await open(browsers[1], `${host.url}/?room=${room}`, false, pages);
   await waitCheckReady(a);
   await clickJoin(a);
   await waitMark(a, 'send:connected');
   await waitMark(a, 'produced');
 
-  const b = await open(browsers[0], `${host.url}/?room=${room}`, true);
+  const b = await open(browsers[0], `${host.url}/?room=${room}`, true, pages);
   await waitCheckReady(b);
   await pauseAfterMark(a, 'send:connected');
   const bJoin = await clickJoin(b);
@@ -245,11 +270,11 @@ export async function benchJoin(opts: JoinOptions): Promise<JoinResult> {
           if (which === 'ours') {
             const s = await withBrowsers((b) => oursOnce(ours, b));
             oursSamples.push(s);
-            opts.log(`join ours #${i + 1}: check ${round(s.patientCheckReady, 0)} ms (first byte ${round(s.patientLoading.responseStart, 0)}, styles ${round(s.patientLoading.stylesLoaded, 0)}, DOMContentLoaded ${round(s.patientLoading.domContentLoaded, 0)}, redeemed ${round(s.patientLoading.redeemed ?? Number.NaN, 0)}), join->waiting ${round(s.patientJoinToWaiting, 0)} ms, admit->frame patient ${round(s.admitToFirstFramePatient, 0)} / clinician ${round(s.admitToFirstFrameClinician, 0)} ms`);
+            opts.log(`join ours #${i + 1}: check ${round(s.patientCheckReady, 0)} ms (request ${round(s.patientLoading.requestStart, 0)}, first byte ${round(s.patientLoading.responseStart, 0)}, styles ${round(s.patientLoading.stylesLoaded, 0)}, DOMContentLoaded ${round(s.patientLoading.domContentLoaded, 0)}, redeemed ${round(s.patientLoading.redeemed ?? Number.NaN, 0)}), join->waiting ${round(s.patientJoinToWaiting, 0)} ms, admit->frame patient ${round(s.admitToFirstFramePatient, 0)} / clinician ${round(s.admitToFirstFrameClinician, 0)} ms`);
           } else {
             const s = await withBrowsers((b) => bareOnce(bare, b, `join-${i}`));
             bareSamples.push(s);
-            opts.log(`join bare #${i + 1}: check ${round(s.checkReady, 0)} ms (first byte ${round(s.loading.responseStart, 0)}, DOMContentLoaded ${round(s.loading.domContentLoaded, 0)}), join->frame self ${round(s.joinToFirstFrameSelf, 0)} / other ${round(s.joinToFirstFrameOther, 0)} ms`);
+            opts.log(`join bare #${i + 1}: check ${round(s.checkReady, 0)} ms (request ${round(s.loading.requestStart, 0)}, first byte ${round(s.loading.responseStart, 0)}, DOMContentLoaded ${round(s.loading.domContentLoaded, 0)}), join->frame self ${round(s.joinToFirstFrameSelf, 0)} / other ${round(s.joinToFirstFrameOther, 0)} ms`);
           }
         } catch (err) {
           failures.push(`${which} #${i + 1}: ${(err as Error).message.split('\n')[0]}`);
