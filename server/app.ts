@@ -122,7 +122,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const listenInfos: TransportListenInfo[] = (['udp', 'tcp'] as const).map((protocol) => ({
     protocol, ip: config.rtcListenIp, ...(announcedIp ? { announcedIp } : {}),
   }));
-  const media = new MediaSessions(pool, { listenInfos });
+  const media = new MediaSessions(pool, { listenInfos }, { firstPictureFallback: () => metrics.firstPictureFallbacks.inc() });
 
   const http = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,

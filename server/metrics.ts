@@ -161,6 +161,11 @@ export function createMetrics(read: MetricsReaders) {
       help: 'WebRTC transports whose ICE connected, by the protocol of the selected path (udp, tcp).',
       labelNames: ['protocol'] as const, registers,
     }),
+    firstPictureFallbacks: new Counter({
+      name: 'openconsult_first_picture_fallbacks_total',
+      help: 'Video streams that had shown no picture 350 ms after they started and fell back to the sender\'s lowest simulcast layer for it (the sender had switched its top layer off).',
+      registers,
+    }),
     iceFailures: new Counter({
       name: 'openconsult_ice_failures_total',
       help: 'Media connection failures: `never_connected` (used but ICE never connected before it closed), `disconnected` (ICE lost after connecting), `dtls_failed`.',

@@ -14,10 +14,17 @@ import type {
   WebRtcTransport,
 } from 'mediasoup/node/lib/types.js';
 import { AppError } from '../errors.js';
+import { watchFirstPicture } from './first-picture.js';
 import type { ConsumerOptions, ProducerView, TransportOptions } from '../../signalling/events.js';
 
 export interface TransportSettings {
   listenInfos: TransportListenInfo[];
+}
+
+/** What the rest of the app may want to count (metrics). */
+export interface MediaObservers {
+  /** A consumer fell back to the lowest layer for its first picture (first-picture.ts). */
+  firstPictureFallback?(): void;
 }
 
 interface Peer {
@@ -50,6 +57,7 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     readonly rtpCapabilities: RtpCapabilities,
     private readonly openRouter: () => Promise<Router>,
     private readonly transportSettings: TransportSettings,
+    private readonly observers: MediaObservers = {},
   ) {
     super();
   }
@@ -141,6 +149,7 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     const consumer = this.peer(participantId).consumers.get(consumerId);
     if (!consumer) throw new AppError('not_found', 'No such media stream.');
     await consumer.resume();
+    watchFirstPicture(consumer, () => this.observers.firstPictureFallback?.());
   }
 
   producersOf(participantId: string): ProducerView[] {

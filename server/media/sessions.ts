@@ -4,7 +4,7 @@
  */
 import type { RtpCapabilities } from 'mediasoup/node/lib/types.js';
 import type { WorkerPool } from './pool.js';
-import { MediaSession, type TransportSettings } from './session.js';
+import { type MediaObservers, MediaSession, type TransportSettings } from './session.js';
 
 export class MediaSessions {
   private readonly sessions = new Map<string, MediaSession>();
@@ -13,6 +13,7 @@ export class MediaSessions {
   constructor(
     private readonly pool: WorkerPool,
     private readonly transportSettings: TransportSettings,
+    private readonly observers: MediaObservers = {},
   ) {}
 
   get(consultationId: string): MediaSession | undefined {
@@ -27,7 +28,7 @@ export class MediaSessions {
     const caps = await this.rtpCapabilities();
     let session = this.sessions.get(consultationId);
     if (!session) {
-      const created = new MediaSession(consultationId, caps, () => this.pool.createRouter(), this.transportSettings);
+      const created = new MediaSession(consultationId, caps, () => this.pool.createRouter(), this.transportSettings, this.observers);
       session = created;
       this.sessions.set(consultationId, created);
       created.once('closed', () => {

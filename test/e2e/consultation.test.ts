@@ -157,4 +157,66 @@ describe('a video consultation, end to end', () => {
     expect(await clinician.$$('#remotes video')).toHaveLength(0);
 
   });
+
+  it("shows the patient's video after Admit when their browser has just switched off its top simulcast layer", async () => {
+    // Chromium switches off its top layer when its bandwidth estimate dips in the first second of
+    // sending. mediasoup still aims a new consumer at that layer while its last bits are in its
+    // 2.5 s window, so the first picture used to wait 1-2.2 s for mediasoup's key frame retries
+    // (server/media/first-picture.ts). Switched off here on purpose, just before Admit: the server
+    // must fall back to the lowest layer for the first picture. (How soon the picture comes is
+    // for the join benchmark to measure, not for a test.)
+    const fallbacks = async () => Number(/^openconsult_first_picture_fallbacks_total (\d+)/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]);
+    const before = await fallbacks();
+    const c = await createConsultation(server);
+    const patient = await openParticipant({ phone: true });
+    await patient.evaluateOnNewDocument(() => {
+      const Native = window.RTCPeerConnection;
+      const pcs: RTCPeerConnection[] = [];
+      (window as unknown as { testPcs: RTCPeerConnection[] }).testPcs = pcs;
+      window.RTCPeerConnection = class extends Native {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          pcs.push(this);
+        }
+      };
+    });
+    await patient.goto(c.patientUrl);
+    await clickButton(patient, 'Join');
+    await waitForText(patient, 'You are in the waiting room');
+    const switchOffTopLayer = () => patient.evaluate(async () => {
+      for (const pc of (window as unknown as { testPcs: RTCPeerConnection[] }).testPcs) {
+        for (const s of pc.getSenders()) {
+          const p = s.getParameters();
+          if (s.track?.kind !== 'video' || p.encodings.length < 2) continue;
+          const top = p.encodings[p.encodings.length - 1];
+          if (!top) continue;
+          top.active = false;
+          await s.setParameters(p);
+          return true;
+        }
+      }
+      return false;
+    });
+    // The top layer has sent (its bits are in mediasoup's window) before it stops.
+    await patient.waitForFunction(async () => {
+      for (const pc of (window as unknown as { testPcs: RTCPeerConnection[] }).testPcs) {
+        let sent = false;
+        (await pc.getStats()).forEach((s: { type: string; kind?: string; rid?: string; framesEncoded?: number }) => {
+          if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid === 'r1' && (s.framesEncoded ?? 0) > 0) sent = true;
+        });
+        if (sent) return true;
+      }
+      return false;
+    }, { timeout: 10_000, polling: 100 });
+
+    const clinician = await openParticipant();
+    await clinician.goto(c.clinicianUrl);
+    await clickButton(clinician, 'Join');
+    await waitForText(clinician, 'Ann Example is waiting');
+    expect(await switchOffTopLayer()).toBe(true);
+    await clickButton(clinician, 'Admit');
+    await firstFrame(clinician);
+    expect(await fallbacks()).toBeGreaterThan(before);
+    await expectMediaFlowing(clinician, 2);
+  });
 });
