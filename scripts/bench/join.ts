@@ -15,6 +15,7 @@
 import type { Page } from 'puppeteer-core';
 import { launchBrowser, type TestBrowser } from '../../test/helpers/browser.js';
 import { type Host, startHost } from './lib/host.js';
+import { quietMachine } from './lib/proc.js';
 import { type Figure, figure } from './lib/report.js';
 import { median, percentile, round } from './lib/stats.js';
 
@@ -49,17 +50,11 @@ const POLLER = `(() => {
   }, 4);
 })();`;
 
-async function open(b: TestBrowser, url: string, phone: boolean, opened: Page[]): Promise<Page> {
+async function open(b: TestBrowser, url: string, phone: boolean): Promise<Page> {
   const page = await b.participant({ phone });
-  opened.push(page);
   await page.evaluateOnNewDocument(POLLER);
   await page.goto(url);
   return page;
-}
-
-/** Closes a sample's pages: left open, their cameras and calls would load every later sample. */
-async function closeAll(pages: Page[]): Promise<void> {
-  await Promise.all(pages.map((p) => p.browserContext().close().catch(() => undefined)));
 }
 
 async function times(page: Page): Promise<PageTimes> {
@@ -151,11 +146,14 @@ export interface OursSample {
   admitToFirstFramePatient: number;
   admitToFirstFrameClinician: number;
   patientMarks: Record<string, number>;
+  /** When the patient's page asked for the camera and when it had it, from the page's start. */
+  patientCamera: { asked: number; started: number };
 }
 
 export interface BareSample {
   checkReady: number;
   loading: PageTimes['loading'];
+  camera: { asked: number; started: number };
   joinToFirstFrameSelf: number;
   joinToFirstFrameOther: number;
 }
@@ -163,24 +161,22 @@ export interface BareSample {
 async function oursOnce(host: Host, browsers: [TestBrowser, TestBrowser]): Promise<OursSample> {
   const [c] = await host.child.call<{ id: string; patientUrl: string; clinicianUrl: string }[]>('createConsultations', { n: 1 });
   if (!c) throw new Error('no consultation created');
-  const pages: Page[] = [];
   try {
-    return await oursSample(host, browsers, c, pages);
+    return await oursSample(browsers, c);
   } finally {
-    await closeAll(pages);
     await host.child.call('endConsultation', { id: c.id }).catch(() => undefined);
   }
 }
 
-async function oursSample(host: Host, browsers: [TestBrowser, TestBrowser], c: { id: string; patientUrl: string; clinicianUrl: string }, pages: Page[]): Promise<OursSample> {
-  const patient = await open(browsers[0], c.patientUrl, true, pages);
+async function oursSample(browsers: [TestBrowser, TestBrowser], c: { patientUrl: string; clinicianUrl: string }): Promise<OursSample> {
+  const patient = await open(browsers[0], c.patientUrl, true);
   await waitCheckReady(patient);
   const pJoin = await clickJoin(patient);
   await waitState(patient, 'waiting');
   // The patient's media is prepared while waiting: let it finish, as it would while a person waits.
   await waitMark(patient, 'send:connected');
 
-  const clinician = await open(browsers[1], c.clinicianUrl, false, pages);
+  const clinician = await open(browsers[1], c.clinicianUrl, false);
   await waitCheckReady(clinician);
   await clickJoin(clinician);
   const admitButton = () => [...document.querySelectorAll('button')].find((b) => !b.disabled && (b.textContent ?? '').includes('Admit'));
@@ -201,6 +197,7 @@ async function oursSample(host: Host, browsers: [TestBrowser, TestBrowser], c: {
   return {
     patientCheckReady: p.checkReady,
     patientLoading: p.loading,
+    patientCamera: { asked: markAt(p, 'camera-asked') ?? Number.NaN, started: markAt(p, 'camera') ?? Number.NaN },
     clinicianCheckReady: k.checkReady,
     patientJoinToWaiting: waitingAt - pJoin,
     admitToFirstFramePatient: p.timeOrigin + (markAt(p, 'first-video-frame') ?? Number.NaN) - admitAt,
@@ -210,22 +207,13 @@ async function oursSample(host: Host, browsers: [TestBrowser, TestBrowser], c: {
 }
 
 async function bareOnce(host: Host, browsers: [TestBrowser, TestBrowser], room: string): Promise<BareSample> {
-  const pages: Page[] = [];
-  try {
-    return await bareSample(host, browsers, room, pages);
-  } finally {
-    await closeAll(pages);
-  }
-}
-
-async function bareSample(host: Host, browsers: [TestBrowser, TestBrowser], room: string, pages: Page[]): Promise<BareSample> {
-  const a = await open(browsers[1], `${host.url}/?room=${room}`, false, pages);
+  const a = await open(browsers[1], `${host.url}/?room=${room}`, false);
   await waitCheckReady(a);
   await clickJoin(a);
   await waitMark(a, 'send:connected');
   await waitMark(a, 'produced');
 
-  const b = await open(browsers[0], `${host.url}/?room=${room}`, true, pages);
+  const b = await open(browsers[0], `${host.url}/?room=${room}`, true);
   await waitCheckReady(b);
   await pauseAfterMark(a, 'send:connected');
   const bJoin = await clickJoin(b);
@@ -235,14 +223,18 @@ async function bareSample(host: Host, browsers: [TestBrowser, TestBrowser], room
   return {
     checkReady: tb.checkReady,
     loading: tb.loading,
+    camera: { asked: markAt(tb, 'camera-asked') ?? Number.NaN, started: markAt(tb, 'camera') ?? Number.NaN },
     joinToFirstFrameSelf: tb.timeOrigin + (markAt(tb, 'first-video-frame') ?? Number.NaN) - joinAt,
     joinToFirstFrameOther: ta.timeOrigin + (markAt(ta, 'first-video-frame') ?? Number.NaN) - joinAt,
   };
 }
 
-async function withBrowsers<T>(fn: (b: [TestBrowser, TestBrowser]) => Promise<T>): Promise<T> {
+/** Fresh browsers for each sample; the sample starts once their start-up work has died down. */
+async function withBrowsers<T>(fn: (b: [TestBrowser, TestBrowser]) => Promise<T>, log: (line: string) => void): Promise<T> {
   const browsers = await Promise.all([launchBrowser(), launchBrowser()]);
   try {
+    const q = await quietMachine();
+    if (!q.quiet) log(`join: the machine stayed busy ${round(q.ms, 0)} ms after the browsers started; measuring anyway`);
     return await fn(browsers);
   } finally {
     await Promise.all(browsers.map((b) => b.close().catch(() => undefined)));
@@ -268,13 +260,13 @@ export async function benchJoin(opts: JoinOptions): Promise<JoinResult> {
       for (const which of order) {
         try {
           if (which === 'ours') {
-            const s = await withBrowsers((b) => oursOnce(ours, b));
+            const s = await withBrowsers((b) => oursOnce(ours, b), opts.log);
             oursSamples.push(s);
-            opts.log(`join ours #${i + 1}: check ${round(s.patientCheckReady, 0)} ms (request ${round(s.patientLoading.requestStart, 0)}, first byte ${round(s.patientLoading.responseStart, 0)}, styles ${round(s.patientLoading.stylesLoaded, 0)}, DOMContentLoaded ${round(s.patientLoading.domContentLoaded, 0)}, redeemed ${round(s.patientLoading.redeemed ?? Number.NaN, 0)}), join->waiting ${round(s.patientJoinToWaiting, 0)} ms, admit->frame patient ${round(s.admitToFirstFramePatient, 0)} / clinician ${round(s.admitToFirstFrameClinician, 0)} ms`);
+            opts.log(`join ours #${i + 1}: check ${round(s.patientCheckReady, 0)} ms (request ${round(s.patientLoading.requestStart, 0)}, first byte ${round(s.patientLoading.responseStart, 0)}, styles ${round(s.patientLoading.stylesLoaded, 0)}, DOMContentLoaded ${round(s.patientLoading.domContentLoaded, 0)}, redeemed ${round(s.patientLoading.redeemed ?? Number.NaN, 0)}, camera asked ${round(s.patientCamera.asked, 0)} and started ${round(s.patientCamera.started, 0)}), join->waiting ${round(s.patientJoinToWaiting, 0)} ms, admit->frame patient ${round(s.admitToFirstFramePatient, 0)} / clinician ${round(s.admitToFirstFrameClinician, 0)} ms`);
           } else {
-            const s = await withBrowsers((b) => bareOnce(bare, b, `join-${i}`));
+            const s = await withBrowsers((b) => bareOnce(bare, b, `join-${i}`), opts.log);
             bareSamples.push(s);
-            opts.log(`join bare #${i + 1}: check ${round(s.checkReady, 0)} ms (request ${round(s.loading.requestStart, 0)}, first byte ${round(s.loading.responseStart, 0)}, DOMContentLoaded ${round(s.loading.domContentLoaded, 0)}), join->frame self ${round(s.joinToFirstFrameSelf, 0)} / other ${round(s.joinToFirstFrameOther, 0)} ms`);
+            opts.log(`join bare #${i + 1}: check ${round(s.checkReady, 0)} ms (request ${round(s.loading.requestStart, 0)}, first byte ${round(s.loading.responseStart, 0)}, DOMContentLoaded ${round(s.loading.domContentLoaded, 0)}, camera asked ${round(s.camera.asked, 0)} and started ${round(s.camera.started, 0)}), join->frame self ${round(s.joinToFirstFrameSelf, 0)} / other ${round(s.joinToFirstFrameOther, 0)} ms`);
           }
         } catch (err) {
           failures.push(`${which} #${i + 1}: ${(err as Error).message.split('\n')[0]}`);
@@ -305,7 +297,8 @@ function joinFigures(ours: OursSample[], bare: BareSample[], failures: string[])
     figure({
       bench: 'join', figure: 'open link -> DOMContentLoaded, p50', unit: 'ms', ours: median(ours.map((s) => s.patientLoading.domContentLoaded)),
       bare: median(bare.map((s) => s.loading.domContentLoaded)), target: '',
-      note: `ours then redeems the link (answer at ${round(median(ours.flatMap((s) => (s.patientLoading.redeemed === null ? [] : [s.patientLoading.redeemed]))), 0)} ms, p50) before it asks for the camera`,
+      note: `p50 from the page's start: ours asks for the camera at ${round(median(ours.map((s) => s.patientCamera.asked)), 0)} ms and has its link redeemed at ${round(median(ours.flatMap((s) => (s.patientLoading.redeemed === null ? [] : [s.patientLoading.redeemed]))), 0)} ms, `
+        + `bare asks at ${round(median(bare.map((s) => s.camera.asked)), 0)} ms; the camera then takes ${round(median(ours.map((s) => s.patientCamera.started - s.patientCamera.asked)), 0)} / ${round(median(bare.map((s) => s.camera.started - s.camera.asked)), 0)} ms`,
     }),
     figure({ bench: 'join', figure: 'open link -> check step ready, p95', unit: 'ms', ours: percentile(oCheck, 95), bare: percentile(bCheck, 95), target: '' }),
     figure({ bench: 'join', figure: 'patient Join -> waiting room ready, p50', unit: 'ms', ours: median(ours.map((s) => s.patientJoinToWaiting)), bare: null, target: '' }),

@@ -50,7 +50,9 @@ async function request<T>(socket: Socket, event: string, payload: unknown): Prom
 }
 
 async function main(): Promise<void> {
+  mark('camera-asked');
   const local = await navigator.mediaDevices.getUserMedia(constraints);
+  mark('camera');
   $<HTMLVideoElement>('check-video').srcObject = local;
   const button = $<HTMLButtonElement>('join-button');
   button.disabled = false;

@@ -75,3 +75,21 @@ export function openSockets(pid: number): number | undefined {
   }
 }
 
+
+/**
+ * Waits until the whole machine has been at most `busyPercent` busy over one `windowMs` window,
+ * or `maxMs` has passed: where a sample should start, rather than amid the start-up work of
+ * browsers launched a moment before. Returns the ms waited and whether the machine got quiet.
+ */
+export async function quietMachine(busyPercent = 15, windowMs = 250, maxMs = 5000): Promise<{ ms: number; quiet: boolean }> {
+  const t0 = performance.now();
+  for (;;) {
+    const a = machineCpu();
+    await new Promise((r) => setTimeout(r, windowMs));
+    const b = machineCpu();
+    const busy = ((b.busy - a.busy) / Math.max(1e-9, b.total - a.total)) * 100;
+    const ms = performance.now() - t0;
+    if (busy <= busyPercent) return { ms, quiet: true };
+    if (ms >= maxMs) return { ms, quiet: false };
+  }
+}
