@@ -87,9 +87,9 @@ function linkCode(): string {
 
 async function main(): Promise<void> {
   // The script is async: it starts while the page's stylesheet still loads and its body is being
-  // parsed, so the redemption and then the camera run meanwhile; the DOM is touched once parsed.
-  // The server served the usable build of this page (server/http/link-page.ts) when it found the
-  // link would redeem: then the camera starts alongside the redemption, not after it.
+  // parsed, so the redemption and the camera run meanwhile; the DOM is touched once parsed. The
+  // camera starts alongside the redemption only in the build of this page served for a link that
+  // would redeem (server/http/link-page.ts): a spent or expired link never asks for it.
   let camera = linkLooksUsable() ? startCamera() : undefined;
   let session;
   try {
