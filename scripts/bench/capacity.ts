@@ -6,7 +6,7 @@
  * measured alone swung 15-20% with what else the machine did, which the pair shares. The peers are replay peers by default
  * (synthetic/replay.ts: werift transports sending replayed Opus- and VP8-shaped RTP, no codecs,
  * cheap enough for 40 calls on 2 cores) or, with `peers: 'wrtc'`, mediasoup-client on
- * @roamhq/wrtc encoding a synthetic camera (synthetic/media.ts, 5-8 calls on 2 cores).
+ * @roamhq/wrtc encoding a synthetic camera (synthetic/media.ts, 3 calls per stack on 2 cores).
  *
  * The SFU's cost is the worker's own CPU time (getrusage through worker.getResourceUsage(), ms
  * resolution), so the load generator's CPU is not in it; the load generator's CPU is read from
