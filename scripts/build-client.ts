@@ -48,7 +48,9 @@ export async function buildClient(): Promise<void> {
   // The link page as served for a link that would redeem now (server/http/links.ts): its script
   // may ask for the camera while it redeems, rather than after.
   const join = await readFile(path.join(outDir, 'join.html'), 'utf8');
-  await writeFile(path.join(outDir, USABLE_LINK_PAGE), join.replace('<meta charset="utf-8">', `<meta charset="utf-8">\n  ${USABLE_LINK_META}`));
+  const usable = join.replace('<meta charset="utf-8">', `<meta charset="utf-8">\n  ${USABLE_LINK_META}`);
+  if (usable === join) throw new Error('join.html has no <meta charset="utf-8"> to put the usable-link tag after');
+  await writeFile(path.join(outDir, USABLE_LINK_PAGE), usable);
   await buildJoinStyles();
   await precompress();
 }

@@ -23,6 +23,7 @@ import type { Router, Transport, Worker } from 'mediasoup/node/lib/types.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Consultations } from './consultations/service.js';
 import { AppError } from './errors.js';
+import { FIRST_PICTURE_GRACE_MS } from './media/first-picture.js';
 import { NotifyError } from './sms/notify.js';
 import type { SmsProvider } from './sms/provider.js';
 import type { Store } from './store/store.js';
@@ -163,7 +164,7 @@ export function createMetrics(read: MetricsReaders) {
     }),
     firstPictureFallbacks: new Counter({
       name: 'openconsult_first_picture_fallbacks_total',
-      help: 'Video streams that had shown no picture 350 ms after they started and fell back to the sender\'s lowest simulcast layer for it (the sender had switched its top layer off).',
+      help: `Video streams that had shown no picture ${FIRST_PICTURE_GRACE_MS} ms after they started and fell back to the sender's lowest simulcast layer for it (the sender had switched its top layer off).`,
       registers,
     }),
     iceFailures: new Counter({

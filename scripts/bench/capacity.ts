@@ -17,7 +17,7 @@
 import os from 'node:os';
 import type { Child } from './lib/child.js';
 import { type Host, type Usage, startHost, startLoadGenerator } from './lib/host.js';
-import { cpuSeconds, machineCpu } from './lib/proc.js';
+import { busyPercent, cpuSeconds, machineCpu } from './lib/proc.js';
 import { type Figure, figure } from './lib/report.js';
 import { round, sleep } from './lib/stats.js';
 import type { PeerKind } from './synthetic/calls.js';
@@ -111,7 +111,7 @@ async function measure(sides: Side[], calls: Map<Side, number>, seconds: number,
       workerCpuPerCall: n > 0 ? (workerCpu - idle[side.kind]) / n : 0,
       serverNodeCpu: perCore(a.usage.cpuSeconds, z.usage.cpuSeconds),
       loadGeneratorCpu: perCore(a.lgCpu, z.lgCpu),
-      machineBusy: ((m1.busy - m0.busy) / (m1.total - m0.total)) * 100,
+      machineBusy: busyPercent(m0, m1),
       otherCpu: 0,
       packetsSentPerSecond: (z.counters.packetsSent - a.counters.packetsSent) / dt,
       packetsReceivedPerSecond: received / dt,
@@ -179,11 +179,10 @@ function meanOf(rs: StepResult[]): StepResult {
 }
 
 async function idleCpu(host: Host, seconds: number): Promise<number> {
-  const pid = host.workerPids[0];
-  const a = (await host.usage()).workers.find((w) => w.pid === pid)?.cpuSeconds ?? 0;
+  const a = workerSeconds(host, await host.usage());
   const t = performance.now();
   await sleep(seconds * 1000);
-  const b = (await host.usage()).workers.find((w) => w.pid === pid)?.cpuSeconds ?? 0;
+  const b = workerSeconds(host, await host.usage());
   return ((b - a) / ((performance.now() - t) / 1000)) * 100;
 }
 
@@ -227,7 +226,11 @@ export async function benchCapacity(opts: CapacityOptions): Promise<CapacityResu
     const predict = (calls: number) => last.cpu + loadGenPerCall * (calls - last.calls);
     // A first call on a fresh worker costs more (its first router, transports and buffers): one
     // paired window that is not counted, so that it does not land in the first step.
-    const warm = await runWindow([{ kind: 'ours', host: ours, lg: lgs[0] as Child }, { kind: 'bare', host: bare, lg: lgs[1] as Child }], 1, settle, 2, idle);
+    // The load generators swap stacks from one window to the next.
+    const sidesFor = (window: number): Side[] => [
+      { kind: 'ours', host: ours, lg: lgs[window % 2] as Child }, { kind: 'bare', host: bare, lg: lgs[(window + 1) % 2] as Child },
+    ];
+    const warm = await runWindow(sidesFor(0), 1, settle, 2, idle);
     opts.log(`capacity: warm-up window (not counted), 1 call: worker per call ${round(warm[0]?.workerCpuPerCall ?? 0, 3)}% / ${round(warm[1]?.workerCpuPerCall ?? 0, 3)}% of a core`);
     let previous = 0;
     for (const wanted of opts.steps) {
@@ -251,11 +254,9 @@ export async function benchCapacity(opts: CapacityOptions): Promise<CapacityResu
       const stepWindows: StepResult[] = [];
       let failure: string | undefined;
       for (let r = 0; r < repeats && !failure; r++) {
-        // The load generators swap stacks from one window to the next.
-        const sides: Side[] = [{ kind: 'ours', host: ours, lg: lgs[r % 2] as Child }, { kind: 'bare', host: bare, lg: lgs[(r + 1) % 2] as Child }];
         let pair: StepResult[];
         try {
-          pair = await runWindow(sides, n, settle, seconds, idle);
+          pair = await runWindow(sidesFor(r), n, settle, seconds, idle);
         } catch (err) {
           failure = `at ${n} calls: ${(err as Error).message.split('\n')[0]}`;
           break;

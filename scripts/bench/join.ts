@@ -158,6 +158,11 @@ export interface BareSample {
   joinToFirstFrameOther: number;
 }
 
+/** When a page asked for the camera and when it had it (both pages mark it alike). */
+function cameraTimes(t: PageTimes): { asked: number; started: number } {
+  return { asked: markAt(t, 'camera-asked') ?? Number.NaN, started: markAt(t, 'camera') ?? Number.NaN };
+}
+
 async function oursOnce(host: Host, browsers: [TestBrowser, TestBrowser]): Promise<OursSample> {
   const [c] = await host.child.call<{ id: string; patientUrl: string; clinicianUrl: string }[]>('createConsultations', { n: 1 });
   if (!c) throw new Error('no consultation created');
@@ -197,7 +202,7 @@ async function oursSample(browsers: [TestBrowser, TestBrowser], c: { patientUrl:
   return {
     patientCheckReady: p.checkReady,
     patientLoading: p.loading,
-    patientCamera: { asked: markAt(p, 'camera-asked') ?? Number.NaN, started: markAt(p, 'camera') ?? Number.NaN },
+    patientCamera: cameraTimes(p),
     clinicianCheckReady: k.checkReady,
     patientJoinToWaiting: waitingAt - pJoin,
     admitToFirstFramePatient: p.timeOrigin + (markAt(p, 'first-video-frame') ?? Number.NaN) - admitAt,
@@ -223,7 +228,7 @@ async function bareOnce(host: Host, browsers: [TestBrowser, TestBrowser], room: 
   return {
     checkReady: tb.checkReady,
     loading: tb.loading,
-    camera: { asked: markAt(tb, 'camera-asked') ?? Number.NaN, started: markAt(tb, 'camera') ?? Number.NaN },
+    camera: cameraTimes(tb),
     joinToFirstFrameSelf: tb.timeOrigin + (markAt(tb, 'first-video-frame') ?? Number.NaN) - joinAt,
     joinToFirstFrameOther: ta.timeOrigin + (markAt(ta, 'first-video-frame') ?? Number.NaN) - joinAt,
   };

@@ -4,7 +4,7 @@
  */
 import { serveParent } from './lib/child.js';
 import { type Call, type PeerKind, type PeerMediaFactory, bareCall, oursCall, replayPeers, wrtcPeers } from './synthetic/calls.js';
-import { type MediaCounters, SyntheticSources } from './synthetic/media.js';
+import { SyntheticSources, sumCounters } from './synthetic/media.js';
 import { replayClock } from './synthetic/replay.js';
 
 let sources: SyntheticSources | undefined;
@@ -62,9 +62,7 @@ serveParent({
   },
 
   async counters() {
-    const all = await Promise.all(calls.map((c) => c.counters()));
-    const sum: MediaCounters = { packetsSent: 0, packetsReceived: 0, packetsLost: 0, framesDecoded: 0, bytesReceived: 0 };
-    for (const c of all) for (const k of Object.keys(sum) as (keyof MediaCounters)[]) sum[k] += c[k];
+    const sum = sumCounters(await Promise.all(calls.map((c) => c.counters())));
     // framesPushed: frames of the synthetic camera (wrtc) or frame slots the replay clock served on time (replay).
     return { ...sum, calls: calls.length, framesPushed: peerKind === 'replay' ? replayClock.frames : (sources?.framesPushed ?? 0) };
   },

@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { invitationText } from '../sms/message.js';
 import { normaliseUkMobile } from '../sms/phone.js';
 import type { SmsProvider } from '../sms/provider.js';
-import type { AuditEvent, ConsultationRecord, LinkRecord, ParticipantRecord, SmsStatus, Store } from '../store/store.js';
+import { type AuditEvent, type ConsultationRecord, type LinkRecord, type ParticipantRecord, type SmsStatus, type Store, linkRefusal } from '../store/store.js';
 import { NotifyError } from '../sms/notify.js';
 import { type CloseReason, type ConsultationStatus, isTerminal, transition } from './lifecycle.js';
 import type { Role } from './participant.js';
@@ -188,8 +188,7 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
   /** Whether `code` would redeem now; looks, uses nothing up. */
   linkUsable(code: string): boolean {
     const link = this.deps.store.findLink(hashCode(code));
-    if (!link || link.redeemedAt !== null || link.revokedAt !== null || link.expiresAt <= this.deps.now()) return false;
-    return this.isOpen(link.consultationId);
+    return link !== undefined && linkRefusal(link, this.deps.now()) === undefined && this.isOpen(link.consultationId);
   }
 
   /** Whether the consultation exists and has not ended or expired. */

@@ -60,6 +60,13 @@ export interface AuditEvent {
   detail: Record<string, unknown> | null;
 }
 
+/** Why a link cannot be redeemed at `now` (the consume query's conditions), or undefined if it can. */
+export function linkRefusal(link: LinkRecord, now: number): 'used' | 'expired' | undefined {
+  if (link.redeemedAt !== null || link.revokedAt !== null) return 'used';
+  if (link.expiresAt <= now) return 'expired';
+  return undefined;
+}
+
 export type RedeemResult =
   | { ok: true; link: LinkRecord; role: Role }
   | { ok: false; reason: 'not_found' | 'used' | 'expired' };
@@ -289,8 +296,7 @@ export class SqliteStore implements Store {
     if (consumed) return { ok: true, link: toLink(consumed), role: consumed.role };
     const existing = this.q.getLink.get(codeHash);
     if (!existing) return { ok: false, reason: 'not_found' };
-    if (existing.redeemed_at !== null || existing.revoked_at !== null) return { ok: false, reason: 'used' };
-    return { ok: false, reason: 'expired' };
+    return { ok: false, reason: linkRefusal(toLink(existing), now) ?? 'expired' };
   }
 
   appendEvent(e: Omit<AuditEvent, 'seq'>): void {

@@ -1,5 +1,6 @@
 /** CPU and memory of processes from /proc (Linux): works alike for our server, the bare one and load generators. */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { sleep } from './stats.js';
 
 /** Clock ticks per second of /proc/<pid>/stat times (getconf CLK_TCK is 100 on Linux x86-64). */
 const TICKS = 100;
@@ -58,6 +59,11 @@ export function machineCpu(): { busy: number; total: number } {
   return { busy: (total - idle) / TICKS, total: total / TICKS };
 }
 
+/** How busy the whole machine was between two machineCpu() readings, in % of all cores. */
+export function busyPercent(a: { busy: number; total: number }, b: { busy: number; total: number }): number {
+  return ((b.busy - a.busy) / Math.max(1e-9, b.total - a.total)) * 100;
+}
+
 /** Sockets (fds that are sockets) a process holds open: our "open ports" figure for the soak. */
 export function openSockets(pid: number): number | undefined {
   try {
@@ -75,21 +81,19 @@ export function openSockets(pid: number): number | undefined {
   }
 }
 
-
 /**
- * Waits until the whole machine has been at most `busyPercent` busy over one `windowMs` window,
+ * Waits until the whole machine has been at most `maxBusy` % busy over one `windowMs` window,
  * or `maxMs` has passed: where a sample should start, rather than amid the start-up work of
  * browsers launched a moment before. Returns the ms waited and whether the machine got quiet.
  */
-export async function quietMachine(busyPercent = 15, windowMs = 250, maxMs = 5000): Promise<{ ms: number; quiet: boolean }> {
+export async function quietMachine(maxBusy = 15, windowMs = 250, maxMs = 5000): Promise<{ ms: number; quiet: boolean }> {
   const t0 = performance.now();
   for (;;) {
     const a = machineCpu();
-    await new Promise((r) => setTimeout(r, windowMs));
-    const b = machineCpu();
-    const busy = ((b.busy - a.busy) / Math.max(1e-9, b.total - a.total)) * 100;
+    await sleep(windowMs);
+    const busy = busyPercent(a, machineCpu());
     const ms = performance.now() - t0;
-    if (busy <= busyPercent) return { ms, quiet: true };
+    if (busy <= maxBusy) return { ms, quiet: true };
     if (ms >= maxMs) return { ms, quiet: false };
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { types } from 'mediasoup-client';
 import { io, type Socket } from 'socket.io-client';
-import { type MediaCounters, type PeerSignal, SyntheticMedia, type SyntheticSources } from './media.js';
+import { type MediaCounters, type PeerSignal, SyntheticMedia, type SyntheticSources, sumCounters } from './media.js';
 import { ReplayMedia } from './replay.js';
 
 type Ack<T> = { ok: true; data: T } | { ok: false; error: unknown };
@@ -64,14 +64,6 @@ export interface Call {
   close(): Promise<void>;
 }
 
-function sumCounters(a: MediaCounters, b: MediaCounters): MediaCounters {
-  return {
-    packetsSent: a.packetsSent + b.packetsSent, packetsReceived: a.packetsReceived + b.packetsReceived,
-    packetsLost: a.packetsLost + b.packetsLost, framesDecoded: a.framesDecoded + b.framesDecoded,
-    bytesReceived: a.bytesReceived + b.bytesReceived,
-  };
-}
-
 async function bothConsuming(medias: PeerMedia[], timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (medias.some((m) => m.consuming < 2)) {
@@ -126,8 +118,7 @@ async function twoPartyCall(setUp: (sockets: Socket[], medias: PeerMedia[]) => P
   }
   return {
     async counters() {
-      const [a, b] = await Promise.all(medias.map((m) => m.counters()));
-      return sumCounters(a as MediaCounters, b as MediaCounters);
+      return sumCounters(await Promise.all(medias.map((m) => m.counters())));
     },
     close,
   };

@@ -118,6 +118,12 @@ export interface MediaCounters {
   bytesReceived: number;
 }
 
+export function sumCounters(cs: MediaCounters[]): MediaCounters {
+  const sum: MediaCounters = { packetsSent: 0, packetsReceived: 0, packetsLost: 0, framesDecoded: 0, bytesReceived: 0 };
+  for (const c of cs) for (const k of Object.keys(sum) as (keyof MediaCounters)[]) sum[k] += c[k];
+  return sum;
+}
+
 /** One participant's media: a send transport with camera and mic, a receive transport for the other. */
 export class SyntheticMedia {
   private device: Device | undefined;
