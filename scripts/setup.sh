@@ -62,6 +62,10 @@ if [ "$mode" = "--test" ]; then
   command -v openssl >/dev/null || missing+=(openssl)
   command -v ip >/dev/null || missing+=(iproute2)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+  # Debian replaces these with security updates without notice: say which ones this run drives.
+  log "versions: node $(node --version), $("${CHROMIUM_PATH:-/usr/bin/chromium}" --version 2>/dev/null | head -n1)," \
+    "$(firefox-esr --version 2>/dev/null | head -n1), $(dpkg-query -W -f='${Package} ${Version}\n' coturn nginx-light 2>/dev/null | paste -sd,)"
+  log "versions: $(nft --version 2>/dev/null | head -n1), $(ip -V 2>/dev/null | head -n1)"
 fi
 
 # 5. Build (both steps are incremental or fast).

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clickButton, closeParticipants, openParticipant, received, waitForText } from '../helpers/browser.js';
 import { closeFirefoxParticipants, openFirefoxParticipant } from '../helpers/firefox.js';
 import { type TestServer, linkIn, startServer } from '../helpers/server.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const screenshots = path.resolve('test-artifacts', 'screenshots');
 let server: TestServer;
@@ -32,7 +33,8 @@ afterAll(async () => {
 
 /** Resolves once the page has decoded more than `frames` remote video frames and received more than `packets` audio packets. */
 async function receives(page: Page, frames = 0, packets = 0): Promise<void> {
-  await page.waitForFunction(
+  await waitUntil(
+    page,
     async (f: number, p: number) => {
       const s = await window.openconsult.stats();
       return s.video.reduce((n, v) => n + v.framesDecoded, 0) > f && s.audio.reduce((n, a) => n + a.packetsReceived, 0) > p;
@@ -53,10 +55,12 @@ describe('Firefox', () => {
     // Both browsers start at once: Firefox takes a few seconds to launch.
     const [patient, clinician] = await Promise.all([openFirefoxParticipant({ phone: true }), openParticipant()]);
     expect(await patient.evaluate(() => navigator.userAgent)).toContain('Firefox/');
+    // A phone-sized page, whichever Firefox release Debian serves today.
+    expect(await patient.evaluate(() => [innerWidth, devicePixelRatio])).toEqual([360, 2]);
 
     await patient.goto(linkIn(sms!.body));
     await waitForText(patient, 'Check your camera and microphone');
-    await patient.waitForFunction(() => (document.getElementById('check-video') as HTMLVideoElement).videoWidth > 0, { timeout: 15_000 });
+    await waitUntil(patient, () => (document.getElementById('check-video') as HTMLVideoElement).videoWidth > 0, { timeout: 15_000 });
     await waitForText(patient, 'Your camera and microphone are working');
     await clickButton(patient, 'Join');
     await waitForText(patient, 'You are in the waiting room');

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { waitUntil } from './wait.js';
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -66,7 +67,8 @@ export async function launchBrowser(cameras = 1): Promise<TestBrowser> {
 
 /** Waits for a visible, enabled button whose accessible name (its text) contains `text`, and clicks it. */
 export async function clickButton(page: Page, text: string, timeout = 15_000): Promise<void> {
-  const handle = await page.waitForFunction(
+  const handle = await waitUntil(
+    page,
     (t: string) => [...document.querySelectorAll('button')].find(
       (b) => !b.disabled && b.offsetParent !== null && ((b.getAttribute('aria-label') ?? b.textContent) ?? '').includes(t),
     ),
@@ -77,7 +79,7 @@ export async function clickButton(page: Page, text: string, timeout = 15_000): P
 }
 
 export async function waitForText(page: Page, text: string, timeout = 15_000): Promise<void> {
-  await page.waitForFunction((t: string) => document.body.innerText.includes(t), { timeout }, text);
+  await waitUntil(page, (t: string) => document.body.innerText.includes(t), { timeout }, text);
 }
 
 export interface Received {

@@ -3,8 +3,8 @@
  * camera and microphone (set by preferences: Firefox has no command-line switch for them). One
  * browser per participant, like `openParticipant` for Chromium.
  */
-import type { Browser, Page } from 'puppeteer-core';
-import puppeteer from 'puppeteer-core';
+import type { Browser, Page, Viewport } from 'puppeteer-core';
+import puppeteer, { ProtocolError } from 'puppeteer-core';
 
 export const firefoxPath = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 
@@ -45,8 +45,32 @@ export async function openFirefoxParticipant(opts: { phone?: boolean } = {}): Pr
   open.add(browser);
   const page = await browser.newPage();
   // Set before the first navigation: turning touch on reloads the page.
-  await page.setViewport(opts.phone ? { width: 360, height: 740, hasTouch: true, deviceScaleFactor: 2 } : { width: 1280, height: 800 });
+  await setViewport(page, opts.phone ? { width: 360, height: 740, hasTouch: true, deviceScaleFactor: 2 } : { width: 1280, height: 800 });
   return page;
+}
+
+/**
+ * puppeteer's setViewport over BiDi sends `browsingContext.setViewport` together with
+ * `emulation.setScreenOrientationOverride`, which Firefox ESR 140 does not know (newer releases
+ * do), and fails as soon as that one is refused. The size and pixel ratio are what the journey
+ * needs, and every Firefox with BiDi has the command for those: when only an emulation extra is
+ * unknown, wait for the size and ratio to take (or fail saying what the page has).
+ */
+async function setViewport(page: Page, viewport: Viewport): Promise<void> {
+  try {
+    await page.setViewport(viewport);
+    return;
+  } catch (err) {
+    if (!(err instanceof ProtocolError && /\(emulation\.\w+\): unknown command/.test(err.message))) throw err;
+  }
+  const want = [viewport.width, viewport.height, viewport.deviceScaleFactor ?? 1] as const;
+  await page.waitForFunction(
+    (w: number, h: number, r: number) => innerWidth === w && innerHeight === h && devicePixelRatio === r,
+    { timeout: 5_000, polling: 50 }, ...want,
+  ).catch(async () => {
+    const has = await page.evaluate(() => [innerWidth, innerHeight, devicePixelRatio]);
+    throw new Error(`Firefox did not take the viewport: wanted ${want.join(' x ')}, has ${has.join(' x ')}`);
+  });
 }
 
 export async function closeFirefoxParticipants(): Promise<void> {
