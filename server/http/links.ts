@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CODE_PATTERN, hashCode } from '../auth/codes.js';
 import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
-import { AppError } from '../errors.js';
+import { AppError, linkNotFound } from '../errors.js';
 import { USABLE_LINK_PAGE } from './link-page.js';
 
 // Any text: a mangled code is answered as link_not_found below, like an unknown one.
@@ -80,7 +80,7 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
   });
 
   function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply) {
-    if (!codeRe.test(code)) throw new AppError('link_not_found', 'This link is not valid. Check it was copied in full, or ask the practice for a new one.');
+    if (!codeRe.test(code)) throw linkNotFound();
     const held = heldSession(req, tokens, hashCode(code));
     if (held) {
       consultations.ensureOpen(held.consultationId);

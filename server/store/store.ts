@@ -5,6 +5,7 @@
 import type { Db } from './db.js';
 import type { ConsultationStatus } from '../consultations/lifecycle.js';
 import type { Role } from '../consultations/participant.js';
+import type { SmsStatus } from '../../signalling/vocabulary.js';
 
 export interface ConsultationRecord {
   id: string;
@@ -19,8 +20,7 @@ export interface ConsultationRecord {
   smsStatus?: SmsStatus | null;
 }
 
-/** `unknown`: the provider may have sent it (the connection broke after sending): do not re-send blindly. */
-export type SmsStatus = 'sent' | 'failed' | 'unknown';
+export type { SmsStatus } from '../../signalling/vocabulary.js';
 
 /** Lifecycle timers, stored so they survive restarts (design.md 2.2). */
 export type DeadlineKind = 'link_expiry' | 'waiting_timeout' | 'call_warning' | 'call_limit' | 'empty_room' | 'reconnect';
