@@ -4,16 +4,14 @@
  * session cookie. A browser that already holds the session from that link gets it back.
  * The GET looks the code up (without using it) to pick which build of the page to serve.
  */
-import { type Static, Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CODE_PATTERN, hashCode } from '../auth/codes.js';
 import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
 import { AppError, linkNotFound } from '../errors.js';
 import { USABLE_LINK_PAGE } from './link-page.js';
-
-// Any text: a mangled code is answered as link_not_found below, like an unknown one.
-const CodeParams = Type.Object({ code: Type.String({ maxLength: 2048 }) });
+import { CodeParams, RedeemReply } from './schemas.js';
 
 export interface LinkDeps {
   consultations: Consultations;
@@ -65,7 +63,7 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
   }
 
   app.post<{ Params: Static<typeof CodeParams> }>('/api/v1/links/:code/redeem', {
-    schema: { params: CodeParams },
+    schema: { params: CodeParams, response: { 200: RedeemReply } },
     config: { rateLimit: { max: deps.redeemPerMinute, timeWindow: 60_000 } },
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
@@ -79,7 +77,7 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     }
   });
 
-  function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply) {
+  function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply): RedeemReply {
     if (!codeRe.test(code)) throw linkNotFound();
     const held = heldSession(req, tokens, hashCode(code));
     if (held) {
