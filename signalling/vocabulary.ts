@@ -59,5 +59,5 @@ export type ErrorCode = (typeof errorCodes)[number];
 
 /** Whether `value` is one of `words` (narrows an unknown answer to the union). */
 export function isOneOf<const T extends readonly string[]>(words: T, value: unknown): value is T[number] {
-  return typeof value === 'string' && words.includes(value);
+  return (words as readonly unknown[]).includes(value);
 }
