@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../errors.js';
 
-export function bearerMatches(req: FastifyRequest, secret: string): boolean {
+function bearerMatches(req: FastifyRequest, secret: string): boolean {
   const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
   if (!m) return false;
   const a = createHash('sha256').update(m[1] as string).digest();

@@ -9,6 +9,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import {
   consultationStatuses, endReasons, presences, roles, smsStatuses,
 } from '../../signalling/vocabulary.js';
+import { InvitePayload } from '../../signalling/schemas.js';
 
 /** A string from one of the vocabulary's lists (a plain string enum: no anyOf to serialise). */
 const Word = <const T extends readonly string[]>(words: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...words] });
@@ -31,15 +32,9 @@ export const CreateBody = Type.Object(
 );
 export type CreateBody = Static<typeof CreateBody>;
 
-export const InviteBody = Type.Object(
-  {
-    /** What the guest is there as, shown beside their name: "Interpreter", "Carer", "Colleague"… */
-    label: Type.String({ minLength: 1, maxLength: 40 }),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    phone: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
-  },
-  { additionalProperties: false },
-);
+/** A third participant (interpreter, carer, colleague): the same fields as the call page's `invite`. */
+export const InviteBody = InvitePayload;
+
 export const ListQuery = Type.Object(
   { since: Type.Optional(Type.String({ format: 'date-time' })) },
   { additionalProperties: false },
