@@ -1,6 +1,5 @@
 /** The practice API (v1): create, read and end consultations, read their audit log. */
-import type { Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { Consultations } from '../consultations/service.js';
 import type { Rooms } from '../consultations/rooms.js';
 import { maskPhone } from '../sms/phone.js';
@@ -41,52 +40,62 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   const { consultations, rooms } = deps;
   // One bucket: there is one practice API key, and requests count only once it is checked.
   const limit = { rateLimit: { max: deps.perMinute, timeWindow: 60_000, keyGenerator: () => 'practice-api-key' } };
+  const route = (schema: FastifySchema) => ({ schema, config: limit });
   await app.register(requireBearer, { secret: deps.apiKey, message: 'Send the practice API key as "Authorization: Bearer <key>".' });
 
-  app.post<{ Body: Static<typeof CreateBody> }>('/consultations', { schema: { body: CreateBody, response: { 201: CreatedReply } }, config: limit }, async (req, reply) => {
-    const created = await consultations.create(req.body, 'api');
+  app.post<{ Body: CreateBody }>('/consultations', route({ body: CreateBody, response: { 201: CreatedReply } }), async (req, reply) => {
+    const created: CreatedReply = await consultations.create(req.body, 'api');
     return reply.status(201).send(created);
   });
 
   /** Today's consultations (or since `since`), newest first: what the clinician's console shows. */
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/consultations', { schema: { querystring: ListQuery, response: { 200: ConsultationList } }, config: limit }, async (req): Promise<ConsultationList> => {
-    const since = req.query.since ? Date.parse(req.query.since) : new Date().setHours(0, 0, 0, 0);
-    return { consultations: consultations.list(since).map((c) => summary(c, rooms)) };
-  });
+  app.get<{ Querystring: ListQuery }>('/consultations', route({ querystring: ListQuery, response: { 200: ConsultationList } }),
+    async (req): Promise<ConsultationList> => {
+      const since = req.query.since ? Date.parse(req.query.since) : new Date().setHours(0, 0, 0, 0);
+      return { consultations: consultations.list(since).map((c) => summary(c, rooms)) };
+    });
 
-  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/resend', { schema: { params: IdParams, response: { 200: ResendReply } }, config: limit }, async (req): Promise<ResendReply> =>
-    consultations.resend(req.params.id, 'api'));
+  app.post<{ Params: IdParams }>('/consultations/:id/resend', route({ params: IdParams, response: { 200: ResendReply } }),
+    async (req): Promise<ResendReply> => consultations.resend(req.params.id, 'api'));
 
-  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/clinician-link', { schema: { params: IdParams, response: { 201: ClinicianLinkReply } }, config: limit },
-    async (req, reply) => reply.status(201).send(consultations.clinicianLink(req.params.id, 'api')));
+  app.post<{ Params: IdParams }>('/consultations/:id/clinician-link', route({ params: IdParams, response: { 201: ClinicianLinkReply } }),
+    async (req, reply) => {
+      const link: ClinicianLinkReply = consultations.clinicianLink(req.params.id, 'api');
+      return reply.status(201).send(link);
+    });
 
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof InviteBody> }>(
-    '/consultations/:id/guests', { schema: { params: IdParams, body: InviteBody, response: { 201: InviteReply } }, config: limit },
-    async (req, reply) => reply.status(201).send(await consultations.invite(req.params.id, req.body, 'api')),
-  );
+  app.post<{ Params: IdParams; Body: InviteBody }>('/consultations/:id/guests',
+    route({ params: IdParams, body: InviteBody, response: { 201: InviteReply } }),
+    async (req, reply) => {
+      const invited: InviteReply = await consultations.invite(req.params.id, req.body, 'api');
+      return reply.status(201).send(invited);
+    });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id', { schema: { params: IdParams, response: { 200: ConsultationReply } }, config: limit }, async (req): Promise<ConsultationReply> => {
-    const c = consultations.get(req.params.id);
-    const live = rooms.find(c.id);
-    return {
-      id: c.id,
-      status: c.status,
-      createdAt: new Date(c.createdAt).toISOString(),
-      updatedAt: new Date(c.updatedAt).toISOString(),
-      expiresAt: new Date(c.expiresAt).toISOString(),
-      endedReason: c.endedReason,
-      participants: consultations.participants(c.id).map((p) => ({
-        id: p.id, role: p.role, presence: live?.get(p.id)?.presence ?? 'checking',
-      })),
-    };
-  });
+  app.get<{ Params: IdParams }>('/consultations/:id', route({ params: IdParams, response: { 200: ConsultationReply } }),
+    async (req): Promise<ConsultationReply> => {
+      const c = consultations.get(req.params.id);
+      const live = rooms.find(c.id);
+      return {
+        id: c.id,
+        status: c.status,
+        createdAt: new Date(c.createdAt).toISOString(),
+        updatedAt: new Date(c.updatedAt).toISOString(),
+        expiresAt: new Date(c.expiresAt).toISOString(),
+        endedReason: c.endedReason,
+        participants: consultations.participants(c.id).map((p) => ({
+          id: p.id, role: p.role, presence: live?.get(p.id)?.presence ?? 'checking',
+        })),
+      };
+    });
 
-  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/end', { schema: { params: IdParams, response: { 200: EndReply } }, config: limit }, async (req): Promise<EndReply> => {
-    const c = consultations.end(req.params.id, 'api', 'ended_by_api');
-    return { id: c.id, status: c.status };
-  });
+  app.post<{ Params: IdParams }>('/consultations/:id/end', route({ params: IdParams, response: { 200: EndReply } }),
+    async (req): Promise<EndReply> => {
+      const c = consultations.end(req.params.id, 'api', 'ended_by_api');
+      return { id: c.id, status: c.status };
+    });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id/events', { schema: { params: IdParams, response: { 200: EventsReply } }, config: limit }, async (req): Promise<EventsReply> => ({
-    events: consultations.events(req.params.id).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-  }));
+  app.get<{ Params: IdParams }>('/consultations/:id/events', route({ params: IdParams, response: { 200: EventsReply } }),
+    async (req): Promise<EventsReply> => ({
+      events: consultations.events(req.params.id).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+    }));
 }

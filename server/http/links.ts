@@ -4,7 +4,6 @@
  * session cookie. A browser that already holds the session from that link gets it back.
  * The GET looks the code up (without using it) to pick which build of the page to serve.
  */
-import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CODE_PATTERN, hashCode } from '../auth/codes.js';
 import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
@@ -62,7 +61,7 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     return held ? consultations.isOpen(held.consultationId) : consultations.linkUsable(code);
   }
 
-  app.post<{ Params: Static<typeof CodeParams> }>('/api/v1/links/:code/redeem', {
+  app.post<{ Params: CodeParams }>('/api/v1/links/:code/redeem', {
     schema: { params: CodeParams, response: { 200: RedeemReply } },
     config: { rateLimit: { max: deps.redeemPerMinute, timeWindow: 60_000 } },
   }, async (req, reply) => {

@@ -34,12 +34,16 @@ export type CreateBody = Static<typeof CreateBody>;
 
 /** A third participant (interpreter, carer, colleague): the same fields as the call page's `invite`. */
 export const InviteBody = InvitePayload;
+export type InviteBody = Static<typeof InviteBody>;
 
 export const ListQuery = Type.Object(
   { since: Type.Optional(Type.String({ format: 'date-time' })) },
   { additionalProperties: false },
 );
+export type ListQuery = Static<typeof ListQuery>;
+
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+export type IdParams = Static<typeof IdParams>;
 
 // ---- answers of the practice API ----------------------------------------------------------
 
@@ -119,6 +123,7 @@ export type EventsReply = Static<typeof EventsReply>;
 
 /** Any text: a mangled code is answered as link_not_found, like an unknown one. */
 export const CodeParams = Type.Object({ code: Type.String({ maxLength: 2048 }) });
+export type CodeParams = Static<typeof CodeParams>;
 
 export const RedeemReply = Type.Object({
   role: Word(roles),
