@@ -10,7 +10,7 @@ import { type Session, type SessionTokens, sessionCookieName } from '../auth/ses
 import type { Consultations } from '../consultations/service.js';
 import { AppError, linkNotFound } from '../errors.js';
 import { USABLE_LINK_PAGE } from './link-page.js';
-import { CodeParams, RedeemReply } from './schemas.js';
+import { CodeParams, HtmlPage, RedeemReply } from './schemas.js';
 
 export interface LinkDeps {
   consultations: Consultations;
@@ -48,7 +48,7 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     });
 
   // No schema: any path serves a page; a code that is not one (codeRe) just is not usable.
-  app.get<{ Params: { code: string } }>('/j/:code', async (req, reply) => {
+  app.get<{ Params: { code: string } }>('/j/:code', { schema: { response: { 200: HtmlPage } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // @fastify/static would otherwise replace our cache-control: the URL holds a live code.
     return reply.sendFile(usable(req.params.code, req) ? USABLE_LINK_PAGE : 'join.html', { cacheControl: false });

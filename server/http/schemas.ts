@@ -159,6 +159,9 @@ export type FirstFrameBody = Static<typeof FirstFrameBody>;
 /** Prometheus' text exposition format (sent as text, never through the JSON serialiser). */
 export const MetricsText = Type.String();
 
+/** A page (a file streamed by @fastify/static, never through the JSON serialiser). */
+export const HtmlPage = Type.String({ contentMediaType: 'text/html' });
+
 /** 204: no body. */
 export const NoContent = Type.Null();
 
