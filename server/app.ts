@@ -17,17 +17,21 @@ import { SessionTokens } from './auth/session.js';
 import { Rooms } from './consultations/rooms.js';
 import { Consultations } from './consultations/service.js';
 import { Timekeeper } from './consultations/timekeeper.js';
-import { registerErrorHandling } from './http/errors.js';
 import { accessLog } from './http/access-log.js';
 import { apiRoutes } from './http/api.js';
+import { drainGate } from './http/drain.js';
+import { errorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
 import { linkRoutes } from './http/links.js';
+import { metricsRoutes } from './http/metrics.js';
+import { pageRoutes } from './http/pages.js';
 import { securityHeaders } from './http/security.js';
+import { telemetryRoutes } from './http/telemetry.js';
 import { AppError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { WorkerPool } from './media/pool.js';
 import { MediaSessions } from './media/sessions.js';
-import { countingSms, createMetrics, metricsRoutes, watchConsultations, watchMediasoup } from './metrics.js';
+import { countingSms, createMetrics, watchConsultations, watchMediasoup } from './metrics.js';
 import { publicDir } from './paths.js';
 import { Retention, type RetentionResult } from './retention.js';
 import { Signalling } from './signalling/signalling.js';
@@ -132,17 +136,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     bodyLimit: 16 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
-  registerErrorHandling(http);
   let draining = false;
-  // While stopping, no new consultation: its SMS would go out for a service about to go away.
-  http.addHook('onRequest', async (req, reply) => {
-    if (draining && req.method === 'POST' && req.routeOptions.url === '/api/v1/consultations') {
-      reply.header('retry-after', '30');
-      throw new AppError('unavailable', 'The service is restarting. Try again in a minute.');
-    }
-  });
-  accessLog(http);
-  securityHeaders(http);
+  await http.register(errorHandling);
+  await http.register(drainGate, { draining: () => draining });
+  await http.register(accessLog);
+  await http.register(securityHeaders);
   await http.register(fastifyCookie);
   // Limits are set per route (links, API); the answer is our usual error shape plus Retry-After.
   await http.register(fastifyRateLimit, {
@@ -168,8 +166,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
   });
   await http.register(metricsRoutes, { metrics, token: config.metricsToken });
-  http.get('/', async (_req, reply) => reply.sendFile('index.html'));
-  http.get('/console', async (_req, reply) => reply.sendFile('console.html', { cacheControl: false }));
+  await http.register(telemetryRoutes, { metrics });
+  await http.register(pageRoutes);
 
   const signalling = new Signalling(http.server, {
     consultations, rooms, media, timekeeper, tokens, logger: logger.child({ component: 'signalling' }), now,

@@ -2,6 +2,11 @@
  * Coded errors. Every error a client can see has a stable `code` and an HTTP status; anything
  * else becomes `internal` with a generic message (the detail goes to the log, not the client).
  */
+import type { ErrorCode } from '../signalling/vocabulary.js';
+
+export type { ErrorCode };
+
+/** The HTTP status of each code (a code missing here, or one not in the vocabulary, is a type error). */
 export const errorStatus = {
   validation_failed: 400,
   unauthorized: 401,
@@ -19,9 +24,7 @@ export const errorStatus = {
   sms_failed: 502,
   internal: 500,
   unavailable: 503,
-} as const;
-
-export type ErrorCode = keyof typeof errorStatus;
+} as const satisfies { readonly [C in ErrorCode]: number };
 
 export interface ErrorBody {
   code: ErrorCode;
@@ -42,6 +45,11 @@ export class AppError extends Error {
   toBody(): ErrorBody {
     return { code: this.code, message: this.message };
   }
+}
+
+/** A code that is not one of our links (unknown, or mangled in copying): one wording wherever it is found out. */
+export function linkNotFound(): AppError {
+  return new AppError('link_not_found', 'This link is not valid. Check it was copied in full, or ask the practice for a new one.');
 }
 
 /** What a client may see of any thrown value. */

@@ -3,6 +3,7 @@
  * are redacted wherever they appear, and code logs ids, never phone numbers, names or link codes.
  */
 import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { consultationStatuses } from '../signalling/vocabulary.js';
 
 export type { Logger };
 
@@ -20,7 +21,7 @@ export const redactPaths = [
  * `to` is an SMS recipient, except in a status change's audit line (`from`/`to` a consultation
  * status): those words are kept, so each lifecycle line says what the consultation became.
  */
-const STATUS_WORDS = new Set(['created', 'waiting', 'in_call', 'ended', 'expired']);
+const STATUS_WORDS = new Set<string>(consultationStatuses);
 function censor(value: unknown, path: string[]): unknown {
   return path.at(-1) === 'to' && typeof value === 'string' && STATUS_WORDS.has(value) ? value : '[redacted]';
 }

@@ -17,12 +17,12 @@ export type {
   ProducePayload, RestartIcePayload,
 };
 
-export type Role = 'patient' | 'clinician' | 'guest';
-export type ConsultationStatus = 'created' | 'waiting' | 'in_call' | 'ended' | 'expired';
-export type Presence = 'checking' | 'waiting' | 'admitted' | 'reconnecting' | 'left';
+import type { ConsultationStatus, EndReason, ErrorCode, Presence, Role, SmsStatus } from './vocabulary.js';
+
+export type { ConsultationStatus, EndReason, ErrorCode, Presence, Role, SmsStatus };
 
 export interface SignalError {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -91,14 +91,6 @@ export interface ConsumerOptions {
   producerPaused: boolean;
 }
 
-export type EndReason =
-  | 'ended_by_clinician'
-  | 'ended_by_api'
-  | 'link_expired'
-  | 'waiting_timeout'
-  | 'call_time_limit'
-  | 'room_empty';
-
 export interface ClientToServerEvents {
   join: (payload: Record<string, never>, ack: AckFn<JoinInfo>) => void;
   createTransport: (payload: CreateTransportPayload, ack: AckFn<TransportOptions>) => void;
@@ -116,7 +108,7 @@ export interface ClientToServerEvents {
   /** Clinician: a message to someone in the waiting room ("running 10 minutes late"). */
   messageWaiting: (payload: MessageWaitingPayload, ack: AckFn<Record<string, never>>) => void;
   /** Clinician: a link for a third participant (interpreter, carer, colleague), sent by SMS if a number is given. */
-  invite: (payload: InvitePayload, ack: AckFn<{ url: string; sms: 'sent' | 'failed' | 'unknown' | 'not_sent' }>) => void;
+  invite: (payload: InvitePayload, ack: AckFn<{ url: string; sms: SmsStatus | 'not_sent' }>) => void;
   leave: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
   end: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
 }

@@ -3,43 +3,13 @@
  * create one, re-send the patient's link, end one. Every call carries the API key as a bearer
  * token; every failure becomes an ApiError with the service's code and plain-English message.
  */
-import type { EndReason } from '../../signalling/events.js';
+import type {
+  ClinicianLinkReply, ConsultationList, ConsultationSummary, CreateBody, CreatedReply, ErrorReply, ResendReply,
+} from '../../server/http/schemas.js';
+import { type EndReason, consultationStatuses, isOneOf, smsStatuses } from '../../signalling/vocabulary.js';
 
-export type ConsultationStatus = 'created' | 'waiting' | 'in_call' | 'ended' | 'expired';
-/** `unknown`: the SMS service may have sent it (check with the patient before re-sending). */
-export type SmsOutcome = 'sent' | 'failed' | 'unknown';
-const isSmsOutcome = (v: unknown): v is SmsOutcome => v === 'sent' || v === 'failed' || v === 'unknown';
-
-/** One line of GET /api/v1/consultations (mirrors `summary()` in server/http/api.ts). */
-export interface ConsultationSummary {
-  id: string;
-  status: ConsultationStatus;
-  sms: SmsOutcome | null;
-  patientName: string | null;
-  /** Masked by the service: "•••• 123". */
-  patientPhone: string | null;
-  createdAt: string;
-  expiresAt: string;
-  endedReason: EndReason | null;
-  /** When the longest-waiting person in the waiting room started waiting; null when nobody waits. */
-  waitingSince: string | null;
-  /** How many people are admitted to the call. */
-  inCall: number;
-}
-
-export interface NewConsultation {
-  patientPhone: string;
-  patientName?: string;
-  clinicianName?: string;
-}
-
-export interface Created {
-  id: string;
-  status: ConsultationStatus;
-  clinicianUrl: string;
-  expiresAt: string;
-  sms: SmsOutcome;
-}
+// The answers' shapes are the service's own schemas (types only: nothing of the server is bundled).
+export type { ConsultationSummary };
 
 export class ApiError extends Error {
   constructor(
@@ -53,7 +23,6 @@ export class ApiError extends Error {
 }
 
 const TIMEOUT_MS = 10_000;
-const statuses: readonly string[] = ['created', 'waiting', 'in_call', 'ended', 'expired'];
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
@@ -62,13 +31,13 @@ const isStringOrNull = (v: unknown): v is string | null => v === null || typeof 
 function parseSummary(x: unknown): ConsultationSummary | null {
   if (typeof x !== 'object' || x === null) return null;
   const o = x as Record<string, unknown>;
-  if (!isString(o.id) || !isString(o.status) || !statuses.includes(o.status)) return null;
+  if (!isString(o.id) || !isOneOf(consultationStatuses, o.status)) return null;
   if (!isString(o.createdAt) || !isString(o.expiresAt)) return null;
   if (!isStringOrNull(o.patientName) || !isStringOrNull(o.patientPhone) || !isStringOrNull(o.waitingSince)) return null;
   return {
     id: o.id,
-    status: o.status as ConsultationStatus,
-    sms: isSmsOutcome(o.sms) ? o.sms : null,
+    status: o.status,
+    sms: isOneOf(smsStatuses, o.sms) ? o.sms : null,
     patientName: o.patientName,
     patientPhone: o.patientPhone,
     createdAt: o.createdAt,
@@ -85,27 +54,27 @@ export class ConsoleApi {
   /** Consultations created since `since` (the console passes the local midnight), newest first. */
   async list(since: Date): Promise<ConsultationSummary[]> {
     const body = await this.call('GET', `/api/v1/consultations?since=${encodeURIComponent(since.toISOString())}`);
-    const lines = (body as { consultations?: unknown }).consultations;
+    const lines = (body as Partial<Record<keyof ConsultationList, unknown>>).consultations;
     if (!Array.isArray(lines)) throw new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
     return lines.map(parseSummary).filter((c): c is ConsultationSummary => c !== null);
   }
 
-  async create(input: NewConsultation): Promise<Created> {
-    const body = (await this.call('POST', '/api/v1/consultations', input)) as Partial<Created>;
-    if (!isString(body.id) || !isString(body.clinicianUrl) || !isSmsOutcome(body.sms)) {
+  async create(input: CreateBody): Promise<CreatedReply> {
+    const body = (await this.call('POST', '/api/v1/consultations', input)) as Partial<CreatedReply>;
+    if (!isString(body.id) || !isString(body.clinicianUrl) || !isOneOf(smsStatuses, body.sms)) {
       throw new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
     }
-    return body as Created;
+    return body as CreatedReply;
   }
 
-  async resend(id: string): Promise<{ sms: SmsOutcome; expiresAt: string }> {
-    const body = (await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/resend`)) as { sms?: unknown; expiresAt?: unknown };
-    return { sms: isSmsOutcome(body.sms) ? body.sms : 'failed', expiresAt: isString(body.expiresAt) ? body.expiresAt : '' };
+  async resend(id: string): Promise<Pick<ResendReply, 'sms' | 'expiresAt'>> {
+    const body = (await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/resend`)) as Partial<Record<keyof ResendReply, unknown>>;
+    return { sms: isOneOf(smsStatuses, body.sms) ? body.sms : 'failed', expiresAt: isString(body.expiresAt) ? body.expiresAt : '' };
   }
 
   /** A fresh clinician link (the one from creation may be in another tab or spent). */
   async clinicianLink(id: string): Promise<string> {
-    const body = (await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/clinician-link`)) as { clinicianUrl?: unknown };
+    const body = (await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/clinician-link`)) as Partial<Record<keyof ClinicianLinkReply, unknown>>;
     if (!isString(body.clinicianUrl)) throw new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
     return body.clinicianUrl;
   }
@@ -138,7 +107,7 @@ export class ConsoleApi {
     }
     const answer: unknown = await res.json().catch(() => undefined);
     if (!res.ok) {
-      const error = (answer as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const error = (answer as { error?: Partial<Record<keyof ErrorReply['error'], unknown>> } | undefined)?.error;
       throw new ApiError(
         res.status,
         isString(error?.code) ? error.code : 'unknown',

@@ -7,7 +7,7 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppError } from '../errors.js';
-import type { Role } from '../consultations/participant.js';
+import { type Role, isOneOf, roles } from '../../signalling/vocabulary.js';
 
 const ISSUER = 'openconsult';
 const AUDIENCE = 'openconsult-browser';
@@ -71,10 +71,10 @@ export class SessionTokens {
     if (
       typeof payload !== 'object' || payload.typ !== TYPE || typeof payload.sub !== 'string' ||
       typeof payload.cid !== 'string' || typeof payload.lnk !== 'string' ||
-      !['patient', 'clinician', 'guest'].includes(payload.role as string)
+      !isOneOf(roles, payload.role)
     ) {
       throw new AppError('unauthorized', 'This session is not valid.');
     }
-    return { consultationId: payload.cid, participantId: payload.sub, role: payload.role as Role, linkHash: payload.lnk };
+    return { consultationId: payload.cid, participantId: payload.sub, role: payload.role, linkHash: payload.lnk };
   }
 }

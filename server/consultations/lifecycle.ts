@@ -2,11 +2,10 @@
  * The consultation lifecycle (design.md 2.2) as an explicit union and a transition table.
  * Anything not in the table is refused; terminal states have no way out.
  */
-import type { EndReason } from '../../signalling/events.js';
+import type { ConsultationStatus, EndReason } from '../../signalling/vocabulary.js';
 import { AppError } from '../errors.js';
 
-export const consultationStatuses = ['created', 'waiting', 'in_call', 'ended', 'expired'] as const;
-export type ConsultationStatus = (typeof consultationStatuses)[number];
+export { type ConsultationStatus, consultationStatuses } from '../../signalling/vocabulary.js';
 
 const transitions: { readonly [S in ConsultationStatus]: readonly ConsultationStatus[] } = {
   created: ['waiting', 'expired', 'ended'],

@@ -3,17 +3,10 @@
  * Presence only moves forward, except that a connected participant may drop to `reconnecting`
  * and come back.
  */
+import type { Presence } from '../../signalling/vocabulary.js';
 import { AppError } from '../errors.js';
 
-export const roles = ['patient', 'clinician', 'guest'] as const;
-export type Role = (typeof roles)[number];
-
-export type Presence =
-  | 'checking' // has a session, has not pressed Join yet (not connected)
-  | 'waiting' // in the waiting room
-  | 'admitted' // in the call (clinicians are admitted on joining)
-  | 'reconnecting' // connection dropped, within the reconnect grace
-  | 'left';
+export { type Presence, type Role, roles } from '../../signalling/vocabulary.js';
 
 const transitions: { readonly [P in Presence]: readonly Presence[] } = {
   checking: ['waiting', 'admitted', 'left'],

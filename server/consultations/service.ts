@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { hashCode, newCode, newId } from '../auth/codes.js';
-import { AppError } from '../errors.js';
+import { AppError, linkNotFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { invitationText } from '../sms/message.js';
 import { normaliseUkMobile } from '../sms/phone.js';
@@ -207,7 +207,7 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     if (!result.ok) {
       switch (result.reason) {
         case 'not_found':
-          throw new AppError('link_not_found', 'This link is not valid. Check it was copied in full, or ask the practice for a new one.');
+          throw linkNotFound();
         case 'used':
           throw new AppError('link_used', 'This link has already been used. Ask the practice for a new one.');
         case 'expired':

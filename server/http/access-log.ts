@@ -1,12 +1,12 @@
 /** One debug line per request, with link codes masked: a code in a log is a usable link. */
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 
 export function maskCodes(url: string): string {
   return url.replace(/\/j\/[^/?#]+/, '/j/[code]').replace(/\/links\/[^/?#]+/, '/links/[code]');
 }
 
-export function accessLog(app: FastifyInstance): void {
+export const accessLog = fp(async (app) => {
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: maskCodes(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
-}
+});

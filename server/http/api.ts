@@ -1,35 +1,14 @@
 /** The practice API (v1): create, read and end consultations, read their audit log. */
-import { timingSafeEqual, createHash } from 'node:crypto';
-import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { Consultations } from '../consultations/service.js';
-import { AppError } from '../errors.js';
 import type { Rooms } from '../consultations/rooms.js';
 import { maskPhone } from '../sms/phone.js';
 import type { ConsultationRecord } from '../store/store.js';
-
-const CreateBody = Type.Object(
-  {
-    patientPhone: Type.String({ minLength: 1, maxLength: 32 }),
-    patientName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    clinicianName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  },
-  { additionalProperties: false },
-);
-const InviteBody = Type.Object(
-  {
-    /** What the guest is there as, shown beside their name: "Interpreter", "Carer", "Colleague"… */
-    label: Type.String({ minLength: 1, maxLength: 40 }),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    phone: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
-  },
-  { additionalProperties: false },
-);
-const ListQuery = Type.Object(
-  { since: Type.Optional(Type.String({ format: 'date-time' })) },
-  { additionalProperties: false },
-);
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+import { requireBearer } from './bearer.js';
+import {
+  ClinicianLinkReply, ConsultationList, ConsultationReply, type ConsultationSummary, CreateBody, CreatedReply, EndReply, EventsReply,
+  IdParams, InviteBody, InviteReply, ListQuery, ResendReply,
+} from './schemas.js';
 
 export interface ApiDeps {
   consultations: Consultations;
@@ -39,18 +18,8 @@ export interface ApiDeps {
   perMinute: number;
 }
 
-/** Constant-time comparison of the bearer token against the API key (hashes equalise lengths). */
-function bearerMatches(req: FastifyRequest, apiKey: string): boolean {
-  const header = req.headers.authorization ?? '';
-  const m = /^Bearer (.+)$/.exec(header);
-  if (!m) return false;
-  const a = createHash('sha256').update(m[1] as string).digest();
-  const b = createHash('sha256').update(apiKey).digest();
-  return timingSafeEqual(a, b);
-}
-
 /** One line of the console: status, SMS outcome, who waits since when; names for the clinician only. */
-function summary(c: ConsultationRecord, rooms: Rooms) {
+function summary(c: ConsultationRecord, rooms: Rooms): ConsultationSummary {
   const live = rooms.find(c.id);
   const waiting = live?.list().filter((m) => m.presence === 'waiting') ?? [];
   return {
@@ -71,56 +40,62 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   const { consultations, rooms } = deps;
   // One bucket: there is one practice API key, and requests count only once it is checked.
   const limit = { rateLimit: { max: deps.perMinute, timeWindow: 60_000, keyGenerator: () => 'practice-api-key' } };
-  app.addHook('onRequest', async (req) => {
-    if (!bearerMatches(req, deps.apiKey)) {
-      throw new AppError('unauthorized', 'Send the practice API key as "Authorization: Bearer <key>".');
-    }
-  });
+  const route = (schema: FastifySchema) => ({ schema, config: limit });
+  await app.register(requireBearer, { secret: deps.apiKey, message: 'Send the practice API key as "Authorization: Bearer <key>".' });
 
-  app.post<{ Body: Static<typeof CreateBody> }>('/consultations', { schema: { body: CreateBody }, config: limit }, async (req, reply) => {
-    const created = await consultations.create(req.body, 'api');
+  app.post<{ Body: CreateBody }>('/consultations', route({ body: CreateBody, response: { 201: CreatedReply } }), async (req, reply) => {
+    const created: CreatedReply = await consultations.create(req.body, 'api');
     return reply.status(201).send(created);
   });
 
   /** Today's consultations (or since `since`), newest first: what the clinician's console shows. */
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/consultations', { schema: { querystring: ListQuery }, config: limit }, async (req) => {
-    const since = req.query.since ? Date.parse(req.query.since) : new Date().setHours(0, 0, 0, 0);
-    return { consultations: consultations.list(since).map((c) => summary(c, rooms)) };
-  });
+  app.get<{ Querystring: ListQuery }>('/consultations', route({ querystring: ListQuery, response: { 200: ConsultationList } }),
+    async (req): Promise<ConsultationList> => {
+      const since = req.query.since ? Date.parse(req.query.since) : new Date().setHours(0, 0, 0, 0);
+      return { consultations: consultations.list(since).map((c) => summary(c, rooms)) };
+    });
 
-  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/resend', { schema: { params: IdParams }, config: limit }, async (req) =>
-    consultations.resend(req.params.id, 'api'));
+  app.post<{ Params: IdParams }>('/consultations/:id/resend', route({ params: IdParams, response: { 200: ResendReply } }),
+    async (req): Promise<ResendReply> => consultations.resend(req.params.id, 'api'));
 
-  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/clinician-link', { schema: { params: IdParams }, config: limit },
-    async (req, reply) => reply.status(201).send(consultations.clinicianLink(req.params.id, 'api')));
+  app.post<{ Params: IdParams }>('/consultations/:id/clinician-link', route({ params: IdParams, response: { 201: ClinicianLinkReply } }),
+    async (req, reply) => {
+      const link: ClinicianLinkReply = consultations.clinicianLink(req.params.id, 'api');
+      return reply.status(201).send(link);
+    });
 
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof InviteBody> }>(
-    '/consultations/:id/guests', { schema: { params: IdParams, body: InviteBody }, config: limit },
-    async (req, reply) => reply.status(201).send(await consultations.invite(req.params.id, req.body, 'api')),
-  );
+  app.post<{ Params: IdParams; Body: InviteBody }>('/consultations/:id/guests',
+    route({ params: IdParams, body: InviteBody, response: { 201: InviteReply } }),
+    async (req, reply) => {
+      const invited: InviteReply = await consultations.invite(req.params.id, req.body, 'api');
+      return reply.status(201).send(invited);
+    });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id', { schema: { params: IdParams }, config: limit }, async (req) => {
-    const c = consultations.get(req.params.id);
-    const live = rooms.find(c.id);
-    return {
-      id: c.id,
-      status: c.status,
-      createdAt: new Date(c.createdAt).toISOString(),
-      updatedAt: new Date(c.updatedAt).toISOString(),
-      expiresAt: new Date(c.expiresAt).toISOString(),
-      endedReason: c.endedReason,
-      participants: consultations.participants(c.id).map((p) => ({
-        id: p.id, role: p.role, presence: live?.get(p.id)?.presence ?? 'checking',
-      })),
-    };
-  });
+  app.get<{ Params: IdParams }>('/consultations/:id', route({ params: IdParams, response: { 200: ConsultationReply } }),
+    async (req): Promise<ConsultationReply> => {
+      const c = consultations.get(req.params.id);
+      const live = rooms.find(c.id);
+      return {
+        id: c.id,
+        status: c.status,
+        createdAt: new Date(c.createdAt).toISOString(),
+        updatedAt: new Date(c.updatedAt).toISOString(),
+        expiresAt: new Date(c.expiresAt).toISOString(),
+        endedReason: c.endedReason,
+        participants: consultations.participants(c.id).map((p) => ({
+          id: p.id, role: p.role, presence: live?.get(p.id)?.presence ?? 'checking',
+        })),
+      };
+    });
 
-  app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/end', { schema: { params: IdParams }, config: limit }, async (req) => {
-    const c = consultations.end(req.params.id, 'api', 'ended_by_api');
-    return { id: c.id, status: c.status };
-  });
+  app.post<{ Params: IdParams }>('/consultations/:id/end', route({ params: IdParams, response: { 200: EndReply } }),
+    async (req): Promise<EndReply> => {
+      const c = consultations.end(req.params.id, 'api', 'ended_by_api');
+      return { id: c.id, status: c.status };
+    });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id/events', { schema: { params: IdParams }, config: limit }, async (req) => ({
-    events: consultations.events(req.params.id).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-  }));
+  app.get<{ Params: IdParams }>('/consultations/:id/events', route({ params: IdParams, response: { 200: EventsReply } }),
+    async (req): Promise<EventsReply> => ({
+      events: consultations.events(req.params.id).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+    }));
 }

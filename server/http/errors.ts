@@ -2,11 +2,12 @@
  * One error shape for every HTTP answer: {"error":{"code","message"}}. Schema failures become
  * `validation_failed` naming the field; unknown errors a generic 500 and a log line.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError } from 'fastify';
+import fp from 'fastify-plugin';
 import { AppError, publicError } from '../errors.js';
 import { maskCodes } from './access-log.js';
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export const errorHandling = fp(async (app) => {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof AppError) {
       return reply.status(err.status).send({ error: err.toBody() });
@@ -29,4 +30,4 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).send({ error: { code: 'not_found', message: `Nothing at ${req.method} ${maskCodes(req.url)}.` } });
   });
-}
+});

@@ -4,16 +4,13 @@
  * session cookie. A browser that already holds the session from that link gets it back.
  * The GET looks the code up (without using it) to pick which build of the page to serve.
  */
-import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CODE_PATTERN, hashCode } from '../auth/codes.js';
 import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
-import { AppError } from '../errors.js';
+import { AppError, linkNotFound } from '../errors.js';
 import { USABLE_LINK_PAGE } from './link-page.js';
-
-// Any text: a mangled code is answered as link_not_found below, like an unknown one.
-const CodeParams = Type.Object({ code: Type.String({ maxLength: 2048 }) });
+import { CodeParams, HtmlPage, RedeemReply } from './schemas.js';
 
 export interface LinkDeps {
   consultations: Consultations;
@@ -51,7 +48,7 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     });
 
   // No schema: any path serves a page; a code that is not one (codeRe) just is not usable.
-  app.get<{ Params: { code: string } }>('/j/:code', async (req, reply) => {
+  app.get<{ Params: { code: string } }>('/j/:code', { schema: { response: { 200: HtmlPage } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // @fastify/static would otherwise replace our cache-control: the URL holds a live code.
     return reply.sendFile(usable(req.params.code, req) ? USABLE_LINK_PAGE : 'join.html', { cacheControl: false });
@@ -64,8 +61,8 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     return held ? consultations.isOpen(held.consultationId) : consultations.linkUsable(code);
   }
 
-  app.post<{ Params: Static<typeof CodeParams> }>('/api/v1/links/:code/redeem', {
-    schema: { params: CodeParams },
+  app.post<{ Params: CodeParams }>('/api/v1/links/:code/redeem', {
+    schema: { params: CodeParams, response: { 200: RedeemReply } },
     config: { rateLimit: { max: deps.redeemPerMinute, timeWindow: 60_000 } },
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
@@ -79,8 +76,8 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     }
   });
 
-  function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply) {
-    if (!codeRe.test(code)) throw new AppError('link_not_found', 'This link is not valid. Check it was copied in full, or ask the practice for a new one.');
+  function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply): RedeemReply {
+    if (!codeRe.test(code)) throw linkNotFound();
     const held = heldSession(req, tokens, hashCode(code));
     if (held) {
       consultations.ensureOpen(held.consultationId);

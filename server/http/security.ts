@@ -3,7 +3,7 @@
  * inline code), never send a Referer (a link code in the URL must not leak), and cannot be
  * framed.
  */
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 
 const CSP = [
   "default-src 'self'",
@@ -20,7 +20,7 @@ const CSP = [
 ].join('; ');
 
 /** HSTS only when the browser reached us over TLS (directly, or via a trusted local proxy). */
-export function securityHeaders(app: FastifyInstance): void {
+export const securityHeaders = fp(async (app) => {
   app.addHook('onSend', async (req, reply) => {
     reply.header('content-security-policy', CSP);
     reply.header('referrer-policy', 'no-referrer');
@@ -29,4 +29,4 @@ export function securityHeaders(app: FastifyInstance): void {
     reply.header('permissions-policy', 'camera=(self), microphone=(self), display-capture=(self), geolocation=()');
     if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
   });
-}
+});

@@ -5,6 +5,7 @@
 import type { Db } from './db.js';
 import type { ConsultationStatus } from '../consultations/lifecycle.js';
 import type { Role } from '../consultations/participant.js';
+import type { EndReason, SmsStatus } from '../../signalling/vocabulary.js';
 
 export interface ConsultationRecord {
   id: string;
@@ -12,15 +13,14 @@ export interface ConsultationRecord {
   createdAt: number;
   updatedAt: number;
   expiresAt: number;
-  endedReason: string | null;
+  endedReason: EndReason | null;
   patientPhone: string | null;
   patientName: string | null;
   clinicianName: string | null;
   smsStatus?: SmsStatus | null;
 }
 
-/** `unknown`: the provider may have sent it (the connection broke after sending): do not re-send blindly. */
-export type SmsStatus = 'sent' | 'failed' | 'unknown';
+export type { SmsStatus } from '../../signalling/vocabulary.js';
 
 /** Lifecycle timers, stored so they survive restarts (design.md 2.2). */
 export type DeadlineKind = 'link_expiry' | 'waiting_timeout' | 'call_warning' | 'call_limit' | 'empty_room' | 'reconnect';
@@ -119,7 +119,7 @@ export interface Store {
 
 interface ConsultationRow {
   id: string; status: ConsultationStatus; created_at: number; updated_at: number; expires_at: number;
-  ended_reason: string | null; patient_phone: string | null; patient_name: string | null; clinician_name: string | null;
+  ended_reason: EndReason | null; patient_phone: string | null; patient_name: string | null; clinician_name: string | null;
   sms_status: SmsStatus | null;
 }
 interface ParticipantRow { id: string; consultation_id: string; role: Role; display_name: string | null; admitted_at: number | null }

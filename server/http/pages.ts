@@ -1,0 +1,9 @@
+/** The pages without a link code: the landing page and the clinician's console. (Link pages: links.ts.) */
+import type { FastifyInstance } from 'fastify';
+import { HtmlPage } from './schemas.js';
+
+export async function pageRoutes(app: FastifyInstance): Promise<void> {
+  const page = { schema: { response: { 200: HtmlPage } } };
+  app.get('/', page, async (_req, reply) => reply.sendFile('index.html'));
+  app.get('/console', page, async (_req, reply) => reply.sendFile('console.html', { cacheControl: false }));
+}

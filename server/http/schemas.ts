@@ -1,0 +1,170 @@
+/**
+ * Request and response schemas of the HTTP routes (TypeBox): requests are validated on arrival,
+ * answers serialised by them. Their `Static<>` types are the console's (client/console/api.ts
+ * imports them as types only, so nothing here reaches a bundle).
+ *
+ * The properties of each answer are listed in the order the service has always sent them.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import {
+  consultationStatuses, endReasons, presences, roles, smsStatuses,
+} from '../../signalling/vocabulary.js';
+import { InvitePayload } from '../../signalling/schemas.js';
+
+/** A string from one of the vocabulary's lists (a plain string enum: no anyOf to serialise). */
+const Word = <const T extends readonly string[]>(words: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...words] });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** An ISO 8601 time. */
+const Time = Type.String();
+
+const Status = Word(consultationStatuses);
+const Sms = Word(smsStatuses);
+
+// ---- requests ---------------------------------------------------------------------------
+
+export const CreateBody = Type.Object(
+  {
+    patientPhone: Type.String({ minLength: 1, maxLength: 32 }),
+    patientName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    clinicianName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateBody = Static<typeof CreateBody>;
+
+/** A third participant (interpreter, carer, colleague): the same fields as the call page's `invite`. */
+export const InviteBody = InvitePayload;
+export type InviteBody = Static<typeof InviteBody>;
+
+export const ListQuery = Type.Object(
+  { since: Type.Optional(Type.String({ format: 'date-time' })) },
+  { additionalProperties: false },
+);
+export type ListQuery = Static<typeof ListQuery>;
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+export type IdParams = Static<typeof IdParams>;
+
+// ---- answers of the practice API ----------------------------------------------------------
+
+/** `smsError`: why the SMS failed, in words a receptionist can act on. */
+export const CreatedReply = Type.Object({
+  id: Type.String(),
+  status: Status,
+  clinicianUrl: Type.String(),
+  expiresAt: Time,
+  sms: Sms,
+  smsError: Type.Optional(Type.String()),
+});
+export type CreatedReply = Static<typeof CreatedReply>;
+
+/** One line of the console: status, SMS outcome, who waits since when; names for the clinician only. */
+export const ConsultationSummary = Type.Object({
+  id: Type.String(),
+  status: Status,
+  sms: Nullable(Sms),
+  patientName: Nullable(Type.String()),
+  /** Masked: "•••• 123". */
+  patientPhone: Nullable(Type.String()),
+  createdAt: Time,
+  expiresAt: Time,
+  endedReason: Nullable(Word(endReasons)),
+  /** When the longest-waiting person in the waiting room started waiting; null when nobody waits. */
+  waitingSince: Nullable(Time),
+  /** How many people are admitted to the call. */
+  inCall: Type.Integer(),
+});
+export type ConsultationSummary = Static<typeof ConsultationSummary>;
+
+export const ConsultationList = Type.Object({ consultations: Type.Array(ConsultationSummary) });
+export type ConsultationList = Static<typeof ConsultationList>;
+
+export const ResendReply = Type.Object({ sms: Sms, smsError: Type.Optional(Type.String()), expiresAt: Time });
+export type ResendReply = Static<typeof ResendReply>;
+
+export const ClinicianLinkReply = Type.Object({ clinicianUrl: Type.String(), expiresAt: Time });
+export type ClinicianLinkReply = Static<typeof ClinicianLinkReply>;
+
+export const InviteReply = Type.Object({
+  participantId: Type.String(),
+  url: Type.String(),
+  sms: Word([...smsStatuses, 'not_sent'] as const),
+});
+export type InviteReply = Static<typeof InviteReply>;
+
+export const ConsultationReply = Type.Object({
+  id: Type.String(),
+  status: Status,
+  createdAt: Time,
+  updatedAt: Time,
+  expiresAt: Time,
+  endedReason: Nullable(Word(endReasons)),
+  participants: Type.Array(Type.Object({ id: Type.String(), role: Word(roles), presence: Word(presences) })),
+});
+export type ConsultationReply = Static<typeof ConsultationReply>;
+
+export const EndReply = Type.Object({ id: Type.String(), status: Status });
+export type EndReply = Static<typeof EndReply>;
+
+/** The audit log: `actor` is a role or `api`/`system`, never a person's name. */
+export const EventsReply = Type.Object({
+  events: Type.Array(Type.Object({
+    seq: Type.Integer(),
+    consultationId: Type.String(),
+    at: Time,
+    actor: Type.String(),
+    type: Type.String(),
+    detail: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  })),
+});
+export type EventsReply = Static<typeof EventsReply>;
+
+// ---- links, health, telemetry, metrics ----------------------------------------------------
+
+/** Any text: a mangled code is answered as link_not_found, like an unknown one. */
+export const CodeParams = Type.Object({ code: Type.String({ maxLength: 2048 }) });
+export type CodeParams = Static<typeof CodeParams>;
+
+export const RedeemReply = Type.Object({
+  role: Word(roles),
+  consultationId: Type.String(),
+  participantId: Type.String(),
+  /** This browser already held the session from this link: nothing was used up. */
+  resumed: Type.Boolean(),
+});
+export type RedeemReply = Static<typeof RedeemReply>;
+
+export const AliveReply = Type.Object({ status: Type.Literal('ok') });
+export const ReadyReply = Type.Object({
+  status: Word(['ready', 'not_ready'] as const),
+  checks: Type.Record(Type.String(), Type.Boolean()),
+});
+export type ReadyReply = Static<typeof ReadyReply>;
+
+/** Bounds of what a browser may report (ms): anything longer is not a measurement of joining. */
+export const FIRST_FRAME_MAX_MS = 120_000;
+
+export const FirstFrameBody = Type.Object(
+  {
+    /** Milliseconds from admission (the clinician: from joining the call) to the first remote video frame. */
+    ms: Type.Integer({ minimum: 0, maximum: FIRST_FRAME_MAX_MS }),
+    role: Type.Optional(Type.Union(roles.map((r) => Type.Literal(r)))),
+    /** Whether the selected ICE candidate pair goes through a TURN relay (local candidate type `relay`). */
+    relayed: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type FirstFrameBody = Static<typeof FirstFrameBody>;
+
+/** Prometheus' text exposition format (sent as text, never through the JSON serialiser). */
+export const MetricsText = Type.String();
+
+/** A page (a file streamed by @fastify/static, never through the JSON serialiser). */
+export const HtmlPage = Type.String({ contentMediaType: 'text/html' });
+
+/** 204: no body. */
+export const NoContent = Type.Null();
+
+/** Every refusal: {"error":{"code","message"}} (server/http/errors.ts). */
+export const ErrorReply = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
+export type ErrorReply = Static<typeof ErrorReply>;

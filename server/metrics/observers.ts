@@ -1,0 +1,116 @@
+/**
+ * What feeds the metrics besides scrapes: browsers' reports, the Consultations' status changes,
+ * the SMS provider's outcomes, and mediasoup's observer API (watched here so the media layer
+ * needs no metrics code).
+ */
+import type { EventEmitter } from 'node:events';
+import * as mediasoup from 'mediasoup';
+import type { Router, Transport, Worker } from 'mediasoup/node/lib/types.js';
+import type { Consultations } from '../consultations/service.js';
+import { NotifyError } from '../sms/notify.js';
+import type { SmsProvider } from '../sms/provider.js';
+import type { Store } from '../store/store.js';
+import type { Metrics } from './registry.js';
+
+export type IceFailureReason = 'never_connected' | 'disconnected' | 'dtls_failed';
+
+/** A browser's report: from admission to the first remote video frame, and how its media flows. */
+export function observeFirstFrame(m: Metrics, report: { ms: number; role?: string | undefined; relayed?: boolean | undefined }): void {
+  m.firstFrameSeconds.observe({ role: report.role ?? 'unknown' }, report.ms / 1000);
+  if (report.relayed !== undefined) observeMediaPath(m, report.relayed);
+}
+
+/** One media connection's path: through a TURN relay or straight to the SFU. */
+export function observeMediaPath(m: Metrics, relayed: boolean): void {
+  m.mediaPaths.inc({ path: relayed ? 'relay' : 'direct' });
+}
+
+export function observeIceFailure(m: Metrics, reason: IceFailureReason): void {
+  m.iceFailures.inc({ reason });
+}
+
+/** Counts status changes and measures how long each patient waited, from the audit log's times. */
+export function watchConsultations(consultations: Consultations, store: Pick<Store, 'statusSince'>, m: Metrics, now: () => number): void {
+  consultations.on('statusChanged', (c) => {
+    m.consultationTransitions.inc({ to: c.to });
+    if (c.from !== 'waiting') return;
+    const since = store.statusSince(c.id, 'waiting');
+    if (since === undefined) return;
+    const outcome = c.to === 'in_call' ? 'admitted' : c.to;
+    m.waitingSeconds.observe({ outcome }, Math.max(0, now() - since) / 1000);
+  });
+}
+
+/** The SMS provider, counting each message's outcome. */
+export function countingSms(provider: SmsProvider, m: Metrics): SmsProvider {
+  return {
+    name: provider.name,
+    async send(sms) {
+      try {
+        await provider.send(sms);
+        m.sms.inc({ provider: provider.name, result: 'sent' });
+      } catch (err) {
+        const result = err instanceof NotifyError && err.kind === 'unknown_outcome' ? 'unknown' : 'failed';
+        m.sms.inc({ provider: provider.name, result });
+        throw err;
+      }
+    },
+  };
+}
+
+/** What watchTransport needs of a mediasoup WebRtcTransport (an EventEmitter in tests). */
+export interface ObservedTransport {
+  readonly observer: EventEmitter;
+  readonly iceSelectedTuple?: { protocol: string } | undefined;
+}
+
+/**
+ * Follows one WebRTC transport: open count, connection (with its protocol), and failures. A
+ * transport that carried a producer or consumer but closed without ICE ever connecting is a
+ * failure; one that was created and never used (a waiting room left early) is not.
+ */
+export function watchTransport(t: ObservedTransport, m: Metrics): void {
+  m.transports.inc();
+  let used = false;
+  let connected = false;
+  const markUsed = () => {
+    used = true;
+  };
+  t.observer.on('newproducer', markUsed);
+  t.observer.on('newconsumer', markUsed);
+  t.observer.on('icestatechange', (state: string) => {
+    if ((state === 'connected' || state === 'completed') && !connected) {
+      connected = true;
+      m.transportsConnected.inc({ protocol: t.iceSelectedTuple?.protocol ?? 'unknown' });
+    } else if (state === 'disconnected') {
+      observeIceFailure(m, 'disconnected');
+    }
+  });
+  t.observer.on('dtlsstatechange', (state: string) => {
+    if (state === 'failed') observeIceFailure(m, 'dtls_failed');
+  });
+  t.observer.once('close', () => {
+    m.transports.dec();
+    if (used && !connected) observeIceFailure(m, 'never_connected');
+  });
+}
+
+/**
+ * Watches every WebRTC transport created on this app's mediasoup workers (`ownsWorker`), through
+ * mediasoup's process-wide observer. Call before the workers are created; returns the undo.
+ */
+export function watchMediasoup(m: Metrics, ownsWorker: (pid: number) => boolean): () => void {
+  const onWorker = (worker: Worker) => {
+    worker.observer.on('newrouter', (router: Router) => {
+      if (!ownsWorker(worker.pid)) return;
+      router.observer.on('newtransport', (transport: Transport) => {
+        if ('iceState' in transport) watchTransport(transport as unknown as ObservedTransport, m);
+      });
+    });
+  };
+  mediasoup.observer.on('newworker', onWorker);
+  return () => {
+    mediasoup.observer.off('newworker', onWorker);
+  };
+}
+

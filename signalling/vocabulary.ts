@@ -1,0 +1,63 @@
+/**
+ * The words of the service, each declared once: server, browser pages, metrics and logs import
+ * them from here. Each is an `as const` array (to check or list at run time) with its union type.
+ * No imports, so a browser bundle that takes one array takes nothing else.
+ */
+
+/** Lifecycle of a consultation (design.md 2.2; the transition table is server/consultations/lifecycle.ts). */
+export const consultationStatuses = ['created', 'waiting', 'in_call', 'ended', 'expired'] as const;
+export type ConsultationStatus = (typeof consultationStatuses)[number];
+
+export const roles = ['patient', 'clinician', 'guest'] as const;
+export type Role = (typeof roles)[number];
+
+/** A participant's presence in a live consultation (transitions: server/consultations/participant.ts). */
+export const presences = [
+  'checking', // has a session, has not pressed Join yet (not connected)
+  'waiting', // in the waiting room
+  'admitted', // in the call (clinicians are admitted on joining)
+  'reconnecting', // connection dropped, within the reconnect grace
+  'left',
+] as const;
+export type Presence = (typeof presences)[number];
+
+/** Why a consultation ended or expired: stored, shown in the audit log and told to clients. */
+export const endReasons = [
+  'ended_by_clinician',
+  'ended_by_api',
+  'link_expired',
+  'waiting_timeout',
+  'call_time_limit',
+  'room_empty',
+] as const;
+export type EndReason = (typeof endReasons)[number];
+
+/** What became of a text message. `unknown`: the provider may have sent it (do not re-send blindly). */
+export const smsStatuses = ['sent', 'failed', 'unknown'] as const;
+export type SmsStatus = (typeof smsStatuses)[number];
+
+/** Every error code a client can see, over HTTP or in a socket acknowledgement (statuses: server/errors.ts). */
+export const errorCodes = [
+  'validation_failed',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'link_not_found',
+  'consultation_not_found',
+  'participant_not_found',
+  'link_used',
+  'link_expired',
+  'consultation_closed',
+  'rate_limited',
+  'invalid_state',
+  'media_failed',
+  'sms_failed',
+  'internal',
+  'unavailable',
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
+
+/** Whether `value` is one of `words` (narrows an unknown answer to the union). */
+export function isOneOf<const T extends readonly string[]>(words: T, value: unknown): value is T[number] {
+  return (words as readonly unknown[]).includes(value);
+}

@@ -1,0 +1,35 @@
+/** Every route under server/http/ declares what it answers (design.md 7.5), so the console can import the shapes. */
+import Fastify, { type RouteOptions } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { apiRoutes } from '../../../server/http/api.js';
+import { healthRoutes } from '../../../server/http/health.js';
+import { linkRoutes } from '../../../server/http/links.js';
+import { metricsRoutes } from '../../../server/http/metrics.js';
+import { pageRoutes } from '../../../server/http/pages.js';
+import { telemetryRoutes } from '../../../server/http/telemetry.js';
+import { createMetrics } from '../../../server/metrics.js';
+
+describe('HTTP routes', () => {
+  it('each have a response schema for their success answer', async () => {
+    const app = Fastify();
+    const routes: RouteOptions[] = [];
+    app.addHook('onRoute', (r) => {
+      if (r.method !== 'HEAD') routes.push(r);
+    });
+    // Registering touches no dependency: they are used when a request comes.
+    const unused = {} as never;
+    await app.register(apiRoutes, { prefix: '/api/v1', consultations: unused, rooms: unused, apiKey: 'k', perMinute: 1 });
+    await app.register(linkRoutes, { consultations: unused, tokens: unused, redeemPerMinute: 1 });
+    await app.register(healthRoutes, { ready: () => ({ ok: true, checks: {} }) });
+    const metrics = createMetrics({ mediaSessions: () => 0 });
+    await app.register(metricsRoutes, { metrics, token: 't' });
+    await app.register(telemetryRoutes, { metrics });
+    await app.register(pageRoutes);
+    await app.ready();
+
+    expect(routes.length).toBeGreaterThanOrEqual(15);
+    const without = routes.filter((r) => !r.schema?.response).map((r) => `${String(r.method)} ${r.url}`);
+    expect(without).toEqual([]);
+    await app.close();
+  });
+});
