@@ -26,14 +26,14 @@ import { AppError } from './errors.js';
 import { FIRST_PICTURE_GRACE_MS } from './media/first-picture.js';
 import { NotifyError } from './sms/notify.js';
 import type { SmsProvider } from './sms/provider.js';
-import type { Store } from './store/store.js';
+import type { AuditStore } from './store/store.js';
 
 export interface MetricsReaders {
   /** Consultations with a live media router. */
   mediaSessions: () => number;
-  consultationsByStatus?: () => Partial<Record<string, number>>;
+  consultationsByStatus?: () => Promise<Partial<Record<string, number>>>;
   /** Everyone in the live rooms, by role and presence. */
-  participants?: () => { role: string; presence: string }[];
+  participants?: () => Promise<{ role: string; presence: string }[]>;
   /** Process ids of the mediasoup workers. */
   workerPids?: () => number[];
 }
@@ -81,18 +81,19 @@ export function createMetrics(read: MetricsReaders) {
     consultations: new Gauge({
       name: 'openconsult_consultations', help: 'Consultations in the database, by status.',
       labelNames: ['status'] as const, registers,
-      collect() {
-        const counts = read.consultationsByStatus?.() ?? {};
+      async collect() {
+        const counts = (await read.consultationsByStatus?.()) ?? {};
         for (const status of STATUSES) this.set({ status }, counts[status] ?? 0);
       },
     }),
     participants: new Gauge({
       name: 'openconsult_participants', help: 'Participants of live consultations, by role and presence.',
       labelNames: ['role', 'presence'] as const, registers,
-      collect() {
+      async collect() {
+        const present = (await read.participants?.()) ?? [];
         this.reset();
         const counts = new Map<string, { role: string; presence: string; n: number }>();
-        for (const p of read.participants?.() ?? []) {
+        for (const p of present) {
           const key = `${p.role}/${p.presence}`;
           const c = counts.get(key) ?? { role: p.role, presence: p.presence, n: 0 };
           c.n += 1;
@@ -197,14 +198,16 @@ export function observeIceFailure(m: Metrics, reason: IceFailureReason): void {
 }
 
 /** Counts status changes and measures how long each patient waited, from the audit log's times. */
-export function watchConsultations(consultations: Consultations, store: Pick<Store, 'statusSince'>, m: Metrics, now: () => number): void {
+export function watchConsultations(consultations: Consultations, store: Pick<AuditStore, 'statusSince'>, m: Metrics, now: () => number): void {
   consultations.on('statusChanged', (c) => {
     m.consultationTransitions.inc({ to: c.to });
     if (c.from !== 'waiting') return;
-    const since = store.statusSince(c.id, 'waiting');
-    if (since === undefined) return;
+    const at = now();
     const outcome = c.to === 'in_call' ? 'admitted' : c.to;
-    m.waitingSeconds.observe({ outcome }, Math.max(0, now() - since) / 1000);
+    // A store that cannot answer costs this one observation, nothing else.
+    store.statusSince(c.id, 'waiting').then((since) => {
+      if (since !== undefined) m.waitingSeconds.observe({ outcome }, Math.max(0, at - since) / 1000);
+    }, () => {});
   });
 }
 

@@ -85,14 +85,14 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   /** Today's consultations (or since `since`), newest first: what the clinician's console shows. */
   app.get<{ Querystring: Static<typeof ListQuery> }>('/consultations', { schema: { querystring: ListQuery }, config: limit }, async (req) => {
     const since = req.query.since ? Date.parse(req.query.since) : new Date().setHours(0, 0, 0, 0);
-    return { consultations: consultations.list(since).map((c) => summary(c, rooms)) };
+    return { consultations: (await consultations.list(since)).map((c) => summary(c, rooms)) };
   });
 
   app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/resend', { schema: { params: IdParams }, config: limit }, async (req) =>
     consultations.resend(req.params.id, 'api'));
 
   app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/clinician-link', { schema: { params: IdParams }, config: limit },
-    async (req, reply) => reply.status(201).send(consultations.clinicianLink(req.params.id, 'api')));
+    async (req, reply) => reply.status(201).send(await consultations.clinicianLink(req.params.id, 'api')));
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof InviteBody> }>(
     '/consultations/:id/guests', { schema: { params: IdParams, body: InviteBody }, config: limit },
@@ -100,7 +100,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   );
 
   app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id', { schema: { params: IdParams }, config: limit }, async (req) => {
-    const c = consultations.get(req.params.id);
+    const c = await consultations.get(req.params.id);
     const live = rooms.find(c.id);
     return {
       id: c.id,
@@ -109,18 +109,18 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       updatedAt: new Date(c.updatedAt).toISOString(),
       expiresAt: new Date(c.expiresAt).toISOString(),
       endedReason: c.endedReason,
-      participants: consultations.participants(c.id).map((p) => ({
+      participants: (await consultations.participants(c.id)).map((p) => ({
         id: p.id, role: p.role, presence: live?.get(p.id)?.presence ?? 'checking',
       })),
     };
   });
 
   app.post<{ Params: Static<typeof IdParams> }>('/consultations/:id/end', { schema: { params: IdParams }, config: limit }, async (req) => {
-    const c = consultations.end(req.params.id, 'api', 'ended_by_api');
+    const c = await consultations.end(req.params.id, 'api', 'ended_by_api');
     return { id: c.id, status: c.status };
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/consultations/:id/events', { schema: { params: IdParams }, config: limit }, async (req) => ({
-    events: consultations.events(req.params.id).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+    events: (await consultations.events(req.params.id)).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
   }));
 }
