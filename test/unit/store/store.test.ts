@@ -101,6 +101,16 @@ describe('SqliteStore links', () => {
     expect((await store.getConsultation('c1'))?.status).toBe('created');
   });
 
+  it('refuses a link of an ended consultation without using it up, and says so before used or expired', async () => {
+    const { patientCode, clinicianCode } = await seed('c1');
+    expect((await store.redeemLink(hashCode(clinicianCode), T0)).ok).toBe(true);
+    expect(await store.setStatus('c1', 'created', 'ended', T0 + 1)).toBe(true);
+    expect(await store.redeemLink(hashCode(patientCode), T0 + 2)).toEqual({ ok: false, reason: 'closed' });
+    expect(await store.redeemLink(hashCode(clinicianCode), T0 + 2)).toEqual({ ok: false, reason: 'closed' });
+    expect(await store.redeemLink(hashCode(patientCode), T0 + TTL)).toEqual({ ok: false, reason: 'closed' });
+    expect(await store.findLink(hashCode(patientCode))).toMatchObject({ redeemedAt: null });
+  });
+
   it('stores only the hash of a code, never the code itself', async () => {
     const { patientCode } = await seed('c1');
     const db = openDb(file);
@@ -122,5 +132,18 @@ describe('SqliteStore status', () => {
     expect(await store.getConsultation('c1')).toMatchObject({ status: 'waiting', updatedAt: T0 + 1 });
     expect(await store.setStatus('c1', 'waiting', 'ended', T0 + 3, 'ended_by_api')).toBe(true);
     expect(await store.getConsultation('c1')).toMatchObject({ status: 'ended', endedReason: 'ended_by_api' });
+  });
+});
+
+describe('SqliteStore deadlines', () => {
+  it('hands each due deadline out once, earliest first, and keeps the ones not yet due', async () => {
+    await seed('c1');
+    await store.setDeadline({ consultationId: 'c1', kind: 'call_limit', participantId: '', dueAt: T0 + 30 });
+    await store.setDeadline({ consultationId: 'c1', kind: 'reconnect', participantId: 'c1-pat', dueAt: T0 + 10 });
+    await store.setDeadline({ consultationId: 'c1', kind: 'empty_room', participantId: '', dueAt: T0 + 20 });
+    const [first, again] = await Promise.all([store.takeDueDeadlines(T0 + 20), store.takeDueDeadlines(T0 + 20)]);
+    expect(first?.map((d) => d.kind)).toEqual(['reconnect', 'empty_room']);
+    expect(again).toEqual([]);
+    expect(await store.nextDeadline()).toMatchObject({ kind: 'call_limit', dueAt: T0 + 30 });
   });
 });
