@@ -38,7 +38,7 @@ import { Signalling } from './signalling/signalling.js';
 import { createSmsProvider } from './sms/index.js';
 import type { SmsProvider } from './sms/provider.js';
 import { DB_FILE_NAME, openDb } from './store/db.js';
-import { SqliteStore } from './store/store.js';
+import { SqliteStore } from './store/sqlite/store.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -60,7 +60,7 @@ export interface App {
   /** The base URL of links (PUBLIC_URL, or the listening address). */
   publicUrl(): string;
   /** Deletes personal data that is past its retention period now (it also runs every hour). */
-  runRetention(): RetentionResult;
+  runRetention(): Promise<RetentionResult>;
   /**
    * The first step of stopping: new consultations are refused (503 `unavailable`) and /readyz
    * answers 503, while calls and everything else go on. close() does this first.
@@ -93,8 +93,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const metrics = createMetrics({
     mediaSessions: () => media.count,
     consultationsByStatus: () => store.countByStatus(),
-    participants: () => (['created', 'waiting', 'in_call'] as const)
-      .flatMap((status) => store.listByStatus(status))
+    participants: async () => (await Promise.all((['created', 'waiting', 'in_call'] as const).map((status) => store.listByStatus(status))))
+      .flat()
       .flatMap((c) => rooms.find(c.id)?.list() ?? []),
     workerPids: () => pool.pids,
   });
@@ -174,7 +174,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     turnUrls: config.turnUrls, turnSecret: config.turnSecret, iceTransportPolicy: config.iceTransportPolicy,
   });
 
-  timekeeper.start(signalling);
+  await timekeeper.start(signalling);
   retention.start();
 
   const drain = () => {
@@ -212,8 +212,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       await pool.close();
       unwatchMediasoup();
       // Timers and state are already in SQLite; the checkpoint leaves one self-contained file.
-      store.checkpoint();
-      store.close();
+      await store.checkpoint();
+      await store.close();
       logger.info('stopped: state flushed');
     },
   };

@@ -47,11 +47,6 @@ export class AppError extends Error {
   }
 }
 
-/** A code that is not one of our links (unknown, or mangled in copying): one wording wherever it is found out. */
-export function linkNotFound(): AppError {
-  return new AppError('link_not_found', 'This link is not valid. Check it was copied in full, or ask the practice for a new one.');
-}
-
 /** What a client may see of any thrown value. */
 export function publicError(err: unknown): ErrorBody {
   if (err instanceof AppError) return err.toBody();

@@ -3,29 +3,33 @@
  * earliest, so a restart (even after SIGKILL) reloads them all and fires the overdue ones at once.
  * Nothing about a pending expiry lives only in memory.
  */
-import type { Deadline, DeadlineKind, Store } from '../store/store.js';
+import type { Deadline, DeadlineKind, DeadlineStore } from '../store/store.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type DueHandler = (d: Deadline) => void;
+export type DueHandler = (d: Deadline) => void | Promise<void>;
 
 export class Deadlines {
   private timer: NodeJS.Timeout | undefined;
   /** The due time the timer is set for: re-armed only when the earliest deadline changes. */
   private armedFor: number | undefined;
   private running = false;
+  /** Counts arm() calls: only the latest read of the earliest deadline may set the timer. */
+  private arming = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: DeadlineStore,
     private readonly now: () => number,
     private readonly onDue: DueHandler,
+    /** A store failure while firing or re-arming (no caller to throw to). */
+    private readonly onError: (err: unknown) => void,
   ) {}
 
   /** Loads the stored deadlines and fires those already due. */
-  start(): void {
+  async start(): Promise<void> {
     this.running = true;
-    this.arm();
+    await this.arm();
   }
 
   stop(): void {
@@ -35,38 +39,43 @@ export class Deadlines {
     this.armedFor = undefined;
   }
 
-  set(consultationId: string, kind: DeadlineKind, dueAt: number, participantId = ''): void {
-    this.store.setDeadline({ consultationId, kind, participantId, dueAt });
-    this.arm();
+  async set(consultationId: string, kind: DeadlineKind, dueAt: number, participantId = ''): Promise<void> {
+    await this.store.setDeadline({ consultationId, kind, participantId, dueAt });
+    await this.arm();
   }
 
-  clear(consultationId: string, kind?: DeadlineKind, participantId?: string): void {
-    this.store.clearDeadlines(consultationId, kind, participantId);
-    this.arm();
+  async clear(consultationId: string, kind?: DeadlineKind, participantId?: string): Promise<void> {
+    await this.store.clearDeadlines(consultationId, kind, participantId);
+    await this.arm();
   }
 
-  pending(consultationId: string): Deadline[] {
+  pending(consultationId: string): Promise<Deadline[]> {
     return this.store.deadlinesOf(consultationId);
   }
 
-  /** Fires every due deadline (each removed before its handler runs), then waits for the next. */
-  private fire(): void {
+  /**
+   * Fires every due deadline, one after the other, then waits for the next. They are taken
+   * from the store in one call, so a timer that fires while this one runs cannot fire them again.
+   */
+  private async fire(): Promise<void> {
     this.timer = undefined;
     this.armedFor = undefined;
-    for (const d of this.store.dueDeadlines(this.now())) {
-      this.store.clearDeadlines(d.consultationId, d.kind, d.participantId);
+    for (const d of await this.store.takeDueDeadlines(this.now())) {
       try {
-        this.onDue(d);
+        await this.onDue(d);
       } catch {
         // A handler that fails must not stop the others; handlers log their own errors.
       }
     }
-    this.arm();
+    await this.arm();
   }
 
-  private arm(): void {
+  private async arm(): Promise<void> {
     if (!this.running) return;
-    const next = this.store.nextDeadline();
+    const call = ++this.arming;
+    const next = await this.store.nextDeadline();
+    // Stopped meanwhile, or a later arm() read a later state of the store: that one decides.
+    if (!this.running || call !== this.arming) return;
     // Most changes (a join, a drop) leave the earliest deadline where it was: keep the timer.
     if (next?.dueAt === this.armedFor && (next === undefined) === (this.timer === undefined)) return;
     clearTimeout(this.timer);
@@ -75,7 +84,7 @@ export class Deadlines {
     if (!next) return;
     const wait = Math.min(Math.max(0, next.dueAt - this.now()), MAX_TIMER_MS);
     this.armedFor = next.dueAt;
-    this.timer = setTimeout(() => this.fire(), wait);
+    this.timer = setTimeout(() => this.fire().catch(this.onError), wait);
     this.timer.unref();
   }
 }

@@ -5,12 +5,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { hashCode, newCode, newId } from '../auth/codes.js';
-import { AppError, linkNotFound } from '../errors.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { invitationText } from '../sms/message.js';
 import { normaliseUkMobile } from '../sms/phone.js';
 import type { SmsProvider } from '../sms/provider.js';
-import { type AuditEvent, type ConsultationRecord, type LinkRecord, type ParticipantRecord, type SmsStatus, type Store, linkRefusal } from '../store/store.js';
+import { linkError, linkRefusal } from '../auth/links.js';
+import type { AuditEvent, AuditStore, ConsultationRecord, ConsultationStore, LinkRecord, LinkStore, ParticipantRecord, SmsStatus } from '../store/store.js';
 import { NotifyError } from '../sms/notify.js';
 import { type CloseReason, type ConsultationStatus, isTerminal, transition } from './lifecycle.js';
 import type { Role } from './participant.js';
@@ -52,7 +53,7 @@ interface ConsultationEvents {
 }
 
 export interface ConsultationDeps {
-  store: Store;
+  store: ConsultationStore & LinkStore & AuditStore;
   sms: SmsProvider;
   logger: Logger;
   now: () => number;
@@ -61,6 +62,10 @@ export interface ConsultationDeps {
   /** Base of every link; a function because it may be known only once the server listens. */
   publicUrl: () => string;
 }
+
+/** Said for any use of a consultation that has ended or expired. */
+const closedError = () =>
+  new AppError('consultation_closed', 'This consultation has ended. Contact the practice if you still need to speak to them.');
 
 /** Who did something, for the audit log: a role or the system, never a name. */
 export type Actor = Role | 'api' | 'system';
@@ -90,8 +95,8 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     const link = (p: ParticipantRecord, code: string): LinkRecord => ({
       codeHash: hashCode(code), consultationId: consultation.id, participantId: p.id, expiresAt, redeemedAt: null, revokedAt: null,
     });
-    this.deps.store.createConsultation(consultation, [patient, clinician], [link(patient, patientCode), link(clinician, clinicianCode)]);
-    this.audit(consultation.id, actor, 'created', { expiresAt });
+    await this.deps.store.createConsultation(consultation, [patient, clinician], [link(patient, patientCode), link(clinician, clinicianCode)]);
+    await this.audit(consultation.id, actor, 'created', { expiresAt });
     this.emit('expiryChanged', { id: consultation.id, expiresAt });
 
     const sent = await this.sendInvitation(consultation.id, phone.e164, patientCode);
@@ -103,18 +108,18 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
 
   /** A new link for the patient (the earlier ones stop working), sent by SMS; the expiry restarts. */
   async resend(id: string, actor: Actor): Promise<{ sms: SmsStatus; smsError?: string; expiresAt: string }> {
-    const c = this.ensureOpen(id);
+    const c = await this.ensureOpen(id);
     if (c.status === 'in_call') throw new AppError('invalid_state', 'The patient is already in the call.');
-    const patient = this.participants(id).find((p) => p.role === 'patient');
+    const patient = (await this.participants(id)).find((p) => p.role === 'patient');
     if (!patient || !c.patientPhone) throw new AppError('invalid_state', 'This consultation has no patient phone number.');
     const now = this.deps.now();
     const expiresAt = now + this.deps.linkTtlSeconds * 1000;
     const code = newCode();
-    this.deps.store.replaceLink({
+    await this.deps.store.replaceLink({
       codeHash: hashCode(code), consultationId: id, participantId: patient.id, expiresAt, redeemedAt: null, revokedAt: null,
     }, now);
-    this.deps.store.setExpiresAt(id, expiresAt);
-    this.audit(id, actor, 'link_resent', { expiresAt });
+    await this.deps.store.setExpiresAt(id, expiresAt);
+    await this.audit(id, actor, 'link_resent', { expiresAt });
     if (c.status === 'created') this.emit('expiryChanged', { id, expiresAt });
     const sent = await this.sendInvitation(id, c.patientPhone, code);
     return { sms: sent.status, ...(sent.error ? { smsError: sent.error } : {}), expiresAt: new Date(expiresAt).toISOString() };
@@ -124,17 +129,17 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
    * A fresh link for the clinician (their earlier links stop working; sessions already open stay).
    * For a console opened in another tab or browser than the one that created the consultation.
    */
-  clinicianLink(id: string, actor: Actor): { clinicianUrl: string; expiresAt: string } {
-    const c = this.ensureOpen(id);
-    const clinician = this.participants(id).find((p) => p.role === 'clinician');
+  async clinicianLink(id: string, actor: Actor): Promise<{ clinicianUrl: string; expiresAt: string }> {
+    const c = await this.ensureOpen(id);
+    const clinician = (await this.participants(id)).find((p) => p.role === 'clinician');
     if (!clinician) throw new AppError('invalid_state', 'This consultation has no clinician.');
     const now = this.deps.now();
     const expiresAt = Math.max(c.expiresAt, now + this.deps.linkTtlSeconds * 1000);
     const code = newCode();
-    this.deps.store.replaceLink({
+    await this.deps.store.replaceLink({
       codeHash: hashCode(code), consultationId: id, participantId: clinician.id, expiresAt, redeemedAt: null, revokedAt: null,
     }, now);
-    this.audit(id, actor, 'clinician_link_issued');
+    await this.audit(id, actor, 'clinician_link_issued');
     return { clinicianUrl: this.linkUrl(code), expiresAt: new Date(expiresAt).toISOString() };
   }
 
@@ -143,130 +148,118 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
    * admitted like the patient. Returns their link; sends it by SMS when a phone number is given.
    */
   async invite(id: string, input: { label: string; name?: string | undefined; phone?: string | undefined }, actor: Actor) {
-    this.ensureOpen(id);
+    await this.ensureOpen(id);
     const phone = input.phone === undefined ? undefined : normaliseUkMobile(input.phone);
     if (phone && !phone.ok) throw new AppError('validation_failed', phone.message);
     const now = this.deps.now();
-    const c = this.get(id);
+    const c = await this.get(id);
     const guest: ParticipantRecord = {
       id: newId(), consultationId: id, role: 'guest',
       displayName: input.name ? `${input.name} (${input.label})` : input.label,
     };
     const code = newCode();
-    this.deps.store.addParticipant(guest, {
+    await this.deps.store.addParticipant(guest, {
       codeHash: hashCode(code), consultationId: id, participantId: guest.id, expiresAt: Math.max(c.expiresAt, now + this.deps.linkTtlSeconds * 1000),
       redeemedAt: null, revokedAt: null,
     }, now);
-    this.audit(id, actor, 'guest_invited', { participantId: guest.id, label: input.label });
+    await this.audit(id, actor, 'guest_invited', { participantId: guest.id, label: input.label });
     let sms: SmsStatus | 'not_sent' = 'not_sent';
     if (phone?.ok) sms = (await this.sendInvitation(id, phone.e164, code, false)).status;
     return { participantId: guest.id, url: this.linkUrl(code), sms };
   }
 
-  list(since: number): ConsultationRecord[] {
+  list(since: number): Promise<ConsultationRecord[]> {
     return this.deps.store.listConsultations(since);
   }
 
-  find(id: string): ConsultationRecord | undefined {
+  find(id: string): Promise<ConsultationRecord | undefined> {
     return this.deps.store.getConsultation(id);
   }
 
-  get(id: string): ConsultationRecord {
-    const c = this.deps.store.getConsultation(id);
+  async get(id: string): Promise<ConsultationRecord> {
+    const c = await this.deps.store.getConsultation(id);
     if (!c) throw new AppError('consultation_not_found', 'There is no consultation with that id.');
     return c;
   }
 
-  participants(id: string): ParticipantRecord[] {
+  participants(id: string): Promise<ParticipantRecord[]> {
     return this.deps.store.listParticipants(id);
   }
 
-  participant(id: string): ParticipantRecord | undefined {
+  participant(id: string): Promise<ParticipantRecord | undefined> {
     return this.deps.store.getParticipant(id);
   }
 
   /** Whether `code` would redeem now; looks, uses nothing up. */
-  linkUsable(code: string): boolean {
-    const link = this.deps.store.findLink(hashCode(code));
-    return link !== undefined && linkRefusal(link, this.deps.now()) === undefined && this.isOpen(link.consultationId);
+  async linkUsable(code: string): Promise<boolean> {
+    const link = await this.deps.store.findLink(hashCode(code));
+    return link !== undefined && linkRefusal(link, this.deps.now()) === undefined && await this.isOpen(link.consultationId);
   }
 
   /** Whether the consultation exists and has not ended or expired. */
-  isOpen(id: string): boolean {
-    const c = this.deps.store.getConsultation(id);
+  async isOpen(id: string): Promise<boolean> {
+    const c = await this.deps.store.getConsultation(id);
     return c !== undefined && !isTerminal(c.status);
   }
 
   /** Consumes a one-time link. Throws link_not_found / link_used / link_expired / consultation_closed. */
-  redeem(code: string): Redeemed {
+  async redeem(code: string): Promise<Redeemed> {
     const linkHash = hashCode(code);
-    // A link to a consultation that is over is refused without being used up, so it keeps saying why.
-    const link = this.deps.store.findLink(linkHash);
-    if (link) this.ensureOpen(link.consultationId);
-    const result = this.deps.store.redeemLink(linkHash, this.deps.now());
-    if (!result.ok) {
-      switch (result.reason) {
-        case 'not_found':
-          throw linkNotFound();
-        case 'used':
-          throw new AppError('link_used', 'This link has already been used. Ask the practice for a new one.');
-        case 'expired':
-          throw new AppError('link_expired', 'This link has expired. Ask the practice for a new one.');
-      }
-    }
-    const c = this.get(result.link.consultationId);
-    this.audit(c.id, result.role, 'link_redeemed', { participantId: result.link.participantId });
-    return { consultationId: c.id, participantId: result.link.participantId, role: result.role, linkHash };
+    // One store call checks and consumes: the consultation cannot end between the two. A link to
+    // a consultation that is over is refused without being used up, so it keeps saying why.
+    const result = await this.deps.store.redeemLink(linkHash, this.deps.now());
+    if (!result.ok) throw result.reason === 'closed' ? closedError() : linkError(result.reason);
+    const { consultationId, participantId } = result.link;
+    await this.audit(consultationId, result.role, 'link_redeemed', { participantId });
+    return { consultationId, participantId, role: result.role, linkHash };
   }
 
   /** A patient or guest is in the waiting room: `created` becomes `waiting` (other states stay). */
-  markWaiting(id: string, actor: Actor): void {
-    const c = this.get(id);
-    if (c.status === 'created') this.move(c, 'waiting', actor);
+  async markWaiting(id: string, actor: Actor): Promise<void> {
+    const c = await this.get(id);
+    if (c.status === 'created') await this.move(c, 'waiting', actor);
   }
 
   /** Admission starts the call: `waiting` becomes `in_call`; admitting into a running call is fine. */
-  startCall(id: string, actor: Actor): void {
-    const c = this.get(id);
+  async startCall(id: string, actor: Actor): Promise<void> {
+    const c = await this.get(id);
     if (c.status === 'in_call') return;
-    this.move(c, 'in_call', actor);
+    await this.move(c, 'in_call', actor);
   }
 
   /** Ends a consultation for everyone. Idempotent for an ended one; an expired one stays expired. */
-  end(id: string, actor: Actor, reason: CloseReason): ConsultationRecord {
-    const c = this.get(id);
+  async end(id: string, actor: Actor, reason: CloseReason): Promise<ConsultationRecord> {
+    const c = await this.get(id);
     if (c.status === 'ended') return c;
-    this.move(c, 'ended', actor, reason);
+    await this.move(c, 'ended', actor, reason);
     return this.get(id);
   }
 
   /** A timer ran out before the call started: `created`/`waiting` become `expired`. */
-  expire(id: string, reason: 'link_expired' | 'waiting_timeout'): void {
-    const c = this.get(id);
+  async expire(id: string, reason: 'link_expired' | 'waiting_timeout'): Promise<void> {
+    const c = await this.get(id);
     if (c.status === 'expired') return;
-    this.move(c, 'expired', 'system', reason);
+    await this.move(c, 'expired', 'system', reason);
   }
 
   /** Admission is remembered, so after a reconnect or a restart the participant skips the waiting room. */
-  markAdmitted(participantId: string): void {
-    this.deps.store.markAdmitted(participantId, this.deps.now());
+  markAdmitted(participantId: string): Promise<void> {
+    return this.deps.store.markAdmitted(participantId, this.deps.now());
   }
 
-  ensureOpen(id: string): ConsultationRecord {
-    const c = this.get(id);
-    if (isTerminal(c.status)) {
-      throw new AppError('consultation_closed', 'This consultation has ended. Contact the practice if you still need to speak to them.');
-    }
+  async ensureOpen(id: string): Promise<ConsultationRecord> {
+    const c = await this.get(id);
+    if (isTerminal(c.status)) throw closedError();
     return c;
   }
 
-  audit(consultationId: string, actor: Actor, type: string, detail?: Record<string, unknown>): void {
-    this.deps.store.appendEvent({ consultationId, at: this.deps.now(), actor, type, detail: detail ?? null });
+  async audit(consultationId: string, actor: Actor, type: string, detail?: Record<string, unknown>): Promise<void> {
+    await this.deps.store.appendEvent({ consultationId, at: this.deps.now(), actor, type, detail: detail ?? null });
     this.deps.logger.info({ consultationId, actor, event: type, ...detail }, 'consultation event');
   }
 
-  events(id: string): AuditEvent[] {
-    this.get(id);
+  async events(id: string): Promise<AuditEvent[]> {
+    await this.get(id);
     return this.deps.store.listEvents(id);
   }
 
@@ -277,28 +270,28 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
         to, consultationId, body: invitationText(this.deps.practiceName, link),
         personalisation: { practice_name: this.deps.practiceName, link },
       });
-      this.audit(consultationId, 'system', 'sms_sent', { provider: this.deps.sms.name });
-      if (isPatient) this.deps.store.setSmsStatus(consultationId, 'sent');
+      await this.audit(consultationId, 'system', 'sms_sent', { provider: this.deps.sms.name });
+      if (isPatient) await this.deps.store.setSmsStatus(consultationId, 'sent');
       return { status: 'sent' };
     } catch (err) {
       const status: SmsStatus = err instanceof NotifyError && err.kind === 'unknown_outcome' ? 'unknown' : 'failed';
       // Provider errors are written to be shown (no number, no text); anything else is not.
       const error = err instanceof AppError ? err.message : 'The text message could not be sent.';
       this.deps.logger.error({ consultationId, err: (err as Error).message }, 'invitation SMS failed');
-      this.audit(consultationId, 'system', status === 'unknown' ? 'sms_unknown' : 'sms_failed', { provider: this.deps.sms.name, reason: error });
-      if (isPatient) this.deps.store.setSmsStatus(consultationId, status);
+      await this.audit(consultationId, 'system', status === 'unknown' ? 'sms_unknown' : 'sms_failed', { provider: this.deps.sms.name, reason: error });
+      if (isPatient) await this.deps.store.setSmsStatus(consultationId, status);
       return { status, error };
     }
   }
 
-  private move(c: ConsultationRecord, to: ConsultationStatus, actor: Actor, reason?: CloseReason): void {
+  private async move(c: ConsultationRecord, to: ConsultationStatus, actor: Actor, reason?: CloseReason): Promise<void> {
     transition(c.status, to);
-    if (!this.deps.store.setStatus(c.id, c.status, to, this.deps.now(), reason)) {
+    if (!(await this.deps.store.setStatus(c.id, c.status, to, this.deps.now(), reason))) {
       // Someone else moved it first: report against what it is now.
-      const now = this.get(c.id);
+      const now = await this.get(c.id);
       throw new AppError('invalid_state', `The consultation is already ${now.status}.`);
     }
-    this.audit(c.id, actor, 'status', { from: c.status, to, ...(reason ? { reason } : {}) });
+    await this.audit(c.id, actor, 'status', { from: c.status, to, ...(reason ? { reason } : {}) });
     this.emit('statusChanged', { id: c.id, from: c.status, to, reason });
   }
 }

@@ -9,7 +9,7 @@
  * Presence lives in the signalling layer, which reports changes here and is called back.
  */
 import type { Logger } from '../log.js';
-import type { Deadline, Store } from '../store/store.js';
+import type { ConsultationStore, Deadline, DeadlineStore } from '../store/store.js';
 import { Deadlines } from './deadlines.js';
 import type { Consultations, StatusChange } from './service.js';
 
@@ -25,7 +25,7 @@ export interface PresencePort {
   /** Participants connected, or dropped but within their reconnect grace. */
   presentCount(consultationId: string): number;
   /** The reconnect grace of a participant ran out: they have left. */
-  reconnectExpired(consultationId: string, participantId: string): void;
+  reconnectExpired(consultationId: string, participantId: string): void | Promise<void>;
   warnCallEnding(consultationId: string, endsAt: number): void;
 }
 
@@ -39,92 +39,94 @@ export class Timekeeper {
   private presence: PresencePort | undefined;
 
   constructor(
-    store: Store,
+    store: DeadlineStore & Pick<ConsultationStore, 'listByStatus'>,
     private readonly consultations: Consultations,
     private readonly times: LifecycleTimes,
     private readonly now: () => number,
     private readonly logger: Logger,
   ) {
-    this.deadlines = new Deadlines(store, now, (d) => this.onDue(d));
-    consultations.on('expiryChanged', ({ id, expiresAt }) => this.deadlines.set(id, 'link_expiry', expiresAt));
-    consultations.on('statusChanged', (change) => this.onStatus(change));
-    this.listInCall = () => store.listByStatus('in_call').map((c) => c.id);
+    const failed = (err: unknown) => this.logger.error({ err }, 'lifecycle timers failed');
+    this.deadlines = new Deadlines(store, now, (d) => this.onDue(d), failed);
+    // Events give no way to wait for their listeners: each logs its own failure.
+    consultations.on('expiryChanged', ({ id, expiresAt }) => void this.deadlines.set(id, 'link_expiry', expiresAt).catch(failed));
+    consultations.on('statusChanged', (change) => void this.onStatus(change).catch(failed));
+    this.listInCall = async () => (await store.listByStatus('in_call')).map((c) => c.id);
   }
 
-  private readonly listInCall: () => string[];
+  private readonly listInCall: () => Promise<string[]>;
 
   /** Starts the clock. After a restart nobody is connected: calls get their empty-room grace. */
-  start(presence: PresencePort): void {
+  async start(presence: PresencePort): Promise<void> {
     this.presence = presence;
-    for (const id of this.listInCall()) {
-      if (!this.deadlines.pending(id).some((d) => d.kind === 'empty_room')) {
-        this.deadlines.set(id, 'empty_room', this.now() + (this.times.reconnectGrace + this.times.emptyRoomGrace) * 1000);
+    for (const id of await this.listInCall()) {
+      if (!(await this.deadlines.pending(id)).some((d) => d.kind === 'empty_room')) {
+        await this.deadlines.set(id, 'empty_room', this.now() + (this.times.reconnectGrace + this.times.emptyRoomGrace) * 1000);
       }
     }
-    this.deadlines.start();
+    await this.deadlines.start();
   }
 
   stop(): void {
     this.deadlines.stop();
   }
 
-  participantPresent(consultationId: string, participantId: string): void {
-    this.deadlines.clear(consultationId, 'reconnect', participantId);
-    this.deadlines.clear(consultationId, 'empty_room');
+  async participantPresent(consultationId: string, participantId: string): Promise<void> {
+    await this.deadlines.clear(consultationId, 'reconnect', participantId);
+    await this.deadlines.clear(consultationId, 'empty_room');
   }
 
-  participantDropped(consultationId: string, participantId: string): void {
-    this.deadlines.set(consultationId, 'reconnect', this.now() + this.times.reconnectGrace * 1000, participantId);
+  participantDropped(consultationId: string, participantId: string): Promise<void> {
+    return this.deadlines.set(consultationId, 'reconnect', this.now() + this.times.reconnectGrace * 1000, participantId);
   }
 
   /** Someone left for good: a call with nobody left in it ends after the grace period. */
-  participantGone(consultationId: string, participantId: string): void {
-    this.deadlines.clear(consultationId, 'reconnect', participantId);
-    const c = this.consultations.find(consultationId);
+  async participantGone(consultationId: string, participantId: string): Promise<void> {
+    await this.deadlines.clear(consultationId, 'reconnect', participantId);
+    const c = await this.consultations.find(consultationId);
     if (c?.status === 'in_call' && this.presence?.presentCount(consultationId) === 0) {
-      this.deadlines.set(consultationId, 'empty_room', this.now() + this.times.emptyRoomGrace * 1000);
+      await this.deadlines.set(consultationId, 'empty_room', this.now() + this.times.emptyRoomGrace * 1000);
     }
   }
 
-  pending(consultationId: string): Deadline[] {
+  pending(consultationId: string): Promise<Deadline[]> {
     return this.deadlines.pending(consultationId);
   }
 
-  private onStatus({ id, to }: StatusChange): void {
+  private async onStatus({ id, to }: StatusChange): Promise<void> {
     const now = this.now();
     switch (to) {
       case 'waiting':
-        this.deadlines.clear(id, 'link_expiry');
-        this.deadlines.set(id, 'waiting_timeout', now + this.times.waitingTimeout * 1000);
+        await this.deadlines.clear(id, 'link_expiry');
+        await this.deadlines.set(id, 'waiting_timeout', now + this.times.waitingTimeout * 1000);
         return;
       case 'in_call': {
-        this.deadlines.clear(id, 'link_expiry');
-        this.deadlines.clear(id, 'waiting_timeout');
+        await this.deadlines.clear(id, 'link_expiry');
+        await this.deadlines.clear(id, 'waiting_timeout');
         const end = now + this.times.maxCallDuration * 1000;
         const lead = warningLead(this.times.maxCallDuration);
-        if (lead > 0) this.deadlines.set(id, 'call_warning', end - lead * 1000);
-        this.deadlines.set(id, 'call_limit', end);
+        if (lead > 0) await this.deadlines.set(id, 'call_warning', end - lead * 1000);
+        await this.deadlines.set(id, 'call_limit', end);
         return;
       }
       case 'ended':
       case 'expired':
-        this.deadlines.clear(id);
+        await this.deadlines.clear(id);
         return;
       case 'created':
         return;
     }
   }
 
-  private onDue(d: Deadline): void {
-    const c = this.consultations.find(d.consultationId);
-    if (!c) return;
+  private async onDue(d: Deadline): Promise<void> {
     try {
+      const c = await this.consultations.find(d.consultationId);
+      if (!c) return;
       switch (d.kind) {
         case 'link_expiry':
-          if (c.status === 'created') this.consultations.expire(c.id, 'link_expired');
+          if (c.status === 'created') await this.consultations.expire(c.id, 'link_expired');
           return;
         case 'waiting_timeout':
-          if (c.status === 'waiting') this.consultations.expire(c.id, 'waiting_timeout');
+          if (c.status === 'waiting') await this.consultations.expire(c.id, 'waiting_timeout');
           return;
         case 'call_warning':
           if (c.status === 'in_call') {
@@ -132,15 +134,15 @@ export class Timekeeper {
           }
           return;
         case 'call_limit':
-          if (c.status === 'in_call') this.consultations.end(c.id, 'system', 'call_time_limit');
+          if (c.status === 'in_call') await this.consultations.end(c.id, 'system', 'call_time_limit');
           return;
         case 'empty_room':
           if (c.status === 'in_call' && (this.presence?.presentCount(c.id) ?? 0) === 0) {
-            this.consultations.end(c.id, 'system', 'room_empty');
+            await this.consultations.end(c.id, 'system', 'room_empty');
           }
           return;
         case 'reconnect':
-          this.presence?.reconnectExpired(c.id, d.participantId);
+          await this.presence?.reconnectExpired(c.id, d.participantId);
           return;
       }
     } catch (err) {

@@ -52,7 +52,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   app.get<{ Querystring: ListQuery }>('/consultations', route({ querystring: ListQuery, response: { 200: ConsultationList } }),
     async (req): Promise<ConsultationList> => {
       const since = req.query.since ? Date.parse(req.query.since) : new Date().setHours(0, 0, 0, 0);
-      return { consultations: consultations.list(since).map((c) => summary(c, rooms)) };
+      return { consultations: (await consultations.list(since)).map((c) => summary(c, rooms)) };
     });
 
   app.post<{ Params: IdParams }>('/consultations/:id/resend', route({ params: IdParams, response: { 200: ResendReply } }),
@@ -60,7 +60,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   app.post<{ Params: IdParams }>('/consultations/:id/clinician-link', route({ params: IdParams, response: { 201: ClinicianLinkReply } }),
     async (req, reply) => {
-      const link: ClinicianLinkReply = consultations.clinicianLink(req.params.id, 'api');
+      const link: ClinicianLinkReply = await consultations.clinicianLink(req.params.id, 'api');
       return reply.status(201).send(link);
     });
 
@@ -73,7 +73,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   app.get<{ Params: IdParams }>('/consultations/:id', route({ params: IdParams, response: { 200: ConsultationReply } }),
     async (req): Promise<ConsultationReply> => {
-      const c = consultations.get(req.params.id);
+      const c = await consultations.get(req.params.id);
       const live = rooms.find(c.id);
       return {
         id: c.id,
@@ -82,7 +82,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
         updatedAt: new Date(c.updatedAt).toISOString(),
         expiresAt: new Date(c.expiresAt).toISOString(),
         endedReason: c.endedReason,
-        participants: consultations.participants(c.id).map((p) => ({
+        participants: (await consultations.participants(c.id)).map((p) => ({
           id: p.id, role: p.role, presence: live?.get(p.id)?.presence ?? 'checking',
         })),
       };
@@ -90,12 +90,12 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   app.post<{ Params: IdParams }>('/consultations/:id/end', route({ params: IdParams, response: { 200: EndReply } }),
     async (req): Promise<EndReply> => {
-      const c = consultations.end(req.params.id, 'api', 'ended_by_api');
+      const c = await consultations.end(req.params.id, 'api', 'ended_by_api');
       return { id: c.id, status: c.status };
     });
 
   app.get<{ Params: IdParams }>('/consultations/:id/events', route({ params: IdParams, response: { 200: EventsReply } }),
     async (req): Promise<EventsReply> => ({
-      events: consultations.events(req.params.id).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+      events: (await consultations.events(req.params.id)).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
     }));
 }

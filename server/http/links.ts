@@ -6,9 +6,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CODE_PATTERN, hashCode } from '../auth/codes.js';
+import { linkError } from '../auth/links.js';
 import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
-import { AppError, linkNotFound } from '../errors.js';
+import { AppError } from '../errors.js';
 import { USABLE_LINK_PAGE } from './link-page.js';
 import { CodeParams, HtmlPage, RedeemReply } from './schemas.js';
 
@@ -51,11 +52,11 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
   app.get<{ Params: { code: string } }>('/j/:code', { schema: { response: { 200: HtmlPage } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // @fastify/static would otherwise replace our cache-control: the URL holds a live code.
-    return reply.sendFile(usable(req.params.code, req) ? USABLE_LINK_PAGE : 'join.html', { cacheControl: false });
+    return reply.sendFile(await usable(req.params.code, req) ? USABLE_LINK_PAGE : 'join.html', { cacheControl: false });
   });
 
   /** Whether redeeming would succeed now (a fresh link, or this browser's session from it); uses nothing up. */
-  function usable(code: string, req: FastifyRequest): boolean {
+  async function usable(code: string, req: FastifyRequest): Promise<boolean> {
     if (!codeRe.test(code)) return false;
     const held = heldSession(req, tokens, hashCode(code));
     return held ? consultations.isOpen(held.consultationId) : consultations.linkUsable(code);
@@ -67,7 +68,7 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     try {
-      const answer = redeemOnce(req.params.code, req, reply);
+      const answer = await redeemOnce(req.params.code, req, reply);
       deps.onRedeem?.(answer.resumed ? 'resumed' : 'ok');
       return answer;
     } catch (err) {
@@ -76,15 +77,15 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     }
   });
 
-  function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply): RedeemReply {
-    if (!codeRe.test(code)) throw linkNotFound();
+  async function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply): Promise<RedeemReply> {
+    if (!codeRe.test(code)) throw linkError('not_found');
     const held = heldSession(req, tokens, hashCode(code));
     if (held) {
-      consultations.ensureOpen(held.consultationId);
+      await consultations.ensureOpen(held.consultationId);
       setSession(req, reply, held);
       return { role: held.role, consultationId: held.consultationId, participantId: held.participantId, resumed: true };
     }
-    const r = consultations.redeem(code);
+    const r = await consultations.redeem(code);
     setSession(req, reply, r);
     return { role: r.role, consultationId: r.consultationId, participantId: r.participantId, resumed: false };
   }

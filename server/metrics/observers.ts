@@ -9,7 +9,7 @@ import type { Router, Transport, Worker } from 'mediasoup/node/lib/types.js';
 import type { Consultations } from '../consultations/service.js';
 import { NotifyError } from '../sms/notify.js';
 import type { SmsProvider } from '../sms/provider.js';
-import type { Store } from '../store/store.js';
+import type { AuditStore } from '../store/store.js';
 import type { Metrics } from './registry.js';
 
 export type IceFailureReason = 'never_connected' | 'disconnected' | 'dtls_failed';
@@ -30,14 +30,16 @@ export function observeIceFailure(m: Metrics, reason: IceFailureReason): void {
 }
 
 /** Counts status changes and measures how long each patient waited, from the audit log's times. */
-export function watchConsultations(consultations: Consultations, store: Pick<Store, 'statusSince'>, m: Metrics, now: () => number): void {
+export function watchConsultations(consultations: Consultations, store: Pick<AuditStore, 'statusSince'>, m: Metrics, now: () => number): void {
   consultations.on('statusChanged', (c) => {
     m.consultationTransitions.inc({ to: c.to });
     if (c.from !== 'waiting') return;
-    const since = store.statusSince(c.id, 'waiting');
-    if (since === undefined) return;
+    const at = now();
     const outcome = c.to === 'in_call' ? 'admitted' : c.to;
-    m.waitingSeconds.observe({ outcome }, Math.max(0, now() - since) / 1000);
+    // A store that cannot answer costs this one observation, nothing else.
+    store.statusSince(c.id, 'waiting').then((since) => {
+      if (since !== undefined) m.waitingSeconds.observe({ outcome }, Math.max(0, at - since) / 1000);
+    }, () => {});
   });
 }
 

@@ -21,9 +21,9 @@ import { procCpuSeconds, procRssBytes } from './proc.js';
 export interface MetricsReaders {
   /** Consultations with a live media router. */
   mediaSessions: () => number;
-  consultationsByStatus?: () => Partial<Record<string, number>>;
+  consultationsByStatus?: () => Promise<Partial<Record<string, number>>>;
   /** Everyone in the live rooms, by role and presence. */
-  participants?: () => { role: string; presence: string }[];
+  participants?: () => Promise<{ role: string; presence: string }[]>;
   /** Process ids of the mediasoup workers. */
   workerPids?: () => number[];
 }
@@ -64,18 +64,19 @@ export function createMetrics(read: MetricsReaders) {
     consultations: new Gauge({
       name: 'openconsult_consultations', help: 'Consultations in the database, by status.',
       labelNames: ['status'] as const, registers,
-      collect() {
-        const counts = read.consultationsByStatus?.() ?? {};
+      async collect() {
+        const counts = (await read.consultationsByStatus?.()) ?? {};
         for (const status of consultationStatuses) this.set({ status }, counts[status] ?? 0);
       },
     }),
     participants: new Gauge({
       name: 'openconsult_participants', help: 'Participants of live consultations, by role and presence.',
       labelNames: ['role', 'presence'] as const, registers,
-      collect() {
+      async collect() {
+        const present = (await read.participants?.()) ?? [];
         this.reset();
         const counts = new Map<string, { role: string; presence: string; n: number }>();
-        for (const p of read.participants?.() ?? []) {
+        for (const p of present) {
           const key = `${p.role}/${p.presence}`;
           const c = counts.get(key) ?? { role: p.role, presence: p.presence, n: 0 };
           c.n += 1;

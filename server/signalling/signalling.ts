@@ -63,9 +63,9 @@ export class Signalling implements PresencePort {
       pingTimeout: 8_000,
       cors: { origin: false },
     });
-    this.io.use((socket, next) => {
+    this.io.use(async (socket, next) => {
       try {
-        this.authenticate(socket);
+        await this.authenticate(socket);
         // Nothing reads the handshake's HTTP request (headers, cookie) after this; dropping it
         // saves a few KB per connection ("Memory usage" in the socket.io documentation).
         (socket.conn as { request: unknown }).request = null;
@@ -85,14 +85,14 @@ export class Signalling implements PresencePort {
     return this.deps.rooms.find(consultationId)?.present().length ?? 0;
   }
 
-  reconnectExpired(consultationId: string, participantId: string): void {
+  async reconnectExpired(consultationId: string, participantId: string): Promise<void> {
     const room = this.deps.rooms.find(consultationId);
     const member = room?.get(participantId);
     if (!room || !member || member.presence !== 'reconnecting') return;
     room.leave(participantId);
     this.broadcast(room, member);
-    this.deps.consultations.audit(consultationId, 'system', 'participant_gone', { participantId });
-    this.deps.timekeeper.participantGone(consultationId, participantId);
+    await this.deps.consultations.audit(consultationId, 'system', 'participant_gone', { participantId });
+    await this.deps.timekeeper.participantGone(consultationId, participantId);
   }
 
   warnCallEnding(consultationId: string, endsAt: number): void {
@@ -105,14 +105,14 @@ export class Signalling implements PresencePort {
     await this.io.close();
   }
 
-  private authenticate(socket: TypedSocket): void {
+  private async authenticate(socket: TypedSocket): Promise<void> {
     if (!checkAuth.Check(socket.handshake.auth)) throw new AppError('unauthorized', 'Say which consultation to join.');
     const { consultationId } = socket.handshake.auth as { consultationId: string };
     const token = parseCookies(socket.handshake.headers.cookie ?? '')[sessionCookieName(consultationId)];
     if (!token) throw new AppError('unauthorized', 'Open the link from your message to join this consultation.');
     const session = this.deps.tokens.verify(token);
     if (session.consultationId !== consultationId) throw new AppError('unauthorized', 'This session is for another consultation.');
-    this.deps.consultations.ensureOpen(consultationId);
+    await this.deps.consultations.ensureOpen(consultationId);
     socket.data = { consultationId, participantId: session.participantId, role: session.role };
   }
 
@@ -127,10 +127,10 @@ export class Signalling implements PresencePort {
 
   private readonly onDisconnect = ((signalling: Signalling) =>
     function (this: TypedSocket, reason: string) {
-      signalling.disconnected(this, reason);
+      signalling.disconnected(this, reason).catch((err: unknown) => signalling.deps.logger.error({ err }, 'disconnect failed'));
     })(this);
 
-  private disconnected(socket: TypedSocket, reason: string): void {
+  private async disconnected(socket: TypedSocket, reason: string): Promise<void> {
     const { consultationId: cid, participantId: pid } = socket.data;
     const room = this.deps.rooms.find(cid);
     const member = room?.get(pid);
@@ -139,7 +139,7 @@ export class Signalling implements PresencePort {
     room.drop(pid);
     this.deps.media.get(cid)?.closePeer(pid);
     this.broadcast(room, member);
-    this.deps.timekeeper.participantDropped(cid, pid);
+    await this.deps.timekeeper.participantDropped(cid, pid);
     this.deps.logger.info({ consultationId: cid, participantId: pid, reason }, 'participant disconnected');
   }
 
@@ -214,23 +214,23 @@ export class Signalling implements PresencePort {
       });
 
     const host = new HandlerSet(log)
-      .on('admit', IdPayload, (socket, p) => {
-        this.admit(room(socket), p.id);
+      .on('admit', IdPayload, async (socket, p) => {
+        await this.admit(room(socket), p.id);
         return {};
       })
-      .on('messageWaiting', MessageWaitingPayload, (socket, p) => {
+      .on('messageWaiting', MessageWaitingPayload, async (socket, p) => {
         const target = room(socket).get(p.id);
         if (!target || target.presence !== 'waiting' || !target.socketId) throw new AppError('invalid_state', 'That person is not in the waiting room.');
         this.io.to(target.socketId).emit('practiceMessage', { text: p.text.trim(), at: this.deps.now() });
-        this.deps.consultations.audit(cidOf(socket), 'clinician', 'waiting_message_sent', { participantId: p.id });
+        await this.deps.consultations.audit(cidOf(socket), 'clinician', 'waiting_message_sent', { participantId: p.id });
         return {};
       })
       .on('invite', InvitePayload, async (socket, p) => {
         const { url, sms } = await this.deps.consultations.invite(cidOf(socket), p, 'clinician');
         return { url, sms };
       })
-      .on('end', EmptyPayload, (socket) => {
-        this.deps.consultations.end(cidOf(socket), 'clinician', 'ended_by_clinician');
+      .on('end', EmptyPayload, async (socket) => {
+        await this.deps.consultations.end(cidOf(socket), 'clinician', 'ended_by_clinician');
         return {};
       });
     return { lobby, prepare, call, host };
@@ -238,9 +238,9 @@ export class Signalling implements PresencePort {
 
   private async join(socket: TypedSocket): Promise<JoinInfo> {
     const { consultationId: cid, participantId: pid, role } = socket.data;
-    const c = this.deps.consultations.ensureOpen(cid);
+    const c = await this.deps.consultations.ensureOpen(cid);
     const room = this.deps.rooms.get(cid);
-    const record = this.deps.consultations.participant(pid);
+    const record = await this.deps.consultations.participant(pid);
     const member = room.member(pid, role, this.displayName(role, record?.displayName ?? null, c.clinicianName, c.patientName), Boolean(record?.admittedAt));
 
     // The same person on a new connection (reload, second tab): the old one gives way.
@@ -253,16 +253,16 @@ export class Signalling implements PresencePort {
     this.wire(session, room);
     session.closePeer(pid); // media starts afresh on every join
     room.join(pid, socket.id, this.deps.now());
-    this.deps.timekeeper.participantPresent(cid, pid);
-    if (member.presence === 'waiting') this.deps.consultations.markWaiting(cid, role);
-    else this.deps.consultations.markAdmitted(pid);
+    await this.deps.timekeeper.participantPresent(cid, pid);
+    if (member.presence === 'waiting') await this.deps.consultations.markWaiting(cid, role);
+    else await this.deps.consultations.markAdmitted(pid);
     await socket.join(cid);
     this.broadcast(room, member);
 
     const producers: ProducerView[] = member.presence === 'admitted' ? this.producersOfOthers(room, session, pid) : [];
     return {
       self: this.view(member),
-      consultation: { id: cid, status: this.deps.consultations.get(cid).status },
+      consultation: { id: cid, status: (await this.deps.consultations.get(cid)).status },
       participants: room.list().filter((m) => m.id !== pid && m.presence !== 'checking').map((m) => this.view(m)),
       routerRtpCapabilities: { ...session.rtpCapabilities },
       iceServers: iceServersFor(this.deps.turnUrls, this.deps.turnSecret, pid, this.deps.now()),
@@ -271,11 +271,11 @@ export class Signalling implements PresencePort {
     };
   }
 
-  private admit(room: Room, participantId: string): void {
+  private async admit(room: Room, participantId: string): Promise<void> {
     const cid = room.consultationId;
     const member = room.admit(participantId);
-    this.deps.consultations.startCall(cid, 'clinician');
-    this.deps.consultations.markAdmitted(participantId);
+    await this.deps.consultations.startCall(cid, 'clinician');
+    await this.deps.consultations.markAdmitted(participantId);
     const session = this.deps.media.get(cid);
     const socket = member.socketId ? this.io.sockets.sockets.get(member.socketId) : undefined;
     if (socket) {
@@ -284,10 +284,10 @@ export class Signalling implements PresencePort {
     }
     if (session) this.announce(room, session.producersOf(participantId));
     this.broadcast(room, member);
-    this.deps.consultations.audit(cid, 'clinician', 'admitted', { participantId, role: member.role });
+    await this.deps.consultations.audit(cid, 'clinician', 'admitted', { participantId, role: member.role });
   }
 
-  private leave(socket: TypedSocket): Record<string, never> {
+  private async leave(socket: TypedSocket): Promise<Record<string, never>> {
     const { consultationId: cid, participantId: pid } = socket.data;
     const room = this.deps.rooms.find(cid);
     const member = room?.get(pid);
@@ -295,8 +295,8 @@ export class Signalling implements PresencePort {
       room.leave(pid);
       this.deps.media.get(cid)?.closePeer(pid);
       this.broadcast(room, member);
-      this.deps.consultations.audit(cid, member.role, 'left');
-      this.deps.timekeeper.participantGone(cid, pid);
+      await this.deps.consultations.audit(cid, member.role, 'left');
+      await this.deps.timekeeper.participantGone(cid, pid);
     }
     setImmediate(() => socket.disconnect(true));
     return {};
@@ -346,13 +346,17 @@ export class Signalling implements PresencePort {
     });
     // A router that closes while the consultation is open died with its worker: everyone
     // re-negotiates with a fresh router (design.md 4).
-    session.once('closed', (reason) => {
+    session.once('closed', async (reason) => {
       if (reason !== 'router_lost') return;
-      const c = this.deps.consultations.find(room.consultationId);
-      if (!c || isTerminal(c.status)) return;
-      this.deps.logger.warn({ consultationId: room.consultationId }, 'media lost with its worker; clients re-negotiate');
-      this.deps.consultations.audit(room.consultationId, 'system', 'media_reset');
-      this.io.to(room.consultationId).emit('mediaReset');
+      try {
+        const c = await this.deps.consultations.find(room.consultationId);
+        if (!c || isTerminal(c.status)) return;
+        this.deps.logger.warn({ consultationId: room.consultationId }, 'media lost with its worker; clients re-negotiate');
+        await this.deps.consultations.audit(room.consultationId, 'system', 'media_reset');
+        this.io.to(room.consultationId).emit('mediaReset');
+      } catch (err) {
+        this.deps.logger.error({ err, consultationId: room.consultationId }, 'media reset failed');
+      }
     });
   }
 

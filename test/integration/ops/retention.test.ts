@@ -30,13 +30,13 @@ describe('data retention on a running service', () => {
     const audit = (await server.api('GET', `/api/v1/consultations/${id}/events`)).body.events as { type: string }[];
 
     clock += 7 * DAY - 1;
-    expect(server.app.runRetention().consultations).toEqual([]);
+    expect((await server.app.runRetention()).consultations).toEqual([]);
     const since = new Date(clock - 30 * DAY).toISOString();
     let list = (await server.api('GET', `/api/v1/consultations?since=${since}`)).body.consultations as { id: string; patientName: string | null; patientPhone: string | null }[];
     expect(list.find((c) => c.id === id)).toMatchObject({ patientName: 'Rita Retained' });
 
     clock += 2;
-    expect(server.app.runRetention().consultations).toEqual([id]);
+    expect((await server.app.runRetention()).consultations).toEqual([id]);
 
     const after = await server.api('GET', `/api/v1/consultations/${id}`);
     expect(after.body).toMatchObject({ id, status: 'ended', endedReason: 'ended_by_api' });

@@ -11,7 +11,7 @@ import { type LifecycleTimes, type PresencePort, Timekeeper, warningLead } from 
 import { createLogger } from '../../../server/log.js';
 import type { Sms, SmsProvider } from '../../../server/sms/provider.js';
 import { openDb } from '../../../server/store/db.js';
-import { SqliteStore } from '../../../server/store/store.js';
+import { SqliteStore } from '../../../server/store/sqlite/store.js';
 
 const times: LifecycleTimes = { waitingTimeout: 600, maxCallDuration: 1800, emptyRoomGrace: 120, reconnectGrace: 30 };
 const LINK_TTL = 3600;
@@ -44,7 +44,7 @@ class FakePresence implements PresencePort {
 let dir: string;
 let opened: { store: SqliteStore; keeper: Timekeeper }[] = [];
 
-function boot() {
+async function boot() {
   const store = new SqliteStore(openDb(path.join(dir, 'db.sqlite')));
   const consultations = new Consultations({
     store, sms: new SentSms(), logger, now: Date.now, linkTtlSeconds: LINK_TTL, practiceName: 'Test Surgery',
@@ -52,16 +52,16 @@ function boot() {
   });
   const keeper = new Timekeeper(store, consultations, times, Date.now, logger);
   const presence = new FakePresence();
-  keeper.start(presence);
+  await keeper.start(presence);
   opened.push({ store, keeper });
   return { store, consultations, keeper, presence };
 }
 
-function shutdown(i = opened.length - 1) {
+async function shutdown(i = opened.length - 1) {
   const o = opened[i];
   if (!o) return;
   o.keeper.stop();
-  o.store.close();
+  await o.store.close();
   opened.splice(i, 1);
 }
 
@@ -73,128 +73,128 @@ beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'openconsult-timers-'));
 });
 
-afterEach(() => {
-  while (opened.length) shutdown();
+afterEach(async () => {
+  while (opened.length) await shutdown();
   vi.useRealTimers();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('lifecycle timers', () => {
   it('expires a consultation whose link was never used, when the link lifetime runs out', async () => {
-    const { consultations } = boot();
+    const { consultations } = await boot();
     const { id } = await consultations.create({ patientPhone: '07700900123' });
-    vi.advanceTimersByTime(sec(LINK_TTL - 1));
-    expect(consultations.get(id).status).toBe('created');
-    vi.advanceTimersByTime(sec(1));
-    expect(consultations.get(id)).toMatchObject({ status: 'expired', endedReason: 'link_expired' });
+    await vi.advanceTimersByTimeAsync(sec(LINK_TTL - 1));
+    expect((await consultations.get(id)).status).toBe('created');
+    await vi.advanceTimersByTimeAsync(sec(1));
+    expect(await consultations.get(id)).toMatchObject({ status: 'expired', endedReason: 'link_expired' });
   });
 
   it('expires a consultation whose patient waited longer than the maximum wait', async () => {
-    const { consultations } = boot();
+    const { consultations } = await boot();
     const { id } = await consultations.create({ patientPhone: '07700900123' });
-    consultations.markWaiting(id, 'patient');
-    vi.advanceTimersByTime(sec(times.waitingTimeout - 1));
-    expect(consultations.get(id).status).toBe('waiting');
-    vi.advanceTimersByTime(sec(1));
-    expect(consultations.get(id)).toMatchObject({ status: 'expired', endedReason: 'waiting_timeout' });
+    await consultations.markWaiting(id, 'patient');
+    await vi.advanceTimersByTimeAsync(sec(times.waitingTimeout - 1));
+    expect((await consultations.get(id)).status).toBe('waiting');
+    await vi.advanceTimersByTimeAsync(sec(1));
+    expect(await consultations.get(id)).toMatchObject({ status: 'expired', endedReason: 'waiting_timeout' });
   });
 
   it('does not expire a waiting patient because the link lifetime passed', async () => {
-    const { consultations } = boot();
+    const { consultations } = await boot();
     const { id } = await consultations.create({ patientPhone: '07700900123' });
-    vi.advanceTimersByTime(sec(LINK_TTL - 60));
-    consultations.markWaiting(id, 'patient');
-    vi.advanceTimersByTime(sec(120));
-    expect(consultations.get(id).status).toBe('waiting');
+    await vi.advanceTimersByTimeAsync(sec(LINK_TTL - 60));
+    await consultations.markWaiting(id, 'patient');
+    await vi.advanceTimersByTimeAsync(sec(120));
+    expect((await consultations.get(id)).status).toBe('waiting');
   });
 
   it('warns before the call time limit, then ends the call at the limit', async () => {
-    const { consultations, presence } = boot();
+    const { consultations, presence } = await boot();
     const { id } = await consultations.create({ patientPhone: '07700900123' });
-    consultations.markWaiting(id, 'patient');
-    consultations.startCall(id, 'clinician');
+    await consultations.markWaiting(id, 'patient');
+    await consultations.startCall(id, 'clinician');
     const start = Date.now();
     presence.present = 2;
     const lead = warningLead(times.maxCallDuration);
-    vi.advanceTimersByTime(sec(times.maxCallDuration - lead - 1));
+    await vi.advanceTimersByTimeAsync(sec(times.maxCallDuration - lead - 1));
     expect(presence.warnings).toEqual([]);
-    vi.advanceTimersByTime(sec(1));
+    await vi.advanceTimersByTimeAsync(sec(1));
     expect(presence.warnings).toEqual([start + sec(times.maxCallDuration)]);
-    expect(consultations.get(id).status).toBe('in_call');
-    vi.advanceTimersByTime(sec(lead));
-    expect(consultations.get(id)).toMatchObject({ status: 'ended', endedReason: 'call_time_limit' });
+    expect((await consultations.get(id)).status).toBe('in_call');
+    await vi.advanceTimersByTimeAsync(sec(lead));
+    expect(await consultations.get(id)).toMatchObject({ status: 'ended', endedReason: 'call_time_limit' });
   });
 
   it('ends a call nobody is in after the empty-room grace, unless someone comes back', async () => {
-    const { consultations, keeper, presence } = boot();
+    const { consultations, keeper, presence } = await boot();
     const a = await consultations.create({ patientPhone: '07700900123' });
     const b = await consultations.create({ patientPhone: '07700900124' });
     for (const { id } of [a, b]) {
-      consultations.markWaiting(id, 'patient');
-      consultations.startCall(id, 'clinician');
+      await consultations.markWaiting(id, 'patient');
+      await consultations.startCall(id, 'clinician');
       presence.present = 0;
-      keeper.participantGone(id, 'someone');
+      await keeper.participantGone(id, 'someone');
     }
-    vi.advanceTimersByTime(sec(times.emptyRoomGrace - 10));
-    keeper.participantPresent(b.id, 'clinician-b'); // the clinician of b returns in time
-    vi.advanceTimersByTime(sec(10));
-    expect(consultations.get(a.id)).toMatchObject({ status: 'ended', endedReason: 'room_empty' });
-    expect(consultations.get(b.id).status).toBe('in_call');
+    await vi.advanceTimersByTimeAsync(sec(times.emptyRoomGrace - 10));
+    await keeper.participantPresent(b.id, 'clinician-b'); // the clinician of b returns in time
+    await vi.advanceTimersByTimeAsync(sec(10));
+    expect(await consultations.get(a.id)).toMatchObject({ status: 'ended', endedReason: 'room_empty' });
+    expect((await consultations.get(b.id)).status).toBe('in_call');
   });
 
   it('counts a dropped participant as gone only when the reconnect grace runs out', async () => {
-    const { consultations, keeper, presence } = boot();
+    const { consultations, keeper, presence } = await boot();
     const { id } = await consultations.create({ patientPhone: '07700900123' });
-    keeper.participantDropped(id, 'p1');
-    keeper.participantDropped(id, 'p2');
-    vi.advanceTimersByTime(sec(times.reconnectGrace - 1));
-    keeper.participantPresent(id, 'p2'); // p2 reconnected in time
+    await keeper.participantDropped(id, 'p1');
+    await keeper.participantDropped(id, 'p2');
+    await vi.advanceTimersByTimeAsync(sec(times.reconnectGrace - 1));
+    await keeper.participantPresent(id, 'p2'); // p2 reconnected in time
     expect(presence.expired).toEqual([]);
-    vi.advanceTimersByTime(sec(1));
+    await vi.advanceTimersByTimeAsync(sec(1));
     expect(presence.expired).toEqual(['p1']);
   });
 
   it('keeps pending expiries across a restart and fires those that fell due while it was down', async () => {
-    const first = boot();
+    const first = await boot();
     const soon = await first.consultations.create({ patientPhone: '07700900123' });
-    vi.advanceTimersByTime(sec(600));
+    await vi.advanceTimersByTimeAsync(sec(600));
     const later = await first.consultations.create({ patientPhone: '07700900124' });
-    shutdown(); // like SIGKILL: nothing but the database survives
+    await shutdown(); // like SIGKILL: nothing but the database survives
 
     vi.setSystemTime(Date.now() + sec(LINK_TTL - 300)); // down for most of an hour
-    const second = boot();
+    const second = await boot();
     // The first link's expiry passed while the service was down: it fires as soon as it starts.
-    vi.advanceTimersByTime(0);
-    expect(second.consultations.get(soon.id)).toMatchObject({ status: 'expired', endedReason: 'link_expired' });
-    expect(second.consultations.get(later.id).status).toBe('created');
-    vi.advanceTimersByTime(sec(300 - 1)); // the second link had 300 s left
-    expect(second.consultations.get(later.id).status).toBe('created');
-    vi.advanceTimersByTime(sec(1));
-    expect(second.consultations.get(later.id).status).toBe('expired');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await second.consultations.get(soon.id)).toMatchObject({ status: 'expired', endedReason: 'link_expired' });
+    expect((await second.consultations.get(later.id)).status).toBe('created');
+    await vi.advanceTimersByTimeAsync(sec(300 - 1)); // the second link had 300 s left
+    expect((await second.consultations.get(later.id)).status).toBe('created');
+    await vi.advanceTimersByTimeAsync(sec(1));
+    expect((await second.consultations.get(later.id)).status).toBe('expired');
   });
 
   it('gives a call in progress at a restart the reconnect and empty-room grace before ending it', async () => {
-    const first = boot();
+    const first = await boot();
     const { id } = await first.consultations.create({ patientPhone: '07700900123' });
-    first.consultations.markWaiting(id, 'patient');
-    first.consultations.startCall(id, 'clinician');
-    shutdown();
+    await first.consultations.markWaiting(id, 'patient');
+    await first.consultations.startCall(id, 'clinician');
+    await shutdown();
 
-    const second = boot(); // nobody is connected to a freshly started service
-    vi.advanceTimersByTime(sec(times.reconnectGrace + times.emptyRoomGrace - 1));
-    expect(second.consultations.get(id).status).toBe('in_call');
-    vi.advanceTimersByTime(sec(1));
-    expect(second.consultations.get(id)).toMatchObject({ status: 'ended', endedReason: 'room_empty' });
+    const second = await boot(); // nobody is connected to a freshly started service
+    await vi.advanceTimersByTimeAsync(sec(times.reconnectGrace + times.emptyRoomGrace - 1));
+    expect((await second.consultations.get(id)).status).toBe('in_call');
+    await vi.advanceTimersByTimeAsync(sec(1));
+    expect(await second.consultations.get(id)).toMatchObject({ status: 'ended', endedReason: 'room_empty' });
   });
 
   it('restarts the link lifetime when the link is re-sent, and forgets timers of ended consultations', async () => {
-    const { consultations, keeper } = boot();
+    const { consultations, keeper } = await boot();
     const { id } = await consultations.create({ patientPhone: '07700900123' });
-    vi.advanceTimersByTime(sec(LINK_TTL - 10));
+    await vi.advanceTimersByTimeAsync(sec(LINK_TTL - 10));
     await consultations.resend(id, 'api');
-    vi.advanceTimersByTime(sec(20));
-    expect(consultations.get(id).status).toBe('created');
-    consultations.end(id, 'api', 'ended_by_api');
-    expect(keeper.pending(id)).toEqual([]);
+    await vi.advanceTimersByTimeAsync(sec(20));
+    expect((await consultations.get(id)).status).toBe('created');
+    await consultations.end(id, 'api', 'ended_by_api');
+    expect(await keeper.pending(id)).toEqual([]);
   });
 });

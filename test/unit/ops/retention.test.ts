@@ -13,7 +13,7 @@ import { createLogger } from '../../../server/log.js';
 import { Retention } from '../../../server/retention.js';
 import { OutboxSms } from '../../../server/sms/outbox.js';
 import { DB_FILE_NAME, openDb } from '../../../server/store/db.js';
-import { SqliteStore } from '../../../server/store/store.js';
+import { SqliteStore } from '../../../server/store/sqlite/store.js';
 
 const DAY = 24 * 3600 * 1000;
 const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
@@ -38,8 +38,8 @@ beforeEach(() => {
   retention = new Retention({ store, now, days: 30, logger, outboxFile: outbox });
 });
 
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -59,11 +59,11 @@ function rows(id: string) {
 async function finishedCall(): Promise<string> {
   const c = await consultations.create({ patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell' });
   await consultations.invite(c.id, { label: 'Interpreter', name: 'Ivo Interpreter', phone: '07700 900456' }, 'clinician');
-  consultations.markWaiting(c.id, 'patient');
+  await consultations.markWaiting(c.id, 'patient');
   clock += 60_000;
-  consultations.startCall(c.id, 'clinician');
+  await consultations.startCall(c.id, 'clinician');
   clock += 10 * 60_000;
-  consultations.end(c.id, 'clinician', 'ended_by_clinician');
+  await consultations.end(c.id, 'clinician', 'ended_by_clinician');
   return c.id;
 }
 
@@ -72,15 +72,15 @@ describe('data retention', () => {
     const id = await finishedCall();
     const endedAt = clock;
     clock = endedAt + 30 * DAY - 1;
-    expect(retention.runOnce().consultations).toEqual([]);
+    expect((await retention.runOnce()).consultations).toEqual([]);
     expect(rows(id).consultation).toMatchObject({ patient_phone: '+447700900123', patient_name: 'Ann Example', clinician_name: 'Dr Bell' });
   });
 
   it('deletes phone numbers and names after it, keeping the consultation, its status and its audit log', async () => {
     const id = await finishedCall();
-    const eventsBefore = store.listEvents(id);
+    const eventsBefore = await store.listEvents(id);
     clock += 30 * DAY + 1;
-    expect(retention.runOnce().consultations).toEqual([id]);
+    expect((await retention.runOnce()).consultations).toEqual([id]);
 
     const { consultation, participants } = rows(id);
     expect(consultation).toMatchObject({
@@ -90,7 +90,7 @@ describe('data retention', () => {
     expect(participants).toHaveLength(3);
     for (const p of participants) expect(p.display_name).toBeNull();
 
-    const eventsAfter = store.listEvents(id);
+    const eventsAfter = await store.listEvents(id);
     expect(eventsAfter.slice(0, eventsBefore.length)).toEqual(eventsBefore);
     expect(eventsAfter.map((e) => e.type)).toEqual(expect.arrayContaining(['created', 'status', 'sms_sent', 'guest_invited']));
     expect(eventsAfter.at(-1)).toMatchObject({ type: 'personal_data_deleted', actor: 'system', at: clock, detail: { retentionDays: 30 } });
@@ -103,7 +103,7 @@ describe('data retention', () => {
     const recent = await finishedCall();
     expect(readFileSync(outbox, 'utf8')).toContain('+447700900456');
     clock += 11 * DAY;
-    const result = retention.runOnce();
+    const result = await retention.runOnce();
     expect(result).toEqual({ consultations: [old], outboxLines: 2 });
     const left = readFileSync(outbox, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { consultationId: string });
     expect(left.map((l) => l.consultationId)).toEqual([recent, recent]);
@@ -111,10 +111,10 @@ describe('data retention', () => {
 
   it('clears expired consultations too, and leaves open ones alone however old', async () => {
     const expired = await consultations.create({ patientPhone: '07700 900111', patientName: 'Old Link' });
-    consultations.expire(expired.id, 'link_expired');
+    await consultations.expire(expired.id, 'link_expired');
     const open = await consultations.create({ patientPhone: '07700 900222', patientName: 'Still Open' });
     clock += 90 * DAY;
-    expect(retention.runOnce().consultations).toEqual([expired.id]);
+    expect((await retention.runOnce()).consultations).toEqual([expired.id]);
     expect(rows(expired.id).consultation).toMatchObject({ status: 'expired', patient_phone: null, patient_name: null });
     expect(rows(open.id).consultation).toMatchObject({ status: 'created', patient_phone: '+447700900222', patient_name: 'Still Open' });
   });
@@ -122,21 +122,21 @@ describe('data retention', () => {
   it('clears each consultation once, however often it runs', async () => {
     const id = await finishedCall();
     clock += 31 * DAY;
-    expect(retention.runOnce().consultations).toEqual([id]);
+    expect((await retention.runOnce()).consultations).toEqual([id]);
     clock += DAY;
-    expect(retention.runOnce()).toEqual({ consultations: [], outboxLines: 0 });
-    expect(store.listEvents(id).filter((e) => e.type === 'personal_data_deleted')).toHaveLength(1);
+    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 0 });
+    expect((await store.listEvents(id)).filter((e) => e.type === 'personal_data_deleted')).toHaveLength(1);
   });
 
   it('leaves no deleted number in the database file', async () => {
     const id = await finishedCall();
     clock += 31 * DAY;
-    retention.runOnce();
-    store.close();
+    await retention.runOnce();
+    await store.close();
     const bytes = readFileSync(path.join(dir, DB_FILE_NAME));
     expect(bytes.includes('+447700900123')).toBe(false);
     expect(bytes.includes('Ann Example')).toBe(false);
     store = new SqliteStore(openDb(path.join(dir, DB_FILE_NAME)));
-    expect(store.getConsultation(id)?.status).toBe('ended');
+    expect((await store.getConsultation(id))?.status).toBe('ended');
   });
 });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashCode, newCode } from '../../../server/auth/codes.js';
 import { openDb } from '../../../server/store/db.js';
-import { type LinkRecord, SqliteStore } from '../../../server/store/store.js';
+import { SqliteStore } from '../../../server/store/sqlite/store.js';
+import type { LinkRecord } from '../../../server/store/store.js';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 const TTL = 15 * 60 * 1000;
@@ -13,13 +14,13 @@ let dir: string;
 let file: string;
 let store: SqliteStore;
 
-function seed(id: string): { patientCode: string; clinicianCode: string } {
+async function seed(id: string): Promise<{ patientCode: string; clinicianCode: string }> {
   const patientCode = newCode();
   const clinicianCode = newCode();
   const link = (participantId: string, code: string): LinkRecord => ({
     codeHash: hashCode(code), consultationId: id, participantId, expiresAt: T0 + TTL, redeemedAt: null, revokedAt: null,
   });
-  store.createConsultation(
+  await store.createConsultation(
     {
       id, status: 'created', createdAt: T0, updatedAt: T0, expiresAt: T0 + TTL, endedReason: null,
       patientPhone: '+447700900123', patientName: 'Pat', clinicianName: 'Dr Who',
@@ -39,69 +40,79 @@ beforeEach(() => {
   store = new SqliteStore(openDb(file));
 });
 
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('SqliteStore links', () => {
-  it('redeems a link before its expiry, naming the participant and role', () => {
-    const { patientCode } = seed('c1');
-    const r = store.redeemLink(hashCode(patientCode), T0 + 1000);
+  it('redeems a link before its expiry, naming the participant and role', async () => {
+    const { patientCode } = await seed('c1');
+    const r = await store.redeemLink(hashCode(patientCode), T0 + 1000);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.role).toBe('patient');
     expect(r.link).toMatchObject({ consultationId: 'c1', participantId: 'c1-pat', redeemedAt: T0 + 1000 });
   });
 
-  it('redeems a clinician link as the clinician', () => {
-    const { clinicianCode } = seed('c1');
-    const r = store.redeemLink(hashCode(clinicianCode), T0);
+  it('redeems a clinician link as the clinician', async () => {
+    const { clinicianCode } = await seed('c1');
+    const r = await store.redeemLink(hashCode(clinicianCode), T0);
     expect(r).toMatchObject({ ok: true, role: 'clinician', link: { participantId: 'c1-doc' } });
   });
 
-  it('refuses a replayed link', () => {
-    const { patientCode } = seed('c1');
-    expect(store.redeemLink(hashCode(patientCode), T0 + 1000).ok).toBe(true);
-    expect(store.redeemLink(hashCode(patientCode), T0 + 2000)).toEqual({ ok: false, reason: 'used' });
+  it('refuses a replayed link', async () => {
+    const { patientCode } = await seed('c1');
+    expect((await store.redeemLink(hashCode(patientCode), T0 + 1000)).ok).toBe(true);
+    expect(await store.redeemLink(hashCode(patientCode), T0 + 2000)).toEqual({ ok: false, reason: 'used' });
   });
 
-  it('refuses a link at and after its expiry', () => {
-    const { patientCode, clinicianCode } = seed('c1');
-    expect(store.redeemLink(hashCode(patientCode), T0 + TTL)).toEqual({ ok: false, reason: 'expired' });
-    expect(store.redeemLink(hashCode(clinicianCode), T0 + TTL + 1)).toEqual({ ok: false, reason: 'expired' });
+  it('refuses a link at and after its expiry', async () => {
+    const { patientCode, clinicianCode } = await seed('c1');
+    expect(await store.redeemLink(hashCode(patientCode), T0 + TTL)).toEqual({ ok: false, reason: 'expired' });
+    expect(await store.redeemLink(hashCode(clinicianCode), T0 + TTL + 1)).toEqual({ ok: false, reason: 'expired' });
     // An expired link stays unused: refusing it does not consume it.
-    expect(store.redeemLink(hashCode(patientCode), T0 + TTL + 5000)).toEqual({ ok: false, reason: 'expired' });
+    expect(await store.redeemLink(hashCode(patientCode), T0 + TTL + 5000)).toEqual({ ok: false, reason: 'expired' });
   });
 
-  it('reports a link used rather than expired when it was used before expiring', () => {
-    const { patientCode } = seed('c1');
-    expect(store.redeemLink(hashCode(patientCode), T0).ok).toBe(true);
-    expect(store.redeemLink(hashCode(patientCode), T0 + TTL + 1)).toEqual({ ok: false, reason: 'used' });
+  it('reports a link used rather than expired when it was used before expiring', async () => {
+    const { patientCode } = await seed('c1');
+    expect((await store.redeemLink(hashCode(patientCode), T0)).ok).toBe(true);
+    expect(await store.redeemLink(hashCode(patientCode), T0 + TTL + 1)).toEqual({ ok: false, reason: 'used' });
   });
 
-  it('does not know a code it never issued', () => {
-    seed('c1');
-    expect(store.redeemLink(hashCode(newCode()), T0)).toEqual({ ok: false, reason: 'not_found' });
+  it('does not know a code it never issued', async () => {
+    await seed('c1');
+    expect(await store.redeemLink(hashCode(newCode()), T0)).toEqual({ ok: false, reason: 'not_found' });
   });
 
-  it('keeps one link redeemable while the other of the same consultation is used', () => {
-    const { patientCode, clinicianCode } = seed('c1');
-    expect(store.redeemLink(hashCode(patientCode), T0).ok).toBe(true);
-    expect(store.redeemLink(hashCode(clinicianCode), T0).ok).toBe(true);
+  it('keeps one link redeemable while the other of the same consultation is used', async () => {
+    const { patientCode, clinicianCode } = await seed('c1');
+    expect((await store.redeemLink(hashCode(patientCode), T0)).ok).toBe(true);
+    expect((await store.redeemLink(hashCode(clinicianCode), T0)).ok).toBe(true);
   });
 
-  it('keeps a redemption across a reopen of the database file', () => {
-    const { patientCode } = seed('c1');
-    expect(store.redeemLink(hashCode(patientCode), T0).ok).toBe(true);
-    store.close();
+  it('keeps a redemption across a reopen of the database file', async () => {
+    const { patientCode } = await seed('c1');
+    expect((await store.redeemLink(hashCode(patientCode), T0)).ok).toBe(true);
+    await store.close();
     store = new SqliteStore(openDb(file));
-    expect(store.redeemLink(hashCode(patientCode), T0)).toEqual({ ok: false, reason: 'used' });
-    expect(store.getConsultation('c1')?.status).toBe('created');
+    expect(await store.redeemLink(hashCode(patientCode), T0)).toEqual({ ok: false, reason: 'used' });
+    expect((await store.getConsultation('c1'))?.status).toBe('created');
   });
 
-  it('stores only the hash of a code, never the code itself', () => {
-    const { patientCode } = seed('c1');
+  it('refuses a link of an ended consultation without using it up, and says so before used or expired', async () => {
+    const { patientCode, clinicianCode } = await seed('c1');
+    expect((await store.redeemLink(hashCode(clinicianCode), T0)).ok).toBe(true);
+    expect(await store.setStatus('c1', 'created', 'ended', T0 + 1)).toBe(true);
+    expect(await store.redeemLink(hashCode(patientCode), T0 + 2)).toEqual({ ok: false, reason: 'closed' });
+    expect(await store.redeemLink(hashCode(clinicianCode), T0 + 2)).toEqual({ ok: false, reason: 'closed' });
+    expect(await store.redeemLink(hashCode(patientCode), T0 + TTL)).toEqual({ ok: false, reason: 'closed' });
+    expect(await store.findLink(hashCode(patientCode))).toMatchObject({ redeemedAt: null });
+  });
+
+  it('stores only the hash of a code, never the code itself', async () => {
+    const { patientCode } = await seed('c1');
     const db = openDb(file);
     try {
       const rows = db.prepare('SELECT * FROM links').all();
@@ -114,12 +125,25 @@ describe('SqliteStore links', () => {
 });
 
 describe('SqliteStore status', () => {
-  it('moves status compare-and-set: only from the state the caller saw', () => {
-    seed('c1');
-    expect(store.setStatus('c1', 'created', 'waiting', T0 + 1)).toBe(true);
-    expect(store.setStatus('c1', 'created', 'ended', T0 + 2)).toBe(false);
-    expect(store.getConsultation('c1')).toMatchObject({ status: 'waiting', updatedAt: T0 + 1 });
-    expect(store.setStatus('c1', 'waiting', 'ended', T0 + 3, 'ended_by_api')).toBe(true);
-    expect(store.getConsultation('c1')).toMatchObject({ status: 'ended', endedReason: 'ended_by_api' });
+  it('moves status compare-and-set: only from the state the caller saw', async () => {
+    await seed('c1');
+    expect(await store.setStatus('c1', 'created', 'waiting', T0 + 1)).toBe(true);
+    expect(await store.setStatus('c1', 'created', 'ended', T0 + 2)).toBe(false);
+    expect(await store.getConsultation('c1')).toMatchObject({ status: 'waiting', updatedAt: T0 + 1 });
+    expect(await store.setStatus('c1', 'waiting', 'ended', T0 + 3, 'ended_by_api')).toBe(true);
+    expect(await store.getConsultation('c1')).toMatchObject({ status: 'ended', endedReason: 'ended_by_api' });
+  });
+});
+
+describe('SqliteStore deadlines', () => {
+  it('hands each due deadline out once, earliest first, and keeps the ones not yet due', async () => {
+    await seed('c1');
+    await store.setDeadline({ consultationId: 'c1', kind: 'call_limit', participantId: '', dueAt: T0 + 30 });
+    await store.setDeadline({ consultationId: 'c1', kind: 'reconnect', participantId: 'c1-pat', dueAt: T0 + 10 });
+    await store.setDeadline({ consultationId: 'c1', kind: 'empty_room', participantId: '', dueAt: T0 + 20 });
+    const [first, again] = await Promise.all([store.takeDueDeadlines(T0 + 20), store.takeDueDeadlines(T0 + 20)]);
+    expect(first?.map((d) => d.kind)).toEqual(['reconnect', 'empty_room']);
+    expect(again).toEqual([]);
+    expect(await store.nextDeadline()).toMatchObject({ kind: 'call_limit', dueAt: T0 + 30 });
   });
 });
