@@ -2,8 +2,8 @@
  * The page behind every link (/j/{code}): patient, clinician and guest alike.
  *   redeem the code -> camera/mic check -> Join -> waiting room (patients, guests) -> call -> ended
  * The GET that loaded this page consumed nothing; the POST in `redeem` does, exactly once.
- * This script runs up to the check step; everything from Join on arrives with the media chunk
- * (media.ts -> page/consultation.ts). The parts are in page/.
+ * This script holds the screens; the connection and the media that drive them from Join on
+ * arrive with the media chunk (media.ts -> page/consultation.ts). The parts are in page/.
  */
 import { RedeemError, redeem } from './api.js';
 import type { RemoteStats } from './call.js';
@@ -12,6 +12,7 @@ import type { Consultation } from './page/consultation.js';
 import { CheckScreen } from './page/check.js';
 import { domReady, el, setText, show, showError } from './page/dom.js';
 import { LocalMedia } from './page/local.js';
+import { screenFactory } from './page/screens.js';
 import { type PageState, PageStates } from './page/state.js';
 import { mark, timeline } from './timeline.js';
 
@@ -89,8 +90,9 @@ async function main(): Promise<void> {
   }
   const { role, consultationId } = session;
   const check = new CheckScreen(local);
+  const screens = screenFactory(page, local, role);
   /** The connection, opened while the person is still on the check step (or on Join if sooner). */
-  const open = (media: MediaModule) => (consultation ??= new media.Consultation({ page, local, check, role, consultationId }));
+  const open = (media: MediaModule) => (consultation ??= new media.Consultation({ page, local, check, screens, role, consultationId }));
   el('join-button').addEventListener('click', () => void join(check, open));
   for (const id of ['switch-camera', 'switch-check-camera'] as const) el(id).addEventListener('click', () => void switchCamera());
   page.to('check');

@@ -1,32 +1,29 @@
 /**
- * One person's part in the consultation from the check step on: the connection, the call's media
- * and every screen after Join. It arrives with the media chunk (media.ts), opened while the
- * person still looks at the check step; nothing happens on the server until `join`.
+ * One person's part in the consultation from the check step on: the connection and the call's
+ * media, driving the screens after Join (built by the first script: screens.ts). It arrives with
+ * the media chunk (media.ts), opened while the person still looks at the check step; nothing
+ * happens on the server until `join`.
  */
 import type { EndReason, JoinInfo, Role } from '../../signalling/events.js';
 import { Call, type RemoteStats } from '../call.js';
 import { noStats } from '../call/stats.js';
 import { request } from '../signal.js';
 import { mark } from '../timeline.js';
-import { CallScreen } from './call-screen.js';
-import { Chat } from './chat.js';
 import type { CheckScreen } from './check.js';
 import { Connection } from './connection.js';
-import { Controls } from './controls.js';
 import { setText, showError } from './dom.js';
-import { showEnded, showLeft } from './ended.js';
-import { InvitePanel } from './invite.js';
 import type { LocalMedia } from './local.js';
+import type { ScreenFactory, Screens } from './screens.js';
 import type { PageStates } from './state.js';
 import { FirstFrame } from './telemetry.js';
-import { showPracticeMessage, showWaiting } from './waiting.js';
-import { WaitingList } from './waiting-list.js';
 
 /** What the page's first script hands over. */
 export interface PageContext {
   page: PageStates;
   local: LocalMedia;
   check: CheckScreen;
+  /** Builds the screens after Join (they come with the first script: see screens.ts). */
+  screens: ScreenFactory;
   role: Role;
   consultationId: string;
 }
@@ -35,16 +32,15 @@ export class Consultation {
   private readonly connection: Connection;
   private call: Call | undefined;
   private selfId = '';
+  private readonly screens: Screens;
   private readonly firstFrame: FirstFrame;
-  private readonly screen: CallScreen;
-  private readonly chat: Chat;
-  private readonly controls: Controls;
   // A new network (Wi-Fi to 4G): fresh ICE at once instead of waiting for the old path to time out.
   private readonly online = () => this.call?.restartIce();
   private readonly mediaError = (err: unknown) => this.say(`There is a problem with the video connection: ${(err as Error).message}`);
 
   constructor(private readonly ctx: PageContext) {
-    const { page, role } = ctx;
+    const { page } = ctx;
+    this.firstFrame = new FirstFrame(ctx.role);
     this.connection = new Connection(ctx.consultationId, {
       up: () => {
         if (!page.is('check')) void this.enter();
@@ -58,33 +54,29 @@ export class Consultation {
       live: () => !page.is('ended', 'error', 'check'),
     });
     const s = this.connection.socket;
-    this.firstFrame = new FirstFrame(role);
-    const waitingList = role === 'clinician'
-      ? new WaitingList({
-        admit: (p) => {
-          mark('admit');
-          this.firstFrame.admitted();
-          return request(s, 'admit', { id: p.id });
-        },
-        message: (p, text) => request(s, 'messageWaiting', { id: p.id, text }),
-      })
-      : undefined;
-    if (role === 'clinician') new InvitePanel(s);
-    this.screen = new CallScreen(page, role, waitingList, () => {
-      const call = this.call;
-      this.firstFrame.shown(call && (() => call.stats()));
-    });
-    this.chat = new Chat(s, () => this.selfId);
-    this.controls = new Controls({
-      socket: s, role, local: ctx.local, call: () => this.call, mediaError: this.mediaError,
+    this.screens = ctx.screens(s, {
+      call: () => this.call,
+      selfId: () => this.selfId,
+      mediaError: this.mediaError,
       left: () => {
         if (!page.to('ended')) return;
         this.teardown();
-        showLeft();
+        this.screens.ended.showLeft();
+      },
+      admit: (p) => {
+        mark('admit');
+        this.firstFrame.admitted();
+        return request(s, 'admit', { id: p.id });
+      },
+      messageWaiting: (p, text) => request(s, 'messageWaiting', { id: p.id, text }),
+      firstFrame: () => {
+        const call = this.call;
+        this.firstFrame.shown(call && (() => call.stats()));
       },
     });
+    const { call: screen, chat } = this.screens;
 
-    s.on('participant', (p) => this.screen.update(p, this.call));
+    s.on('participant', (p) => screen.update(p, this.call));
     s.on('admitted', ({ producers }) => {
       mark('admitted');
       this.firstFrame.admitted();
@@ -97,8 +89,8 @@ export class Consultation {
     });
     s.on('producerClosed', ({ producerId }) => this.call?.producerClosed(producerId));
     s.on('producerPaused', ({ producerId, paused }) => this.call?.producerPaused(producerId, paused));
-    s.on('chat', (m) => this.chat.show(m));
-    s.on('practiceMessage', ({ text }) => showPracticeMessage(text));
+    s.on('chat', (m) => chat.show(m));
+    s.on('practiceMessage', ({ text }) => this.screens.waiting.showPracticeMessage(text));
     s.on('consultationEnded', ({ reason }) => this.finish(reason));
     s.on('callEndingSoon', ({ endsAt }) => {
       const at = new Date(endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -143,8 +135,8 @@ export class Consultation {
     this.selfId = info.self.id;
     this.call?.close();
     const call = new Call(s, {
-      onRemoteStream: (tile, stream) => this.screen.remoteStream(tile, stream),
-      onRemoteTrackEnded: (tile, stream) => this.screen.remoteTrackEnded(tile, stream),
+      onRemoteStream: (tile, stream) => this.screens.call.remoteStream(tile, stream),
+      onRemoteTrackEnded: (tile, stream) => this.screens.call.remoteTrackEnded(tile, stream),
       // With relay-only media, a TURN refusal means no video at all: say so instead of a silent black screen.
       onRelayError: (code) => {
         if (info.iceTransportPolicy === 'relay' && (code === 401 || code === 403)) {
@@ -155,7 +147,7 @@ export class Consultation {
       },
     });
     this.call = call;
-    this.screen.reset(info.participants);
+    this.screens.call.reset(info.participants);
     const { local } = this.ctx;
     const starting = (async () => {
       await call.start(info, local.stream);
@@ -165,7 +157,7 @@ export class Consultation {
     if (info.self.presence === 'waiting') {
       // Their media gets ready while they wait (an Admit that comes first is served as soon as it
       // is: see Call.consume).
-      if (this.ctx.page.to('waiting')) showWaiting();
+      if (this.ctx.page.to('waiting')) this.screens.waiting.showWaiting();
       await starting;
     } else {
       await starting;
@@ -175,13 +167,13 @@ export class Consultation {
   }
 
   private enterCall(): void {
-    this.screen.show(this.ctx.local.stream, () => this.call);
+    this.screens.call.show(this.ctx.local.stream, () => this.call);
   }
 
   private finish(reason: EndReason): void {
     if (!this.ctx.page.to('ended')) return;
     this.teardown();
-    showEnded(reason);
+    this.screens.ended.showEnded(reason);
   }
 
   private fail(title: string, message: string): void {
@@ -193,13 +185,13 @@ export class Consultation {
   /** Nothing of the call stays: media stopped, transports and socket closed, videos emptied. */
   private teardown(): void {
     this.ctx.check.stop();
-    this.controls.stopShare();
-    this.chat.clear();
+    this.screens.controls.stopShare();
+    this.screens.chat.clear();
     this.call?.close();
     this.call = undefined;
     this.connection.close();
     this.ctx.local.stop();
-    this.screen.clear();
+    this.screens.call.clear();
     window.removeEventListener('online', this.online);
   }
 
