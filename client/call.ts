@@ -1,26 +1,20 @@
 /**
  * The browser's side of the media: one mediasoup-client Device, a send transport carrying the
  * local camera and microphone, and a receive transport for everyone else. Remote tracks are
- * grouped per participant and handed to the page through `onRemoteStream`.
+ * grouped per participant and handed to the page through `onRemoteStream`. Its helpers are in
+ * call/: ICE recovery, the flow monitor and the diagnostics.
  */
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
 import type { JoinInfo, ProducerView, TransportOptions } from '../signalling/events.js';
+import { type FlowState, FlowMonitor, type Received } from './call/flow.js';
+import { IceRecovery } from './call/ice.js';
+import { collectStats, type RemoteStats } from './call/stats.js';
 import { request, type SignalSocket } from './signal.js';
 import { mark } from './timeline.js';
 
-/** The network path a transport uses: `relay` means through TURN. */
-export interface MediaPath {
-  direction: 'send' | 'recv';
-  localType: string;
-  relayProtocol?: string;
-}
-
-export interface RemoteStats {
-  paths: MediaPath[];
-  video: { participantId: string; framesDecoded: number; frameWidth: number; frameHeight: number; packetsLost: number }[];
-  audio: { participantId: string; packetsReceived: number; packetsLost: number }[];
-}
+export type { FlowState } from './call/flow.js';
+export type { MediaPath, RemoteStats } from './call/stats.js';
 
 /** One remote picture: a participant's camera (and voice), or their shared screen. */
 export interface Tile {
@@ -34,12 +28,6 @@ function tileOf(p: ProducerView): Tile {
   return { id: screen ? `${p.participantId}-screen` : p.participantId, participantId: p.participantId, screen };
 }
 
-/** What arrives from one remote participant, judged over the last few seconds. */
-export type FlowState = 'flowing' | 'stalled' | 'muted';
-
-/** Seconds without a single new packet before a participant's media counts as stalled. */
-const STALL_SAMPLES = 3;
-
 interface CallEvents {
   /** A TURN server refused us (401: wrong credentials) or could not be reached (701). */
   onRelayError?: (code: number) => void;
@@ -52,10 +40,9 @@ export class Call {
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<'audio' | 'video', types.Producer>();
-  private readonly consumers = new Map<string, { consumer: types.Consumer; participantId: string; tile: Tile; producerPaused: boolean }>();
-  /** Per participant: the packet count last sampled and for how many samples it has not moved. */
-  private readonly flow = new Map<string, { packets: number; still: number }>();
-  private readonly iceTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly consumers = new Map<string, Received & { tile: Tile }>();
+  private readonly flow = new FlowMonitor();
+  private readonly ice: IceRecovery;
   /** Producer ids being or already consumed: a producer can arrive in a list and as an event. */
   private readonly consumed = new Set<string>();
   private readonly streams = new Map<string, MediaStream>();
@@ -66,7 +53,9 @@ export class Call {
   constructor(
     private readonly socket: SignalSocket,
     private readonly events: CallEvents,
-  ) {}
+  ) {
+    this.ice = new IceRecovery(socket, events.onRelayError);
+  }
 
   /** Loads the device and opens both transports; sends local tracks if there are any. */
   async start(info: JoinInfo, local: MediaStream | undefined): Promise<void> {
@@ -162,35 +151,9 @@ export class Call {
     return this.setEnabled('video', enabled);
   }
 
-  /**
-   * Called once a second: per remote participant, whether packets keep arriving. Muted media
-   * is not a fault; media that stops for a few seconds means their connection (or ours) dropped.
-   */
-  async sampleFlow(): Promise<Map<string, FlowState>> {
-    const packets = new Map<string, number>();
-    const live = new Set<string>();
-    for (const { consumer, participantId, producerPaused } of this.consumers.values()) {
-      if (producerPaused || consumer.closed) continue;
-      live.add(participantId);
-      const report = await consumer.getStats();
-      report.forEach((s: Record<string, unknown>) => {
-        if (s.type === 'inbound-rtp') packets.set(participantId, (packets.get(participantId) ?? 0) + Number(s.packetsReceived ?? 0));
-      });
-    }
-    const out = new Map<string, FlowState>();
-    for (const { participantId } of this.consumers.values()) {
-      if (!live.has(participantId)) {
-        out.set(participantId, 'muted');
-        this.flow.delete(participantId);
-        continue;
-      }
-      const now = packets.get(participantId) ?? 0;
-      const prev = this.flow.get(participantId);
-      const still = prev && now <= prev.packets ? prev.still + 1 : 0;
-      this.flow.set(participantId, { packets: now, still });
-      out.set(participantId, still >= STALL_SAMPLES ? 'stalled' : 'flowing');
-    }
-    return out;
+  /** Called once a second: per remote participant, whether packets keep arriving (call/flow.ts). */
+  sampleFlow(): Promise<Map<string, FlowState>> {
+    return this.flow.sample(this.consumers.values());
   }
 
   /** Another camera (front or back): the producer keeps going with the new track. */
@@ -211,37 +174,18 @@ export class Call {
 
   /** After a network change: new ICE credentials on both transports, keeping them and all media. */
   restartIce(): void {
-    for (const t of [this.sendTransport, this.recvTransport]) if (t && !t.closed) void this.restartTransportIce(t);
+    this.ice.restartAll([this.sendTransport, this.recvTransport]);
   }
 
   /** For diagnostics and tests: what is being received, per participant. */
-  async stats(): Promise<RemoteStats> {
-    const out: RemoteStats = { paths: [], video: [], audio: [] };
-    for (const t of [this.sendTransport, this.recvTransport]) {
-      const path = t && !t.closed ? await this.pathOf(t) : undefined;
-      if (path) out.paths.push(path);
-    }
-    for (const { consumer, participantId } of this.consumers.values()) {
-      const report = await consumer.getStats();
-      report.forEach((s: Record<string, unknown>) => {
-        if (s.type !== 'inbound-rtp') return;
-        if (s.kind === 'video') {
-          out.video.push({
-            participantId, framesDecoded: Number(s.framesDecoded ?? 0), frameWidth: Number(s.frameWidth ?? 0),
-            frameHeight: Number(s.frameHeight ?? 0), packetsLost: Number(s.packetsLost ?? 0),
-          });
-        } else if (s.kind === 'audio') {
-          out.audio.push({ participantId, packetsReceived: Number(s.packetsReceived ?? 0), packetsLost: Number(s.packetsLost ?? 0) });
-        }
-      });
-    }
-    return out;
+  stats(): Promise<RemoteStats> {
+    return collectStats([this.sendTransport, this.recvTransport], this.consumers.values());
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.iceTimers.values()) clearTimeout(t);
+    this.ice.close();
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.consumers.clear();
@@ -282,16 +226,6 @@ export class Call {
     await request(this.socket, 'pauseProducer', { id: p.id, paused: !enabled });
   }
 
-  private async restartTransportIce(transport: types.Transport): Promise<void> {
-    try {
-      const { iceParameters } = await request(this.socket, 'restartIce', { transportId: transport.id });
-      if (!transport.closed) await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
-      mark(`${transport.direction}:ice-restart`);
-    } catch {
-      // The socket is down too: its reconnection rejoins and rebuilds the transports.
-    }
-  }
-
   private transportOptions(t: TransportOptions, info: JoinInfo): types.TransportOptions {
     return {
       id: t.id,
@@ -303,36 +237,8 @@ export class Call {
     };
   }
 
-  private async pathOf(transport: types.Transport): Promise<MediaPath | undefined> {
-    const report = await transport.getStats();
-    const all = new Map<string, Record<string, unknown>>();
-    report.forEach((s: Record<string, unknown>) => all.set(s.id as string, s));
-    const pair = [...all.values()].find((s) => s.type === 'candidate-pair' && (s.nominated === true || s.selected === true) && s.state === 'succeeded');
-    const local = pair ? all.get(pair.localCandidateId as string) : undefined;
-    if (!local) return undefined;
-    return {
-      direction: transport.direction, localType: String(local.candidateType),
-      ...(local.relayProtocol ? { relayProtocol: String(local.relayProtocol) } : {}),
-    };
-  }
-
   private wireConnect(transport: types.Transport): void {
-    transport.on('icecandidateerror', (e) => {
-      mark(`${transport.direction}:ice-error:${e.errorCode}`);
-      this.events.onRelayError?.(e.errorCode);
-    });
-    transport.on('connectionstatechange', (state) => {
-      mark(`${transport.direction}:${state}`);
-      clearTimeout(this.iceTimers.get(transport.id));
-      // 'disconnected' often heals by itself (a brief loss); if not within 2 s, or on 'failed',
-      // restart ICE: the transport and every producer and consumer on it are kept.
-      if (state === 'failed') void this.restartTransportIce(transport);
-      else if (state === 'disconnected') {
-        this.iceTimers.set(transport.id, setTimeout(() => {
-          if (transport.connectionState !== 'connected' && !transport.closed) void this.restartTransportIce(transport);
-        }, 2000));
-      }
-    });
+    this.ice.watch(transport);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       request(this.socket, 'connectTransport', {
         transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown>,

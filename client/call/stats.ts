@@ -1,0 +1,57 @@
+/** For diagnostics and tests (window.openconsult.stats): the network path and what is received. */
+import type { types } from 'mediasoup-client';
+
+/** The network path a transport uses: `relay` means through TURN. */
+export interface MediaPath {
+  direction: 'send' | 'recv';
+  localType: string;
+  relayProtocol?: string;
+}
+
+export interface RemoteStats {
+  paths: MediaPath[];
+  video: { participantId: string; framesDecoded: number; frameWidth: number; frameHeight: number; packetsLost: number }[];
+  audio: { participantId: string; packetsReceived: number; packetsLost: number }[];
+}
+
+/** What a page reports before it has a call. */
+export const noStats = (): RemoteStats => ({ paths: [], video: [], audio: [] });
+
+export async function collectStats(
+  transports: (types.Transport | undefined)[],
+  consumers: Iterable<{ consumer: types.Consumer; participantId: string }>,
+): Promise<RemoteStats> {
+  const out = noStats();
+  for (const t of transports) {
+    const path = t && !t.closed ? await pathOf(t) : undefined;
+    if (path) out.paths.push(path);
+  }
+  for (const { consumer, participantId } of consumers) {
+    const report = await consumer.getStats();
+    report.forEach((s: Record<string, unknown>) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'video') {
+        out.video.push({
+          participantId, framesDecoded: Number(s.framesDecoded ?? 0), frameWidth: Number(s.frameWidth ?? 0),
+          frameHeight: Number(s.frameHeight ?? 0), packetsLost: Number(s.packetsLost ?? 0),
+        });
+      } else if (s.kind === 'audio') {
+        out.audio.push({ participantId, packetsReceived: Number(s.packetsReceived ?? 0), packetsLost: Number(s.packetsLost ?? 0) });
+      }
+    });
+  }
+  return out;
+}
+
+async function pathOf(transport: types.Transport): Promise<MediaPath | undefined> {
+  const report = await transport.getStats();
+  const all = new Map<string, Record<string, unknown>>();
+  report.forEach((s: Record<string, unknown>) => all.set(s.id as string, s));
+  const pair = [...all.values()].find((s) => s.type === 'candidate-pair' && (s.nominated === true || s.selected === true) && s.state === 'succeeded');
+  const local = pair ? all.get(pair.localCandidateId as string) : undefined;
+  if (!local) return undefined;
+  return {
+    direction: transport.direction, localType: String(local.candidateType),
+    ...(local.relayProtocol ? { relayProtocol: String(local.relayProtocol) } : {}),
+  };
+}
