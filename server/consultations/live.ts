@@ -36,7 +36,7 @@ export interface LiveEvents {
 
 export interface LiveDeps {
   consultations: Consultations;
-  media: MediaSessions;
+  media: Pick<MediaSessions, 'getOrCreate' | 'close'>;
   rooms: Rooms;
   logger: Logger;
   now: () => number;
