@@ -1,32 +1,28 @@
 /**
  * The live consultations of this process, made on first join and forgotten when they close.
  * It is the one place a consultation's end reaches its live side (one `statusChanged` listener),
- * and it answers the timers' questions about presence (the PresencePort).
+ * it carries every live consultation's events (LiveEvents), and it answers the timers'
+ * questions about presence (the PresencePort).
  */
 import { EventEmitter } from 'node:events';
 import { isTerminal } from './lifecycle.js';
-import { type LiveDeps, LiveConsultation, type PresenceChange } from './live.js';
+import { type LiveDeps, type LiveEvents, LiveConsultation } from './live.js';
 import type { PresencePort } from './timekeeper.js';
 
-export interface PresenceEvent {
-  consultationId: string;
-  participantId: string;
-  change: PresenceChange;
-}
+export type { PresenceEvent } from './live.js';
 
-interface RegistryEvents {
-  /** A consultation went live: the socket layer subscribes to what it tells clients. */
-  opened: [LiveConsultation];
-  presence: [PresenceEvent];
-}
-
-export class LiveConsultations extends EventEmitter<RegistryEvents> implements PresencePort {
+export class LiveConsultations extends EventEmitter<LiveEvents> implements PresencePort {
   private readonly live = new Map<string, LiveConsultation>();
+  private readonly deps: LiveDeps;
 
-  constructor(private readonly deps: LiveDeps) {
+  constructor(deps: Omit<LiveDeps, 'events'>) {
     super();
+    this.deps = { ...deps, events: this };
     deps.consultations.on('statusChanged', ({ id, to, reason }) => {
       if (isTerminal(to)) this.live.get(id)?.close(reason ?? 'ended_by_api');
+    });
+    this.on('closed', (live) => {
+      if (this.live.get(live.id) === live) this.live.delete(live.id);
     });
   }
 
@@ -36,7 +32,12 @@ export class LiveConsultations extends EventEmitter<RegistryEvents> implements P
    */
   async open(id: string): Promise<LiveConsultation> {
     await this.deps.consultations.ensureOpen(id);
-    return this.live.get(id) ?? this.create(id);
+    let live = this.live.get(id);
+    if (!live) {
+      live = new LiveConsultation(id, this.deps);
+      this.live.set(id, live);
+    }
+    return live;
   }
 
   find(id: string): LiveConsultation | undefined {
@@ -53,16 +54,5 @@ export class LiveConsultations extends EventEmitter<RegistryEvents> implements P
 
   warnCallEnding(consultationId: string, endsAt: number): void {
     this.live.get(consultationId)?.warnCallEnding(endsAt);
-  }
-
-  private create(id: string): LiveConsultation {
-    const live = new LiveConsultation(id, this.deps);
-    this.live.set(id, live);
-    live.on('presence', (participantId, change) => this.emit('presence', { consultationId: id, participantId, change }));
-    live.once('closed', () => {
-      if (this.live.get(id) === live) this.live.delete(id);
-    });
-    this.emit('opened', live);
-    return live;
   }
 }

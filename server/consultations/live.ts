@@ -2,10 +2,12 @@
  * One live consultation: the single owner of its room (who is present), its media session and
  * what its clients are told. Joining, admission and every way of departing go through here, and
  * so does closing, which cascades child-first: clients are told and disconnected, the media
- * closes, the room is forgotten. The socket layer turns the events into emits (signalling/fanout.ts);
- * the timers follow the `presence` events.
+ * closes, the room is forgotten. Its typed events go out through one emitter shared by all live
+ * consultations (the registry): a listener per consultation would weigh on every waiting
+ * patient. The socket layer turns them into emits (signalling/fanout.ts); the timers follow the
+ * `presence` events.
  */
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import type { EndReason, JoinInfo, ParticipantView, ProducerView, ServerToClientEvents } from '../../signalling/events.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -24,14 +26,21 @@ export type Outgoing = { [E in keyof ServerToClientEvents]: { event: E; args: Pa
 /** What the timers need to know: someone is present (again), dropped, or gone for good. */
 export type PresenceChange = 'present' | 'dropped' | 'gone';
 
+export interface PresenceEvent {
+  consultationId: string;
+  participantId: string;
+  change: PresenceChange;
+}
+
+/** What live consultations report, each event naming which one. */
 export interface LiveEvents {
-  send: [to: Recipients, message: Outgoing];
+  send: [live: LiveConsultation, to: Recipients, message: Outgoing];
   /** Close connections: `now` for one that gave way, `afterAck` so a handler's answer still goes out. */
-  disconnect: [to: Recipients, when: 'now' | 'afterAck'];
+  disconnect: [live: LiveConsultation, to: Recipients, when: 'now' | 'afterAck'];
   /** This connection's participant was admitted: it may consume others' media now. */
-  admitted: [socketId: string];
-  presence: [participantId: string, change: PresenceChange];
-  closed: [reason: EndReason];
+  admitted: [live: LiveConsultation, socketId: string];
+  presence: [PresenceEvent];
+  closed: [live: LiveConsultation, reason: EndReason];
 }
 
 export interface LiveDeps {
@@ -40,6 +49,8 @@ export interface LiveDeps {
   rooms: Rooms;
   logger: Logger;
   now: () => number;
+  /** Where the events of every live consultation go. */
+  events: EventEmitter<LiveEvents>;
 }
 
 /** What joining tells the joiner, apart from the ICE settings the socket layer adds. */
@@ -52,7 +63,7 @@ export function consultationEnded(): AppError {
   return new AppError('consultation_closed', 'This consultation has ended.');
 }
 
-export class LiveConsultation extends EventEmitter<LiveEvents> {
+export class LiveConsultation {
   private readonly room: Room;
   private session: MediaSession | undefined;
   private closed = false;
@@ -61,7 +72,6 @@ export class LiveConsultation extends EventEmitter<LiveEvents> {
     readonly id: string,
     private readonly deps: LiveDeps,
   ) {
-    super();
     this.room = deps.rooms.get(id);
   }
 
@@ -94,7 +104,7 @@ export class LiveConsultation extends EventEmitter<LiveEvents> {
     if (member.socketId && member.socketId !== socketId) {
       const old = member.socketId;
       member.socketId = undefined;
-      this.emit('disconnect', [old], 'now');
+      this.deps.events.emit('disconnect', this, [old], 'now');
     }
     const session = await this.deps.media.getOrCreate(this.id);
     // The consultation may have closed while the media session was being made.
@@ -105,7 +115,7 @@ export class LiveConsultation extends EventEmitter<LiveEvents> {
     this.useSession(session);
     session.closePeer(participantId);
     this.room.join(participantId, socketId, this.deps.now());
-    this.emit('presence', participantId, 'present');
+    this.presence(participantId, 'present');
     if (member.presence === 'waiting') this.deps.consultations.markWaiting(this.id, role);
     else this.deps.consultations.markAdmitted(participantId);
     this.broadcast(member);
@@ -125,7 +135,7 @@ export class LiveConsultation extends EventEmitter<LiveEvents> {
     this.deps.consultations.markAdmitted(participantId);
     const member = this.room.admit(participantId);
     if (member.socketId) {
-      this.emit('admitted', member.socketId);
+      this.deps.events.emit('admitted', this, member.socketId);
       this.send([member.socketId], { event: 'admitted', args: [{ producers: this.producersOfOthers(participantId) }] });
     }
     for (const p of this.session?.producersOf(participantId) ?? []) this.announce(p);
@@ -187,11 +197,11 @@ export class LiveConsultation extends EventEmitter<LiveEvents> {
     if (this.closed) return;
     this.closed = true;
     this.send('everyone', { event: 'consultationEnded', args: [{ reason }] });
-    this.emit('disconnect', 'everyone', 'afterAck');
+    this.deps.events.emit('disconnect', this, 'everyone', 'afterAck');
     this.session = undefined;
     this.deps.media.close(this.id);
     this.deps.rooms.delete(this.id);
-    this.emit('closed', reason);
+    this.deps.events.emit('closed', this, reason);
   }
 
   /** The one departure sequence: presence, media, the others told, the audit log, the timers. */
@@ -202,7 +212,7 @@ export class LiveConsultation extends EventEmitter<LiveEvents> {
     this.broadcast(member);
     if (how === 'left') this.deps.consultations.audit(this.id, member.role, 'left');
     if (how === 'gone') this.deps.consultations.audit(this.id, 'system', 'participant_gone', { participantId: member.id });
-    this.emit('presence', member.id, how === 'dropped' ? 'dropped' : 'gone');
+    this.presence(member.id, how === 'dropped' ? 'dropped' : 'gone');
   }
 
   /** Takes the consultation's current media session, forwarding what its consumers' owners need to hear. */
@@ -245,7 +255,11 @@ export class LiveConsultation extends EventEmitter<LiveEvents> {
   }
 
   private send(to: Recipients, message: Outgoing): void {
-    if (to === 'everyone' || to.length > 0) this.emit('send', to, message);
+    if (to === 'everyone' || to.length > 0) this.deps.events.emit('send', this, to, message);
+  }
+
+  private presence(participantId: string, change: PresenceChange): void {
+    this.deps.events.emit('presence', { consultationId: this.id, participantId, change });
   }
 }
 

@@ -12,7 +12,7 @@
 import type { Logger } from '../log.js';
 import type { Deadline, Store } from '../store/store.js';
 import { Deadlines } from './deadlines.js';
-import type { PresenceEvent } from './live-registry.js';
+import type { PresenceEvent } from './live.js';
 import type { Consultations, StatusChange } from './service.js';
 
 export interface LifecycleTimes {

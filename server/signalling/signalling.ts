@@ -61,7 +61,7 @@ export class Signalling {
     });
     const later = { prepare: prepareHandlers(deps), call: callHandlers(deps), host: hostHandlers(deps) };
     this.phases = { lobby: lobbyHandlers(deps, later), ...later };
-    deps.live.on('opened', (live) => fanOut(this.io, live, this.phases.call));
+    fanOut(this.io, deps.live, this.phases.call);
     // One listener for every socket (socket.io calls it with the socket as `this`).
     const onDisconnect = function (this: TypedSocket, reason: string) {
       const { consultationId, participantId } = this.data;

@@ -79,13 +79,13 @@ async function setUp() {
   const log: string[] = [];
   const sent: { to: Recipients; message: Outgoing }[] = [];
   const presence: PresenceEvent[] = [];
-  live.on('send', (to, message) => {
+  registry.on('send', (_live, to, message) => {
     sent.push({ to, message });
     log.push(`send ${message.event}`);
   });
-  live.on('disconnect', (to, when) => log.push(`disconnect ${to === 'everyone' ? to : to.join()} ${when}`));
-  live.on('admitted', (socketId) => log.push(`admitted ${socketId}`));
-  live.on('closed', (reason) => log.push(`closed ${reason}`));
+  registry.on('disconnect', (_live, to, when) => log.push(`disconnect ${to === 'everyone' ? to : to.join()} ${when}`));
+  registry.on('admitted', (_live, socketId) => log.push(`admitted ${socketId}`));
+  registry.on('closed', (_live, reason) => log.push(`closed ${reason}`));
   registry.on('presence', (e) => presence.push(e));
   return { consultations, media, rooms, registry, live, id, patient, clinician, log, sent, presence };
 }
