@@ -59,7 +59,7 @@ export type Joined = Omit<JoinInfo, 'iceServers' | 'iceTransportPolicy'>;
 /** How someone departs: left on purpose, their connection dropped, or their reconnect grace ran out. */
 type Departure = 'left' | 'dropped' | 'gone';
 
-export function consultationEnded(): AppError {
+export function consultationClosed(): AppError {
   return new AppError('consultation_closed', 'This consultation has ended.');
 }
 
@@ -86,7 +86,7 @@ export class LiveConsultation {
 
   /** The media of this consultation, once someone has joined; refused once it has closed. */
   media(): MediaSession {
-    if (this.closed || !this.session) throw consultationEnded();
+    if (this.closed || !this.session) throw consultationClosed();
     return this.session;
   }
 
@@ -110,7 +110,7 @@ export class LiveConsultation {
     // The consultation may have closed while the media session was being made.
     if (this.closed || !this.deps.consultations.isOpen(this.id)) {
       this.deps.media.close(this.id); // it may have been made after close() closed the media
-      throw consultationEnded();
+      throw consultationClosed();
     }
     this.useSession(session);
     session.closePeer(participantId);

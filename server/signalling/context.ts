@@ -2,8 +2,7 @@
  * What every phase's handlers share: the live consultations, the consultations service and
  * the socket's own live consultation (refused once it has closed).
  */
-import type { LiveConsultation } from '../consultations/live.js';
-import { consultationEnded } from '../consultations/live.js';
+import { type LiveConsultation, consultationClosed } from '../consultations/live.js';
 import type { LiveConsultations } from '../consultations/live-registry.js';
 import type { Consultations } from '../consultations/service.js';
 import type { Logger } from '../log.js';
@@ -25,6 +24,6 @@ export type Phases = Record<Phase, HandlerSet>;
 
 export function liveOf(ctx: PhaseContext, socket: TypedSocket): LiveConsultation {
   const live = ctx.live.find(socket.data.consultationId);
-  if (!live) throw consultationEnded();
+  if (!live) throw consultationClosed();
   return live;
 }

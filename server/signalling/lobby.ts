@@ -1,7 +1,7 @@
 /** Connected, not yet joined: join (which opens the next phases) or leave. */
 import type { JoinInfo } from '../../signalling/events.js';
 import { iceServersFor } from '../auth/turn.js';
-import { consultationEnded } from '../consultations/live.js';
+import { consultationClosed } from '../consultations/live.js';
 import type { Phases, PhaseContext } from './context.js';
 import { HandlerSet, type TypedSocket } from './handler.js';
 import { leave } from './prepare.js';
@@ -26,7 +26,7 @@ async function join(ctx: PhaseContext, socket: TypedSocket): Promise<JoinInfo> {
   // In the consultation's socket.io room first, so an end while joining still reaches this socket.
   await socket.join(consultationId);
   const joined = await live.join(participantId, role, socket.id);
-  if (live.isClosed) throw consultationEnded();
+  if (live.isClosed) throw consultationClosed();
   const { producers, ...rest } = joined;
   return {
     ...rest,
