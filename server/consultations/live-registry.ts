@@ -48,8 +48,8 @@ export class LiveConsultations extends EventEmitter<LiveEvents> implements Prese
     return this.live.get(consultationId)?.presentCount() ?? 0;
   }
 
-  reconnectExpired(consultationId: string, participantId: string): void {
-    this.live.get(consultationId)?.reconnectExpired(participantId);
+  async reconnectExpired(consultationId: string, participantId: string): Promise<void> {
+    await this.live.get(consultationId)?.reconnectExpired(participantId);
   }
 
   warnCallEnding(consultationId: string, endsAt: number): void {

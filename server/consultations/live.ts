@@ -95,8 +95,8 @@ export class LiveConsultation {
    * straight into the call, others wait. Their media starts afresh.
    */
   async join(participantId: string, role: Role, socketId: string): Promise<Joined> {
-    const c = this.deps.consultations.ensureOpen(this.id);
-    const record = this.deps.consultations.participant(participantId);
+    const c = await this.deps.consultations.ensureOpen(this.id);
+    const record = await this.deps.consultations.participant(participantId);
     const name = displayName(role, record?.displayName ?? null, c.clinicianName, c.patientName);
     const member = this.room.member(participantId, role, name, Boolean(record?.admittedAt));
 
@@ -108,7 +108,8 @@ export class LiveConsultation {
     }
     const session = await this.deps.media.getOrCreate(this.id);
     // The consultation may have closed while the media session was being made.
-    if (this.closed || !this.deps.consultations.isOpen(this.id)) {
+    const open = await this.deps.consultations.isOpen(this.id);
+    if (this.closed || !open) {
       this.deps.media.close(this.id); // it may have been made after close() closed the media
       throw consultationClosed();
     }
@@ -116,12 +117,13 @@ export class LiveConsultation {
     session.closePeer(participantId);
     this.room.join(participantId, socketId, this.deps.now());
     this.presence(participantId, 'present');
-    if (member.presence === 'waiting') this.deps.consultations.markWaiting(this.id, role);
-    else this.deps.consultations.markAdmitted(participantId);
+    if (member.presence === 'waiting') await this.deps.consultations.markWaiting(this.id, role);
+    else await this.deps.consultations.markAdmitted(participantId);
     this.broadcast(member);
+    const { status } = await this.deps.consultations.get(this.id);
     return {
       self: view(member),
-      consultation: { id: this.id, status: this.deps.consultations.get(this.id).status },
+      consultation: { id: this.id, status },
       participants: this.room.list().filter((m) => m.id !== participantId && m.presence !== 'checking').map(view),
       routerRtpCapabilities: { ...session.rtpCapabilities },
       producers: member.presence === 'admitted' ? this.producersOfOthers(participantId) : [],
@@ -129,38 +131,38 @@ export class LiveConsultation {
   }
 
   /** Lets a waiting participant into the call. The call starts (persisted) before anyone is moved. */
-  admit(participantId: string): void {
+  async admit(participantId: string): Promise<void> {
     const { role } = this.room.waiting(participantId);
-    this.deps.consultations.startCall(this.id, 'clinician');
-    this.deps.consultations.markAdmitted(participantId);
-    const member = this.room.admit(participantId);
+    await this.deps.consultations.startCall(this.id, 'clinician');
+    await this.deps.consultations.markAdmitted(participantId);
+    const member = this.room.admit(participantId); // checks again: they may have gone meanwhile
     if (member.socketId) {
       this.deps.events.emit('admitted', this, member.socketId);
       this.send([member.socketId], { event: 'admitted', args: [{ producers: this.producersOfOthers(participantId) }] });
     }
     for (const p of this.session?.producersOf(participantId) ?? []) this.announce(p);
     this.broadcast(member);
-    this.deps.consultations.audit(this.id, 'clinician', 'admitted', { participantId, role });
+    await this.deps.consultations.audit(this.id, 'clinician', 'admitted', { participantId, role });
   }
 
   /** The participant left on purpose (from the connection they are on now). */
-  leave(participantId: string, socketId: string): void {
+  async leave(participantId: string, socketId: string): Promise<void> {
     const member = this.room.get(participantId);
-    if (member && member.socketId === socketId) this.depart(member, 'left');
+    if (member && member.socketId === socketId) await this.depart(member, 'left');
   }
 
   /** A connection dropped; a newer connection of the same participant is left alone. */
-  drop(participantId: string, socketId: string, reason: string): void {
+  async drop(participantId: string, socketId: string, reason: string): Promise<void> {
     const member = this.room.get(participantId);
     if (!member || member.socketId !== socketId) return;
-    this.depart(member, 'dropped');
+    await this.depart(member, 'dropped');
     this.deps.logger.info({ consultationId: this.id, participantId, reason }, 'participant disconnected');
   }
 
   /** A dropped participant did not come back within the grace: they have left. */
-  reconnectExpired(participantId: string): void {
+  async reconnectExpired(participantId: string): Promise<void> {
     const member = this.room.get(participantId);
-    if (member?.presence === 'reconnecting') this.depart(member, 'gone');
+    if (member?.presence === 'reconnecting') await this.depart(member, 'gone');
   }
 
   /** A new producer: admitted participants are told; while waiting, nobody is (they see them once admitted). */
@@ -181,11 +183,11 @@ export class LiveConsultation {
   }
 
   /** A message from the practice to someone in the waiting room. */
-  messageWaiting(participantId: string, text: string): void {
+  async messageWaiting(participantId: string, text: string): Promise<void> {
     const target = this.room.get(participantId);
     if (target?.presence !== 'waiting' || !target.socketId) throw new AppError('invalid_state', 'That person is not in the waiting room.');
     this.send([target.socketId], { event: 'practiceMessage', args: [{ text: text.trim(), at: this.deps.now() }] });
-    this.deps.consultations.audit(this.id, 'clinician', 'waiting_message_sent', { participantId });
+    await this.deps.consultations.audit(this.id, 'clinician', 'waiting_message_sent', { participantId });
   }
 
   warnCallEnding(endsAt: number): void {
@@ -205,13 +207,13 @@ export class LiveConsultation {
   }
 
   /** The one departure sequence: presence, media, the others told, the audit log, the timers. */
-  private depart(member: Member, how: Departure): void {
+  private async depart(member: Member, how: Departure): Promise<void> {
     if (how === 'dropped') this.room.drop(member.id);
     else this.room.leave(member.id);
     this.session?.closePeer(member.id);
     this.broadcast(member);
-    if (how === 'left') this.deps.consultations.audit(this.id, member.role, 'left');
-    if (how === 'gone') this.deps.consultations.audit(this.id, 'system', 'participant_gone', { participantId: member.id });
+    if (how === 'left') await this.deps.consultations.audit(this.id, member.role, 'left');
+    if (how === 'gone') await this.deps.consultations.audit(this.id, 'system', 'participant_gone', { participantId: member.id });
     this.presence(member.id, how === 'dropped' ? 'dropped' : 'gone');
   }
 
@@ -230,11 +232,15 @@ export class LiveConsultation {
     // A router that closes while the consultation is open died with its worker: everyone
     // re-negotiates with a fresh router (design.md 4).
     session.once('closed', (reason) => {
-      if (reason !== 'router_lost' || this.closed || !this.deps.consultations.isOpen(this.id)) return;
-      this.deps.logger.warn({ consultationId: this.id }, 'media lost with its worker; clients re-negotiate');
-      this.deps.consultations.audit(this.id, 'system', 'media_reset');
-      this.send('everyone', { event: 'mediaReset', args: [] });
+      if (reason === 'router_lost') this.mediaLost().catch((err: unknown) => this.deps.logger.error({ err, consultationId: this.id }, 'media reset failed'));
     });
+  }
+
+  private async mediaLost(): Promise<void> {
+    if (this.closed || !(await this.deps.consultations.isOpen(this.id)) || this.closed) return;
+    this.deps.logger.warn({ consultationId: this.id }, 'media lost with its worker; clients re-negotiate');
+    this.send('everyone', { event: 'mediaReset', args: [] });
+    await this.deps.consultations.audit(this.id, 'system', 'media_reset');
   }
 
   /** Tells admitted participants other than its owner about a producer. */

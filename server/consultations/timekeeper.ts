@@ -27,7 +27,7 @@ export interface PresencePort {
   /** Participants connected, or dropped but within their reconnect grace. */
   presentCount(consultationId: string): number;
   /** The reconnect grace of a participant ran out: they have left. */
-  reconnectExpired(consultationId: string, participantId: string): void;
+  reconnectExpired(consultationId: string, participantId: string): void | Promise<void>;
   warnCallEnding(consultationId: string, endsAt: number): void;
 }
 
@@ -152,7 +152,8 @@ export class Timekeeper {
           }
           return;
         case 'reconnect':
-          this.presence.reconnectExpired(c.id, d.participantId);
+          void Promise.resolve(this.presence.reconnectExpired(c.id, d.participantId))
+            .catch((err: unknown) => this.logger.error({ err, consultationId: c.id, deadline: d.kind }, 'lifecycle timer failed'));
           return;
       }
     } catch (err) {

@@ -12,13 +12,13 @@ import type { TypedSocket } from './handler.js';
 
 const checkAuth = TypeCompiler.Compile(SocketAuth);
 
-export function authenticate(socket: TypedSocket, tokens: SessionTokens, consultations: Consultations): void {
+export async function authenticate(socket: TypedSocket, tokens: SessionTokens, consultations: Consultations): Promise<void> {
   if (!checkAuth.Check(socket.handshake.auth)) throw new AppError('unauthorized', 'Say which consultation to join.');
   const { consultationId } = socket.handshake.auth as { consultationId: string };
   const token = parseCookies(socket.handshake.headers.cookie ?? '')[sessionCookieName(consultationId)];
   if (!token) throw new AppError('unauthorized', 'Open the link from your message to join this consultation.');
   const session = tokens.verify(token);
   if (session.consultationId !== consultationId) throw new AppError('unauthorized', 'This session is for another consultation.');
-  consultations.ensureOpen(consultationId);
+  await consultations.ensureOpen(consultationId);
   socket.data = { consultationId, participantId: session.participantId, role: session.role };
 }

@@ -4,20 +4,20 @@ import { HandlerSet } from './handler.js';
 
 export function hostHandlers(ctx: PhaseContext): HandlerSet {
   return new HandlerSet(ctx.logger)
-    .on('admit', (socket, p) => {
-      liveOf(ctx, socket).admit(p.id);
+    .on('admit', async (socket, p) => {
+      await liveOf(ctx, socket).admit(p.id);
       return {};
     })
-    .on('messageWaiting', (socket, p) => {
-      liveOf(ctx, socket).messageWaiting(p.id, p.text);
+    .on('messageWaiting', async (socket, p) => {
+      await liveOf(ctx, socket).messageWaiting(p.id, p.text);
       return {};
     })
     .on('invite', async (socket, p) => {
       const { url, sms } = await ctx.consultations.invite(socket.data.consultationId, p, 'clinician');
       return { url, sms };
     })
-    .on('end', (socket) => {
-      ctx.consultations.end(socket.data.consultationId, 'clinician', 'ended_by_clinician');
+    .on('end', async (socket) => {
+      await ctx.consultations.end(socket.data.consultationId, 'clinician', 'ended_by_clinician');
       return {};
     });
 }

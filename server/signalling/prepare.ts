@@ -30,8 +30,11 @@ export function prepareHandlers(ctx: PhaseContext): HandlerSet {
 }
 
 /** Leaving is allowed before and after joining; the connection closes once it is acknowledged. */
-export function leave(ctx: PhaseContext, socket: TypedSocket): Record<string, never> {
-  ctx.live.find(socket.data.consultationId)?.leave(socket.data.participantId, socket.id);
-  setImmediate(() => socket.disconnect(true));
+export async function leave(ctx: PhaseContext, socket: TypedSocket): Promise<Record<string, never>> {
+  try {
+    await ctx.live.find(socket.data.consultationId)?.leave(socket.data.participantId, socket.id);
+  } finally {
+    setImmediate(() => socket.disconnect(true));
+  }
   return {};
 }

@@ -46,9 +46,9 @@ export class Signalling {
       pingTimeout: 8_000,
       cors: { origin: false },
     });
-    this.io.use((socket, next) => {
+    this.io.use(async (socket, next) => {
       try {
-        authenticate(socket, deps.tokens, deps.consultations);
+        await authenticate(socket, deps.tokens, deps.consultations);
         // Nothing reads the handshake's HTTP request (headers, cookie) after this; dropping it
         // saves a few KB per connection ("Memory usage" in the socket.io documentation).
         (socket.conn as { request: unknown }).request = null;
@@ -65,7 +65,8 @@ export class Signalling {
     // One listener for every socket (socket.io calls it with the socket as `this`).
     const onDisconnect = function (this: TypedSocket, reason: string) {
       const { consultationId, participantId } = this.data;
-      deps.live.find(consultationId)?.drop(participantId, this.id, reason);
+      deps.live.find(consultationId)?.drop(participantId, this.id, reason)
+        .catch((err: unknown) => deps.logger.error({ err, consultationId, participantId }, 'disconnect failed'));
     };
     this.io.on('connection', (socket) => {
       this.phases.lobby.install(socket);

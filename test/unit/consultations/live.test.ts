@@ -74,7 +74,8 @@ async function setUp() {
   const rooms = new Rooms();
   const registry = new LiveConsultations({ consultations, media, rooms, logger, now: () => 1000 });
   const { id } = await consultations.create({ patientPhone: '07700900123', patientName: 'Ann', clinicianName: 'Dr Lee' });
-  const [patient, clinician] = (['patient', 'clinician'] as const).map((role) => consultations.participants(id).find((p) => p.role === role)!.id) as [string, string];
+  const everyone = await consultations.participants(id);
+  const [patient, clinician] = (['patient', 'clinician'] as const).map((role) => everyone.find((p) => p.role === role)!.id) as [string, string];
   const live = await registry.open(id);
   const log: string[] = [];
   const sent: { to: Recipients; message: Outgoing }[] = [];
@@ -97,7 +98,7 @@ describe('LiveConsultation', () => {
     const { live, consultations, id, patient, clinician, sent } = await setUp();
     const p = await live.join(patient, 'patient', 'sock-p');
     expect(p.self).toMatchObject({ id: patient, presence: 'waiting', name: 'Ann', waitingSince: 1000 });
-    expect(consultations.get(id).status).toBe('waiting');
+    expect((await consultations.get(id)).status).toBe('waiting');
     const c = await live.join(clinician, 'clinician', 'sock-c');
     expect(c.self).toMatchObject({ presence: 'admitted', name: 'Dr Lee' });
     expect(c.participants.map((m) => m.id)).toEqual([patient]);
@@ -111,12 +112,12 @@ describe('LiveConsultation', () => {
     const start = vi.spyOn(consultations, 'startCall').mockImplementation(() => {
       throw new AppError('invalid_state', 'The consultation is already ended.');
     });
-    expect(() => live.admit(patient)).toThrow(AppError);
+    await expect(live.admit(patient)).rejects.toThrow(AppError);
     expect(live.presentCount()).toBe(2);
     expect((await live.join(clinician, 'clinician', 'sock-c2')).participants[0]).toMatchObject({ id: patient, presence: 'waiting' });
     expect(log.some((l) => l.startsWith('admitted'))).toBe(false);
     start.mockRestore();
-    live.admit(patient);
+    await live.admit(patient);
     expect(log).toContain('admitted sock-p');
   });
 
@@ -125,7 +126,7 @@ describe('LiveConsultation', () => {
     let open!: () => void;
     media.gate = new Promise((resolve) => (open = resolve));
     const joining = live.join(patient, 'patient', 'sock-p');
-    consultations.end(id, 'api', 'ended_by_api');
+    await consultations.end(id, 'api', 'ended_by_api');
     open();
     expect(codeOf(await joining.catch((e: unknown) => e))).toBe('consultation_closed');
     expect(presence).toEqual([]);
@@ -138,21 +139,21 @@ describe('LiveConsultation', () => {
     await live.join(clinician, 'clinician', 'sock-c');
     presence.length = 0;
 
-    live.drop(patient, 'sock-stale', 'transport close'); // an older connection: nothing to undo
+    await live.drop(patient, 'sock-stale', 'transport close'); // an older connection: nothing to undo
     expect(presence).toEqual([]);
-    live.drop(patient, 'sock-p', 'transport close');
+    await live.drop(patient, 'sock-p', 'transport close');
     expect(sent.at(-1)?.message).toMatchObject({ event: 'participant', args: [{ id: patient, presence: 'reconnecting' }] });
     expect(live.presentCount()).toBe(2);
-    live.reconnectExpired(patient);
+    await live.reconnectExpired(patient);
     expect(sent.at(-1)?.message).toMatchObject({ event: 'participant', args: [{ id: patient, presence: 'left' }] });
-    live.reconnectExpired(patient); // once only
-    live.leave(clinician, 'sock-c');
+    await live.reconnectExpired(patient); // once only
+    await live.leave(clinician, 'sock-c');
 
     expect(presence.map((e) => `${e.participantId === patient ? 'patient' : 'clinician'} ${e.change}`))
       .toEqual(['patient dropped', 'patient gone', 'clinician gone']);
     expect(media.session.closedPeers.filter((p) => p === patient)).toHaveLength(3); // on joining, dropping, and going
     expect(live.presentCount()).toBe(0);
-    const types = consultations.events(id).map((e) => e.type);
+    const types = (await consultations.events(id)).map((e) => e.type);
     expect(types.filter((t) => t === 'participant_gone')).toHaveLength(1);
     expect(types.filter((t) => t === 'left')).toHaveLength(1);
   });
@@ -161,7 +162,7 @@ describe('LiveConsultation', () => {
     const { live, registry, consultations, media, rooms, id, patient, log } = await setUp();
     await live.join(patient, 'patient', 'sock-p');
     log.length = 0;
-    consultations.end(id, 'clinician', 'ended_by_clinician');
+    await consultations.end(id, 'clinician', 'ended_by_clinician');
     expect(log).toEqual(['send consultationEnded', 'disconnect everyone afterAck', 'closed ended_by_clinician']);
     expect(media.closes).toBe(1);
     expect(rooms.find(id)).toBeUndefined();
@@ -183,7 +184,7 @@ describe('LiveConsultation', () => {
     live.produced(cam);
     expect(sent).toEqual([]);
     expect(live.mayConsume('cam-p')).toBe(false);
-    live.admit(patient);
+    await live.admit(patient);
     expect(sent.map((s) => [s.message.event, s.to])).toEqual([
       ['admitted', ['sock-p']], ['newProducer', ['sock-c']], ['participant', ['sock-c']],
     ]);
