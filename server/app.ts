@@ -14,6 +14,7 @@ import type { TransportListenInfo } from 'mediasoup/node/lib/types.js';
 import type { Config } from '../config/settings.js';
 import { secretFromConfigOrFile } from './auth/secrets.js';
 import { SessionTokens } from './auth/session.js';
+import { LiveConsultations } from './consultations/live-registry.js';
 import { Rooms } from './consultations/rooms.js';
 import { Consultations } from './consultations/service.js';
 import { Timekeeper } from './consultations/timekeeper.js';
@@ -106,7 +107,6 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     store, sms, logger, now, linkTtlSeconds: config.linkTtl, practiceName: config.practiceName, publicUrl,
   });
   watchConsultations(consultations, store, metrics, now);
-  const timekeeper = new Timekeeper(store, consultations, config, now, logger.child({ component: 'timers' }));
 
   const retention = new Retention({
     store, now, days: config.retentionDays, logger: logger.child({ component: 'retention' }),
@@ -127,6 +127,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     protocol, ip: config.rtcListenIp, ...(announcedIp ? { announcedIp } : {}),
   }));
   const media = new MediaSessions(pool, { listenInfos }, { firstPictureFallback: () => metrics.firstPictureFallbacks.inc() });
+  const live = new LiveConsultations({ consultations, media, rooms, logger: logger.child({ component: 'live' }), now });
+  const timekeeper = new Timekeeper(store, consultations, config, now, logger.child({ component: 'timers' }), live);
+  live.on('presence', (change) => void timekeeper.presenceChanged(change).catch((err: unknown) => logger.error({ err }, 'lifecycle timers failed')));
 
   const http = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
@@ -170,11 +173,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   await http.register(pageRoutes);
 
   const signalling = new Signalling(http.server, {
-    consultations, rooms, media, timekeeper, tokens, logger: logger.child({ component: 'signalling' }), now,
+    live, consultations, tokens, logger: logger.child({ component: 'signalling' }), now,
     turnUrls: config.turnUrls, turnSecret: config.turnSecret, iceTransportPolicy: config.iceTransportPolicy,
   });
 
-  await timekeeper.start(signalling);
+  await timekeeper.start();
   retention.start();
 
   const drain = () => {

@@ -7,9 +7,10 @@
  * own media (transports, producers) and leave; consuming others' media needs admission; the
  * clinician alone may admit and end.
  */
-import type {
-  ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, MessageWaitingPayload, PausePayload,
-  ProducePayload, RestartIcePayload,
+import type { TSchema } from '@sinclair/typebox';
+import {
+  ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, MessageWaitingPayload,
+  PausePayload, ProducePayload, RestartIcePayload,
 } from './schemas.js';
 
 export type {
@@ -140,3 +141,29 @@ export interface SocketData {
   participantId: string;
   role: Role;
 }
+
+/**
+ * Every client-to-server event with the schema its payload is checked against. Keyed by the
+ * event map, so an event missing here, an extra one, or a schema whose payload type differs from
+ * the event's is a compile error. The server's handlers and the fuzz test take their lists from it.
+ */
+export const clientEvents = {
+  join: EmptyPayload,
+  createTransport: CreateTransportPayload,
+  connectTransport: ConnectPayload,
+  restartIce: RestartIcePayload,
+  produce: ProducePayload,
+  closeProducer: IdPayload,
+  pauseProducer: PausePayload,
+  consume: ConsumePayload,
+  resumeConsumer: IdPayload,
+  admit: IdPayload,
+  chat: ChatPayload,
+  messageWaiting: MessageWaitingPayload,
+  invite: InvitePayload,
+  leave: EmptyPayload,
+  end: EmptyPayload,
+} as const satisfies { [E in keyof ClientToServerEvents]: SchemaOf<Parameters<ClientToServerEvents[E]>[0]> };
+
+/** A schema whose checked value has the event's payload type. */
+type SchemaOf<T> = TSchema & { static: T };

@@ -1,6 +1,7 @@
 /**
  * Who is present in each live consultation, and in what state. Pure in-memory domain state,
- * no I/O: the signalling layer moves people through it and broadcasts what changed.
+ * no I/O: a LiveConsultation (live.ts) moves people through its room; the HTTP API and the
+ * metrics read the rooms.
  */
 import { AppError } from '../errors.js';
 import { movePresence, type Presence, type Role } from './participant.js';
@@ -50,9 +51,15 @@ export class Room {
     return m;
   }
 
-  admit(id: string): Member {
+  /** The member `id` if they are waiting; otherwise throws what admitting them would. */
+  waiting(id: string): Member {
     const m = this.require(id);
     if (m.presence !== 'waiting') throw new AppError('invalid_state', 'That person is not in the waiting room.');
+    return m;
+  }
+
+  admit(id: string): Member {
+    const m = this.waiting(id);
     m.presence = movePresence(m.presence, 'admitted');
     m.admittedOnce = true;
     m.waitingSince = undefined;

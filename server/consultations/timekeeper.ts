@@ -6,11 +6,13 @@
  *   call_limit       the call reaches its maximum length     -> ended (call_time_limit)
  *   empty_room       nobody present in a call for the grace  -> ended (room_empty)
  *   reconnect        a dropped participant did not return    -> they have left
- * Presence lives in the signalling layer, which reports changes here and is called back.
+ * Presence lives in the live consultations (live-registry.ts), which report changes here
+ * (presenceChanged) and answer through the PresencePort.
  */
 import type { Logger } from '../log.js';
 import type { ConsultationStore, Deadline, DeadlineStore } from '../store/store.js';
 import { Deadlines } from './deadlines.js';
+import type { PresenceEvent } from './live.js';
 import type { Consultations, StatusChange } from './service.js';
 
 export interface LifecycleTimes {
@@ -36,7 +38,6 @@ export function warningLead(maxCallSeconds: number): number {
 
 export class Timekeeper {
   private readonly deadlines: Deadlines;
-  private presence: PresencePort | undefined;
 
   constructor(
     store: DeadlineStore & Pick<ConsultationStore, 'listByStatus'>,
@@ -44,6 +45,7 @@ export class Timekeeper {
     private readonly times: LifecycleTimes,
     private readonly now: () => number,
     private readonly logger: Logger,
+    private readonly presence: PresencePort,
   ) {
     const failed = (err: unknown) => this.logger.error({ err }, 'lifecycle timers failed');
     this.deadlines = new Deadlines(store, now, (d) => this.onDue(d), failed);
@@ -56,8 +58,7 @@ export class Timekeeper {
   private readonly listInCall: () => Promise<string[]>;
 
   /** Starts the clock. After a restart nobody is connected: calls get their empty-room grace. */
-  async start(presence: PresencePort): Promise<void> {
-    this.presence = presence;
+  async start(): Promise<void> {
     for (const id of await this.listInCall()) {
       if (!(await this.deadlines.pending(id)).some((d) => d.kind === 'empty_room')) {
         await this.deadlines.set(id, 'empty_room', this.now() + (this.times.reconnectGrace + this.times.emptyRoomGrace) * 1000);
@@ -68,6 +69,17 @@ export class Timekeeper {
 
   stop(): void {
     this.deadlines.stop();
+  }
+
+  presenceChanged({ consultationId, participantId, change }: PresenceEvent): Promise<void> {
+    switch (change) {
+      case 'present':
+        return this.participantPresent(consultationId, participantId);
+      case 'dropped':
+        return this.participantDropped(consultationId, participantId);
+      case 'gone':
+        return this.participantGone(consultationId, participantId);
+    }
   }
 
   async participantPresent(consultationId: string, participantId: string): Promise<void> {
@@ -83,7 +95,7 @@ export class Timekeeper {
   async participantGone(consultationId: string, participantId: string): Promise<void> {
     await this.deadlines.clear(consultationId, 'reconnect', participantId);
     const c = await this.consultations.find(consultationId);
-    if (c?.status === 'in_call' && this.presence?.presentCount(consultationId) === 0) {
+    if (c?.status === 'in_call' && this.presence.presentCount(consultationId) === 0) {
       await this.deadlines.set(consultationId, 'empty_room', this.now() + this.times.emptyRoomGrace * 1000);
     }
   }
@@ -130,19 +142,19 @@ export class Timekeeper {
           return;
         case 'call_warning':
           if (c.status === 'in_call') {
-            this.presence?.warnCallEnding(c.id, d.dueAt + warningLead(this.times.maxCallDuration) * 1000);
+            this.presence.warnCallEnding(c.id, d.dueAt + warningLead(this.times.maxCallDuration) * 1000);
           }
           return;
         case 'call_limit':
           if (c.status === 'in_call') await this.consultations.end(c.id, 'system', 'call_time_limit');
           return;
         case 'empty_room':
-          if (c.status === 'in_call' && (this.presence?.presentCount(c.id) ?? 0) === 0) {
+          if (c.status === 'in_call' && this.presence.presentCount(c.id) === 0) {
             await this.consultations.end(c.id, 'system', 'room_empty');
           }
           return;
         case 'reconnect':
-          await this.presence?.reconnectExpired(c.id, d.participantId);
+          await this.presence.reconnectExpired(c.id, d.participantId);
           return;
       }
     } catch (err) {

@@ -6,13 +6,14 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Socket } from 'socket.io';
-import type { Ack, ClientToServerEvents, ServerToClientEvents, SocketData } from '../../signalling/events.js';
+import { type Ack, type ClientToServerEvents, type ServerToClientEvents, type SocketData, clientEvents } from '../../signalling/events.js';
 import { AppError, publicError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 export type EventName = keyof ClientToServerEvents;
 
+type Payload<E extends EventName> = Static<(typeof clientEvents)[E]>;
 type AckData<E extends EventName> = Parameters<ClientToServerEvents[E]>[1] extends (res: Ack<infer T>) => void ? T : never;
 
 type Listener = (this: TypedSocket, payload: unknown, ack: unknown) => void;
@@ -39,12 +40,9 @@ export class HandlerSet {
 
   constructor(private readonly logger: Logger) {}
 
-  on<E extends EventName, S extends TSchema>(
-    event: E,
-    schema: S,
-    fn: (socket: TypedSocket, payload: Static<S>) => Promise<AckData<E>> | AckData<E>,
-  ): this {
-    const check = checker(schema);
+  /** Handles `event`, whose payload is checked against its schema in `clientEvents` first. */
+  on<E extends EventName>(event: E, fn: (socket: TypedSocket, payload: Payload<E>) => Promise<AckData<E>> | AckData<E>): this {
+    const check = checker(clientEvents[event]);
     const logger = this.logger;
     this.listeners.set(event, function (this: TypedSocket, payload, ack) {
       if (typeof ack !== 'function') return; // every event of ours is acknowledged; others are noise

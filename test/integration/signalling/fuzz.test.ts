@@ -6,6 +6,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientEvents } from '../../../signalling/events.js';
 import { type TestServer, codeOf, linkIn, startServer } from '../../helpers/server.js';
 
 let server: TestServer;
@@ -42,7 +43,7 @@ function connect(consultationId: string, cookie: string): Socket {
   return s;
 }
 
-const events = ['join', 'createTransport', 'connectTransport', 'restartIce', 'produce', 'closeProducer', 'consume', 'resumeConsumer', 'admit', 'invite', 'leave', 'end'];
+const events = Object.keys(clientEvents);
 
 function randomValue(r: () => number, depth = 0, otherIds: string[] = []): unknown {
   const pick = Math.floor(r() * 12);

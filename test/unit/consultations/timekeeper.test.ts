@@ -50,9 +50,9 @@ async function boot() {
     store, sms: new SentSms(), logger, now: Date.now, linkTtlSeconds: LINK_TTL, practiceName: 'Test Surgery',
     publicUrl: () => 'https://vc.example.org',
   });
-  const keeper = new Timekeeper(store, consultations, times, Date.now, logger);
   const presence = new FakePresence();
-  await keeper.start(presence);
+  const keeper = new Timekeeper(store, consultations, times, Date.now, logger, presence);
+  await keeper.start();
   opened.push({ store, keeper });
   return { store, consultations, keeper, presence };
 }

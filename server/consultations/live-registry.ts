@@ -1,0 +1,58 @@
+/**
+ * The live consultations of this process, made on first join and forgotten when they close.
+ * It is the one place a consultation's end reaches its live side (one `statusChanged` listener),
+ * it carries every live consultation's events (LiveEvents), and it answers the timers'
+ * questions about presence (the PresencePort).
+ */
+import { EventEmitter } from 'node:events';
+import { isTerminal } from './lifecycle.js';
+import { type LiveDeps, type LiveEvents, LiveConsultation } from './live.js';
+import type { PresencePort } from './timekeeper.js';
+
+export type { PresenceEvent } from './live.js';
+
+export class LiveConsultations extends EventEmitter<LiveEvents> implements PresencePort {
+  private readonly live = new Map<string, LiveConsultation>();
+  private readonly deps: LiveDeps;
+
+  constructor(deps: Omit<LiveDeps, 'events'>) {
+    super();
+    this.deps = { ...deps, events: this };
+    deps.consultations.on('statusChanged', ({ id, to, reason }) => {
+      if (isTerminal(to)) this.live.get(id)?.close(reason ?? 'ended_by_api');
+    });
+    this.on('closed', (live) => {
+      if (this.live.get(live.id) === live) this.live.delete(live.id);
+    });
+  }
+
+  /**
+   * The live consultation `id`, made on first use; refused once it has ended. Looked up again
+   * after every wait, so two joins at once always share one.
+   */
+  async open(id: string): Promise<LiveConsultation> {
+    await this.deps.consultations.ensureOpen(id);
+    let live = this.live.get(id);
+    if (!live) {
+      live = new LiveConsultation(id, this.deps);
+      this.live.set(id, live);
+    }
+    return live;
+  }
+
+  find(id: string): LiveConsultation | undefined {
+    return this.live.get(id);
+  }
+
+  presentCount(consultationId: string): number {
+    return this.live.get(consultationId)?.presentCount() ?? 0;
+  }
+
+  async reconnectExpired(consultationId: string, participantId: string): Promise<void> {
+    await this.live.get(consultationId)?.reconnectExpired(participantId);
+  }
+
+  warnCallEnding(consultationId: string, endsAt: number): void {
+    this.live.get(consultationId)?.warnCallEnding(endsAt);
+  }
+}

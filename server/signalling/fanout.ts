@@ -1,0 +1,22 @@
+/**
+ * From the live consultations' events to socket.io: messages become emits, disconnects close
+ * connections, and an admitted participant's connection gets the call's handlers.
+ */
+import type { LiveConsultation, Recipients } from '../consultations/live.js';
+import type { LiveConsultations } from '../consultations/live-registry.js';
+import type { HandlerSet } from './handler.js';
+import type { TypedServer } from './signalling.js';
+
+export function fanOut(io: TypedServer, live: LiveConsultations, call: HandlerSet): void {
+  const to = (l: LiveConsultation, r: Recipients) => io.to(r === 'everyone' ? l.id : [...r]);
+  live.on('send', (l, r, { event, args }) => (to(l, r).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args));
+  live.on('disconnect', (l, r, when) => {
+    if (when === 'now') to(l, r).disconnectSockets(true);
+    // After the current handler has acknowledged (the clinician's `end` gets its answer).
+    else setImmediate(() => to(l, r).disconnectSockets());
+  });
+  live.on('admitted', (_l, socketId) => {
+    const socket = io.sockets.sockets.get(socketId);
+    if (socket) call.install(socket);
+  });
+}

@@ -1,0 +1,23 @@
+/** The clinician: admit, message the waiting room, invite a third participant, end. */
+import { liveOf, type PhaseContext } from './context.js';
+import { HandlerSet } from './handler.js';
+
+export function hostHandlers(ctx: PhaseContext): HandlerSet {
+  return new HandlerSet(ctx.logger)
+    .on('admit', async (socket, p) => {
+      await liveOf(ctx, socket).admit(p.id);
+      return {};
+    })
+    .on('messageWaiting', async (socket, p) => {
+      await liveOf(ctx, socket).messageWaiting(p.id, p.text);
+      return {};
+    })
+    .on('invite', async (socket, p) => {
+      const { url, sms } = await ctx.consultations.invite(socket.data.consultationId, p, 'clinician');
+      return { url, sms };
+    })
+    .on('end', async (socket) => {
+      await ctx.consultations.end(socket.data.consultationId, 'clinician', 'ended_by_clinician');
+      return {};
+    });
+}
