@@ -5,7 +5,7 @@
  */
 import { isTerminal } from '../../consultations/lifecycle.js';
 import type { ConsultationStatus } from '../../consultations/lifecycle.js';
-import { linkRefusal } from '../../auth/links.js';
+import { redeemRefusal } from '../../auth/links.js';
 import type { Db } from '../db.js';
 import type {
   AuditEvent, ConsultationRecord, Deadline, DeadlineKind, LinkRecord, ParticipantRecord, RedeemResult, SmsStatus, Store,
@@ -92,8 +92,7 @@ export class SqliteStore implements Store {
       if (consumed) return { ok: true, link: toLink(consumed), role: consumed.role };
       const existing = this.q.getLink.get(codeHash);
       if (!existing) return { ok: false, reason: 'not_found' };
-      if (isTerminal(existing.consultation_status)) return { ok: false, reason: 'closed' };
-      return { ok: false, reason: linkRefusal(toLink(existing), now) ?? 'expired' };
+      return { ok: false, reason: redeemRefusal(toLink(existing), existing.consultation_status, now) ?? 'expired' };
     })();
   }
 
