@@ -3,6 +3,12 @@
  * the page's script redeems the code with a POST, which consumes it exactly once and sets the
  * session cookie. A browser that already holds the session from that link gets it back.
  * The GET looks the code up (without using it) to pick which build of the page to serve.
+ *
+ * The rate limit counts only what guessing looks like: refused redemptions (unknown, malformed,
+ * used or expired codes, and a GET whose code would not redeem), per address. Valid redemptions
+ * never count: a mobile network puts many phones behind one address (carrier-grade NAT), as a
+ * practice's reception PCs share one. Past the limit the address is refused before any lookup,
+ * so a guesser learns nothing, valid codes included, until the window ends.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CODE_PATTERN, hashCode } from '../auth/codes.js';
@@ -10,13 +16,13 @@ import { linkError } from '../auth/links.js';
 import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
 import { AppError } from '../errors.js';
-import { USABLE_LINK_PAGE } from './link-page.js';
+import { type LinkPage, linkPageFiles } from './link-page.js';
 import { CodeParams, HtmlPage, RedeemReply } from './schemas.js';
 
 export interface LinkDeps {
   consultations: Consultations;
   tokens: SessionTokens;
-  /** Redemptions per minute per IP: codes cannot be guessed, but a flood still costs us. */
+  /** Refused redemptions per minute per address: codes cannot be guessed, but a flood still costs us. */
   redeemPerMinute: number;
   /** Counts each attempt by outcome: `ok`, `resumed`, or the refusal's error code. */
   onRedeem?: (result: string) => void;
@@ -48,31 +54,46 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
       path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', maxAge: tokens.ttl,
     });
 
+  const refusals = app.createRateLimit({ max: deps.redeemPerMinute, timeWindow: 60_000 });
+  /** Refuses an address that has used up its refusals, before anything is looked up. */
+  async function checkRefusals(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const limit = await refusals(req, { increment: false });
+    if (limit.isAllowed || limit.remaining > 0) return;
+    reply.header('retry-after', limit.ttlInSeconds);
+    throw new AppError('rate_limited', `Too many links that could not be used. Try again in ${limit.ttlInSeconds} seconds.`);
+  }
+  const countRefusal = (req: FastifyRequest) => refusals(req);
+
   // No schema: any path serves a page; a code that is not one (codeRe) just is not usable.
   app.get<{ Params: { code: string } }>('/j/:code', { schema: { response: { 200: HtmlPage } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // @fastify/static would otherwise replace our cache-control: the URL holds a live code.
-    return reply.sendFile(await usable(req.params.code, req) ? USABLE_LINK_PAGE : 'join.html', { cacheControl: false });
+    return reply.sendFile(linkPageFiles[await linkPage(req.params.code, req)], { cacheControl: false });
   });
 
-  /** Whether redeeming would succeed now (a fresh link, or this browser's session from it); uses nothing up. */
-  async function usable(code: string, req: FastifyRequest): Promise<boolean> {
-    if (!codeRe.test(code)) return false;
-    const held = heldSession(req, tokens, hashCode(code));
-    return held ? consultations.isOpen(held.consultationId) : consultations.linkUsable(code);
+  /** Which build of the page to serve; uses nothing up. An address past its limit looks nothing up (its page then hears 429). */
+  async function linkPage(code: string, req: FastifyRequest): Promise<LinkPage> {
+    const limit = await refusals(req, { increment: false });
+    if (!limit.isAllowed && limit.remaining === 0) return 'refused';
+    const held = codeRe.test(code) ? heldSession(req, tokens, hashCode(code)) : undefined;
+    if (held && await consultations.isOpen(held.consultationId)) return 'held';
+    if (!held && codeRe.test(code) && await consultations.linkUsable(code)) return 'fresh';
+    await countRefusal(req);
+    return 'refused';
   }
 
   app.post<{ Params: CodeParams }>('/api/v1/links/:code/redeem', {
     schema: { params: CodeParams, response: { 200: RedeemReply } },
-    config: { rateLimit: { max: deps.redeemPerMinute, timeWindow: 60_000 } },
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
+    await checkRefusals(req, reply);
     try {
       const answer = await redeemOnce(req.params.code, req, reply);
       deps.onRedeem?.(answer.resumed ? 'resumed' : 'ok');
       return answer;
     } catch (err) {
       deps.onRedeem?.(err instanceof AppError ? err.code : 'error');
+      if (err instanceof AppError) await countRefusal(req);
       throw err;
     }
   });

@@ -3,7 +3,6 @@
  * synchronous, so each method does all its work (one statement, or one transaction) before it
  * returns its promise: whatever must be atomic is, and nothing interleaves inside a method.
  */
-import { isTerminal } from '../../consultations/lifecycle.js';
 import type { ConsultationStatus } from '../../consultations/lifecycle.js';
 import { redeemRefusal } from '../../auth/links.js';
 import type { Db } from '../db.js';
