@@ -54,15 +54,17 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
       path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', maxAge: tokens.ttl,
     });
 
-  const refusals = app.createRateLimit({ max: deps.redeemPerMinute, timeWindow: 60_000 });
-  /** Refuses an address that has used up its refusals, before anything is looked up. */
-  async function checkRefusals(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  // Made on the first request: @fastify/rate-limit (registered by the app) provides it.
+  let limiter: ReturnType<FastifyInstance['createRateLimit']> | undefined;
+  const refusals: NonNullable<typeof limiter> = (req, opts) => {
+    limiter ??= app.createRateLimit({ max: deps.redeemPerMinute, timeWindow: 60_000 });
+    return limiter(req, opts);
+  };
+  /** Seconds until an address that has used up its refusals may try again; undefined if it may now. */
+  async function refusedFor(req: FastifyRequest): Promise<number | undefined> {
     const limit = await refusals(req, { increment: false });
-    if (limit.isAllowed || limit.remaining > 0) return;
-    reply.header('retry-after', limit.ttlInSeconds);
-    throw new AppError('rate_limited', `Too many links that could not be used. Try again in ${limit.ttlInSeconds} seconds.`);
+    return !limit.isAllowed && limit.remaining === 0 ? Math.max(1, limit.ttlInSeconds) : undefined;
   }
-  const countRefusal = (req: FastifyRequest) => refusals(req);
 
   // No schema: any path serves a page; a code that is not one (codeRe) just is not usable.
   app.get<{ Params: { code: string } }>('/j/:code', { schema: { response: { 200: HtmlPage } } }, async (req, reply) => {
@@ -71,14 +73,18 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     return reply.sendFile(linkPageFiles[await linkPage(req.params.code, req)], { cacheControl: false });
   });
 
-  /** Which build of the page to serve; uses nothing up. An address past its limit looks nothing up (its page then hears 429). */
+  /**
+   * Which build of the page to serve; uses nothing up, but a code that would not redeem counts as
+   * a refusal (the GET would otherwise tell a guesser what the POST does). An address past its
+   * limit looks nothing up: its page then hears 429 from the redemption.
+   */
   async function linkPage(code: string, req: FastifyRequest): Promise<LinkPage> {
-    const limit = await refusals(req, { increment: false });
-    if (!limit.isAllowed && limit.remaining === 0) return 'refused';
-    const held = codeRe.test(code) ? heldSession(req, tokens, hashCode(code)) : undefined;
-    if (held && await consultations.isOpen(held.consultationId)) return 'held';
-    if (!held && codeRe.test(code) && await consultations.linkUsable(code)) return 'fresh';
-    await countRefusal(req);
+    if (await refusedFor(req) !== undefined) return 'refused';
+    if (codeRe.test(code)) {
+      const held = heldSession(req, tokens, hashCode(code));
+      if (held ? await consultations.isOpen(held.consultationId) : await consultations.linkUsable(code)) return held ? 'held' : 'fresh';
+    }
+    await refusals(req);
     return 'refused';
   }
 
@@ -86,14 +92,18 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     schema: { params: CodeParams, response: { 200: RedeemReply } },
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    await checkRefusals(req, reply);
+    const wait = await refusedFor(req);
+    if (wait !== undefined) {
+      reply.header('retry-after', wait);
+      throw new AppError('rate_limited', `Too many links that could not be used. Try again in ${wait} seconds.`);
+    }
     try {
       const answer = await redeemOnce(req.params.code, req, reply);
       deps.onRedeem?.(answer.resumed ? 'resumed' : 'ok');
       return answer;
     } catch (err) {
       deps.onRedeem?.(err instanceof AppError ? err.code : 'error');
-      if (err instanceof AppError) await countRefusal(req);
+      if (err instanceof AppError) await refusals(req);
       throw err;
     }
   });
