@@ -2,7 +2,8 @@
  * Plain-words help for the two commonest failures of video visits: a link opened inside an SMS
  * or social app's own browser (where the camera is often not allowed), and a camera or
  * microphone permission that was refused. Detection is by user agent: imperfect, so the page
- * only advises, it never blocks.
+ * advises and keeps the camera check; but it never redeems a link there (`joinBlock`), since a
+ * used link cannot follow the person into the browser the page tells them to open.
  */
 
 export type Platform = 'ios' | 'android' | 'desktop';
@@ -33,7 +34,28 @@ export function inAppBrowser(ua: string): string | undefined {
   return undefined;
 }
 
+/** Why this browser must not redeem a link: it cannot hold the call, or the person is told to go elsewhere. */
+export type JoinBlock = { kind: 'in-app'; app: string } | { kind: 'no-webrtc' };
+
+export function joinBlock(ua: string, hasWebRtc: boolean): JoinBlock | undefined {
+  if (!hasWebRtc) return { kind: 'no-webrtc' };
+  const app = inAppBrowser(ua);
+  return app ? { kind: 'in-app', app } : undefined;
+}
+
+export const noWebRtcHelp = {
+  message: 'This browser cannot make video calls.',
+  action: 'Open the link from your text message in Chrome, Safari, Edge or Firefox. Your link has not been used: it will work there.',
+};
+
+/** The page never redeems a link in an app's browser, so the person can trust it still works. */
+const linkStillWorks = ' Your link has not been used: it will work there.';
+
 export function openInBrowserHelp(ua: string, app: string): string {
+  return openInBrowserSteps(ua, app) + linkStillWorks;
+}
+
+function openInBrowserSteps(ua: string, app: string): string {
   switch (platformOf(ua)) {
     case 'ios':
       return `This page is open inside ${app}, which may not let it use your camera. Tap the menu (… or the share button) and choose “Open in Safari”, or copy the link from your text message into Safari.`;

@@ -1,11 +1,16 @@
 /**
  * The page behind every link (/j/{code}): patient, clinician and guest alike.
- *   redeem the code -> camera/mic check -> Join -> waiting room (patients, guests) -> call -> ended
- * The GET that loaded this page consumed nothing; the POST in `redeem` does, exactly once.
- * This script holds the screens; the connection and the media that drive them from Join on
- * arrive with the media chunk (media.ts -> page/consultation.ts). The parts are in page/.
+ *   camera/mic check -> Join (redeems the code) -> waiting room (patients, guests) -> call -> ended
+ * The GET that loaded this page consumed nothing, and neither does loading it: the code is
+ * redeemed (the POST in `redeem`, exactly once) only when the person presses Join in a browser
+ * that can hold the call, so an app's own browser, a browser without WebRTC or a link scanner
+ * that runs JavaScript leaves the link for the browser the person then opens. Which build of the
+ * page this is says what redeeming would do (server/http/link-page.ts). This script holds the
+ * screens; the connection and the media that drive them from Join on arrive with the media chunk
+ * (media.ts -> page/consultation.ts). The parts are in page/.
  */
-import { RedeemError, redeem } from './api.js';
+import { type Redeemed, RedeemError, redeem } from './api.js';
+import { joinBlock, noWebRtcHelp } from './browser-help.js';
 import type { RemoteStats } from './call.js';
 import { openCameraAndMic, stopTracks } from './local-media.js';
 import type { Consultation } from './page/consultation.js';
@@ -15,10 +20,13 @@ import { LocalMedia } from './page/local.js';
 import { screenFactory } from './page/screens.js';
 import { type PageState, PageStates } from './page/state.js';
 import { mark, timeline } from './timeline.js';
+import type { LinkPage } from '../server/http/link-page.js';
 
 const page = new PageStates();
 const local = new LocalMedia();
 let consultation: Consultation | undefined;
+/** This browser's session from the link: from the start on a reload, else from Join. */
+let session: Redeemed | undefined;
 
 type MediaModule = typeof import('./media.js');
 let mediaModule: Promise<MediaModule> | undefined;
@@ -48,11 +56,21 @@ const redeemTitles: Record<string, string> = {
   link_expired: 'This link has expired',
   link_not_found: 'This link is not valid',
   consultation_closed: 'This consultation has ended',
+  rate_limited: 'Too many tries',
   network: 'No connection',
 };
 
-function linkLooksUsable(): boolean {
-  return document.querySelector('meta[name="openconsult-link"]')?.getAttribute('content') === 'usable';
+function showRedeemError(err: unknown): void {
+  page.to('error');
+  const e = err instanceof RedeemError ? err : new RedeemError('unknown', 'Something went wrong.');
+  const retry = e.code === 'network' || e.code === 'rate_limited';
+  showError(redeemTitles[e.code] ?? 'Something went wrong', e.message, retry ? 'Check your connection, then reload this page.' : undefined);
+}
+
+/** What the GET found redeeming would do (the meta tag of this build). */
+function linkPage(): LinkPage {
+  const tag = document.querySelector('meta[name="openconsult-link"]')?.getAttribute('content');
+  return tag === 'fresh' || tag === 'held' ? tag : 'refused';
 }
 
 function startCamera(): Promise<MediaStream> {
@@ -69,61 +87,86 @@ function linkCode(): string {
 
 async function main(): Promise<void> {
   // The script is async: it starts while the page's stylesheet still loads and its body is being
-  // parsed, so the redemption and the camera run meanwhile; the DOM is touched once parsed. The
-  // camera starts alongside the redemption only in the build of this page served for a link that
-  // would redeem (server/http/link-page.ts): a spent or expired link never asks for it.
-  let camera = linkLooksUsable() ? startCamera() : undefined;
-  let session;
-  try {
-    session = await redeem(linkCode());
-    mark('redeemed');
-    camera ??= startCamera();
-    await domReady();
-  } catch (err) {
-    // Used up between the page and the redemption (another tab, say): nothing keeps the camera on.
-    void camera?.then(stopTracks, () => undefined);
+  // parsed, so the camera (and a reload's resumption) run meanwhile; the DOM is touched once parsed.
+  const kind = linkPage();
+  const block = joinBlock(navigator.userAgent, typeof RTCPeerConnection === 'function');
+  if (kind === 'fresh' && block?.kind === 'no-webrtc') {
     await domReady();
     page.to('error');
-    const e = err instanceof RedeemError ? err : new RedeemError('unknown', 'Something went wrong.');
-    showError(redeemTitles[e.code] ?? 'Something went wrong', e.message, e.code === 'network' ? 'Check your connection, then reload this page.' : undefined);
+    showError('Open this link in another browser', noWebRtcHelp.message, noWebRtcHelp.action);
     return;
   }
-  const { role, consultationId } = session;
+  // A link that would not redeem never asks for the camera: the refusal says why.
+  let camera = kind === 'refused' ? undefined : startCamera();
+  if (kind !== 'fresh') {
+    // A reload resumes this browser's session; a refused link learns why. Neither uses anything up.
+    try {
+      session = await redeem(linkCode());
+      mark('redeemed');
+    } catch (err) {
+      void camera?.then(stopTracks, () => undefined);
+      await domReady();
+      showRedeemError(err);
+      return;
+    }
+    camera ??= startCamera();
+  }
+  await domReady();
   const check = new CheckScreen(local);
-  const screens = screenFactory(page, local, role);
-  /** The connection, opened while the person is still on the check step (or on Join if sooner). */
-  const open = (media: MediaModule) => (consultation ??= new media.Consultation({ page, local, check, screens, role, consultationId }));
-  el('join-button').addEventListener('click', () => void join(check, open));
+  // In an app's own browser the check still runs, but Join (which would use the link) is not offered.
+  if (!session && block) el('join-button').hidden = true;
+  el('join-button').addEventListener('click', () => void join(check));
   for (const id of ['switch-camera', 'switch-check-camera'] as const) el(id).addEventListener('click', () => void switchCamera());
   page.to('check');
   show('check');
   await check.run(camera);
-  // After the check step has painted: parsing the media chunk must not delay the self-view.
+  // After the check step has painted: parsing the media chunk must not delay the self-view. A
+  // session already held opens the connection too, so that Join costs one request.
   requestAnimationFrame(() => setTimeout(() => {
-    loadMedia().then(open, () => undefined);
+    loadMedia().then((media) => session && open(media, check, session), () => undefined);
   }, 0));
 }
 
+/** The connection, opened while the person is still on the check step (or on Join if sooner). */
+function open(media: MediaModule, check: CheckScreen, { role, consultationId }: Redeemed): Consultation {
+  consultation ??= new media.Consultation({ page, local, check, screens: screenFactory(page, local, role), role, consultationId });
+  return consultation;
+}
+
 /**
- * Join: pressing it costs one request, not a connection handshake too, when the connection is
- * already up. Nothing happens on the server until then: the person is not shown as waiting before.
+ * Join redeems the link (unless this browser holds its session already), then joins: nothing
+ * happens on the server before, so the person is not shown as waiting, and the link is not used.
  */
-async function join(check: CheckScreen, open: (media: MediaModule) => Consultation): Promise<void> {
+async function join(check: CheckScreen): Promise<void> {
   if (!page.to('joining')) return;
   el('join-button').disabled = true;
   setText('check-status', 'Joining…');
+  const backToCheck = (message: string) => {
+    page.to('check');
+    el('join-button').disabled = false;
+    setText('check-status', message);
+  };
+  if (!session) {
+    try {
+      session = await redeem(linkCode());
+      mark('redeemed');
+    } catch (err) {
+      if (err instanceof RedeemError && err.code === 'network') return backToCheck(`${err.message} Then press Join again.`);
+      check.stop();
+      local.stop();
+      showRedeemError(err);
+      return;
+    }
+  }
   let media: MediaModule;
   try {
     media = await loadMedia();
   } catch {
-    page.to('check');
-    el('join-button').disabled = false;
-    setText('check-status', 'The page could not load everything it needs. Check your internet connection, then press Join again.');
-    return;
+    return backToCheck('The page could not load everything it needs. Check your internet connection, then press Join again.');
   }
   check.stop();
   // A connection already on its way joins as soon as it is up.
-  open(media).join();
+  open(media, check, session).join();
 }
 
 /** Front or back camera, on the check step or in the call. */

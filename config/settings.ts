@@ -84,7 +84,7 @@ export const settings = {
   }),
   rateLimitRedeem: setting(Type.Integer({ minimum: 1, maximum: 100000 }), {
     env: 'RATE_LIMIT_REDEEM', kind: 'integer', default: 30,
-    doc: 'Link redemptions allowed per minute from one IP address (then 429 with Retry-After).',
+    doc: 'Refused link redemptions (unknown, malformed, used or expired codes) allowed per minute from one address, then 429 with Retry-After; valid redemptions never count (many phones share one address).',
   }),
   rateLimitApi: setting(Type.Integer({ minimum: 1, maximum: 1000000 }), {
     env: 'RATE_LIMIT_API', kind: 'integer', default: 600,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Metafile, build } from 'esbuild';
 import { compile } from 'sass';
-import { USABLE_LINK_META, USABLE_LINK_PAGE } from '../server/http/link-page.js';
+import { linkPageFiles, linkPageMeta } from '../server/http/link-page.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const outDir = path.join(root, 'dist', 'public');
@@ -45,12 +45,14 @@ export async function buildClient(): Promise<void> {
     const html = await readFile(path.join(root, 'client', f), 'utf8');
     await writeFile(path.join(outDir, f), withModulePreloads(html, metafile));
   }
-  // The link page as served for a link that would redeem now (server/http/links.ts): its script
-  // may ask for the camera while it redeems, rather than after.
+  // The link page as served for a fresh link and for this browser's own session from it
+  // (server/http/link-page.ts): the same page, told by a meta tag.
   const join = await readFile(path.join(outDir, 'join.html'), 'utf8');
-  const usable = join.replace('<meta charset="utf-8">', `<meta charset="utf-8">\n  ${USABLE_LINK_META}`);
-  if (usable === join) throw new Error('join.html has no <meta charset="utf-8"> to put the usable-link tag after');
-  await writeFile(path.join(outDir, USABLE_LINK_PAGE), usable);
+  for (const page of ['fresh', 'held'] as const) {
+    const tagged = join.replace('<meta charset="utf-8">', `<meta charset="utf-8">\n  ${linkPageMeta(page)}`);
+    if (tagged === join) throw new Error('join.html has no <meta charset="utf-8"> to put the link tag after');
+    await writeFile(path.join(outDir, linkPageFiles[page]), tagged);
+  }
   await buildJoinStyles();
   await precompress();
 }

@@ -3,6 +3,7 @@
  * not. The store applies the same rule inside its consume statement (one statement, so two
  * redemptions cannot both win); `linkRefusal` names why one was refused.
  */
+import { type ConsultationStatus, isTerminal } from '../consultations/lifecycle.js';
 import { AppError } from '../errors.js';
 import type { LinkRecord } from '../store/store.js';
 
@@ -14,6 +15,18 @@ export function linkRefusal(link: LinkRecord, now: number): LinkRefusal | undefi
   if (link.redeemedAt !== null || link.revokedAt !== null) return 'used';
   if (link.expiresAt <= now) return 'expired';
   return undefined;
+}
+
+/**
+ * Why `link` cannot be redeemed at `now` with its consultation in `status`, or undefined if it
+ * can. The order is what the person holding it should read: a link past its expiry says it
+ * expired (and how to get a new one) even though its consultation expired with it; a
+ * consultation that is over for any other reason says so, even to a used link.
+ */
+export function redeemRefusal(link: LinkRecord, status: ConsultationStatus, now: number): LinkRefusal | 'closed' | undefined {
+  const refusal = linkRefusal(link, now);
+  if (status === 'expired' && refusal === 'expired') return refusal;
+  return isTerminal(status) ? 'closed' : refusal;
 }
 
 const refusals = {

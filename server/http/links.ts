@@ -3,6 +3,12 @@
  * the page's script redeems the code with a POST, which consumes it exactly once and sets the
  * session cookie. A browser that already holds the session from that link gets it back.
  * The GET looks the code up (without using it) to pick which build of the page to serve.
+ *
+ * The rate limit counts only what guessing looks like: refused redemptions (unknown, malformed,
+ * used or expired codes, and a GET whose code would not redeem), per address. Valid redemptions
+ * never count: a mobile network puts many phones behind one address (carrier-grade NAT), as a
+ * practice's reception PCs share one. Past the limit the address is refused before any lookup,
+ * so a guesser learns nothing, valid codes included, until the window ends.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CODE_PATTERN, hashCode } from '../auth/codes.js';
@@ -10,13 +16,13 @@ import { linkError } from '../auth/links.js';
 import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
 import { AppError } from '../errors.js';
-import { USABLE_LINK_PAGE } from './link-page.js';
+import { type LinkPage, linkPageFiles } from './link-page.js';
 import { CodeParams, HtmlPage, RedeemReply } from './schemas.js';
 
 export interface LinkDeps {
   consultations: Consultations;
   tokens: SessionTokens;
-  /** Redemptions per minute per IP: codes cannot be guessed, but a flood still costs us. */
+  /** Refused redemptions per minute per address: codes cannot be guessed, but a flood still costs us. */
   redeemPerMinute: number;
   /** Counts each attempt by outcome: `ok`, `resumed`, or the refusal's error code. */
   onRedeem?: (result: string) => void;
@@ -48,31 +54,56 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
       path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', maxAge: tokens.ttl,
     });
 
+  // Made on the first request: @fastify/rate-limit (registered by the app) provides it.
+  let limiter: ReturnType<FastifyInstance['createRateLimit']> | undefined;
+  const refusals: NonNullable<typeof limiter> = (req, opts) => {
+    limiter ??= app.createRateLimit({ max: deps.redeemPerMinute, timeWindow: 60_000 });
+    return limiter(req, opts);
+  };
+  /** Seconds until an address that has used up its refusals may try again; undefined if it may now. */
+  async function refusedFor(req: FastifyRequest): Promise<number | undefined> {
+    const limit = await refusals(req, { increment: false });
+    return !limit.isAllowed && limit.remaining === 0 ? Math.max(1, limit.ttlInSeconds) : undefined;
+  }
+
   // No schema: any path serves a page; a code that is not one (codeRe) just is not usable.
   app.get<{ Params: { code: string } }>('/j/:code', { schema: { response: { 200: HtmlPage } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // @fastify/static would otherwise replace our cache-control: the URL holds a live code.
-    return reply.sendFile(await usable(req.params.code, req) ? USABLE_LINK_PAGE : 'join.html', { cacheControl: false });
+    return reply.sendFile(linkPageFiles[await linkPage(req.params.code, req)], { cacheControl: false });
   });
 
-  /** Whether redeeming would succeed now (a fresh link, or this browser's session from it); uses nothing up. */
-  async function usable(code: string, req: FastifyRequest): Promise<boolean> {
-    if (!codeRe.test(code)) return false;
-    const held = heldSession(req, tokens, hashCode(code));
-    return held ? consultations.isOpen(held.consultationId) : consultations.linkUsable(code);
+  /**
+   * Which build of the page to serve; uses nothing up, but a code that would not redeem counts as
+   * a refusal (the GET would otherwise tell a guesser what the POST does). An address past its
+   * limit looks nothing up: its page then hears 429 from the redemption.
+   */
+  async function linkPage(code: string, req: FastifyRequest): Promise<LinkPage> {
+    if (await refusedFor(req) !== undefined) return 'refused';
+    if (codeRe.test(code)) {
+      const held = heldSession(req, tokens, hashCode(code));
+      if (held ? await consultations.isOpen(held.consultationId) : await consultations.linkUsable(code)) return held ? 'held' : 'fresh';
+    }
+    await refusals(req);
+    return 'refused';
   }
 
   app.post<{ Params: CodeParams }>('/api/v1/links/:code/redeem', {
     schema: { params: CodeParams, response: { 200: RedeemReply } },
-    config: { rateLimit: { max: deps.redeemPerMinute, timeWindow: 60_000 } },
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
+    const wait = await refusedFor(req);
+    if (wait !== undefined) {
+      reply.header('retry-after', wait);
+      throw new AppError('rate_limited', `Too many links that could not be used. Try again in ${wait} seconds.`);
+    }
     try {
       const answer = await redeemOnce(req.params.code, req, reply);
       deps.onRedeem?.(answer.resumed ? 'resumed' : 'ok');
       return answer;
     } catch (err) {
       deps.onRedeem?.(err instanceof AppError ? err.code : 'error');
+      if (err instanceof AppError) await refusals(req);
       throw err;
     }
   });

@@ -3,9 +3,8 @@
  * synchronous, so each method does all its work (one statement, or one transaction) before it
  * returns its promise: whatever must be atomic is, and nothing interleaves inside a method.
  */
-import { isTerminal } from '../../consultations/lifecycle.js';
 import type { ConsultationStatus } from '../../consultations/lifecycle.js';
-import { linkRefusal } from '../../auth/links.js';
+import { redeemRefusal } from '../../auth/links.js';
 import type { Db } from '../db.js';
 import type {
   AuditEvent, ConsultationRecord, Deadline, DeadlineKind, LinkRecord, ParticipantRecord, RedeemResult, SmsStatus, Store,
@@ -92,8 +91,7 @@ export class SqliteStore implements Store {
       if (consumed) return { ok: true, link: toLink(consumed), role: consumed.role };
       const existing = this.q.getLink.get(codeHash);
       if (!existing) return { ok: false, reason: 'not_found' };
-      if (isTerminal(existing.consultation_status)) return { ok: false, reason: 'closed' };
-      return { ok: false, reason: linkRefusal(toLink(existing), now) ?? 'expired' };
+      return { ok: false, reason: redeemRefusal(toLink(existing), existing.consultation_status, now) ?? 'expired' };
     })();
   }
 

@@ -76,39 +76,46 @@ describe('GET /j/:code', () => {
     expect(res.status).toBe(200);
   });
 
-  describe('tells the page whether the link would redeem, so it can start the camera at once', () => {
-    const USABLE = '<meta name="openconsult-link" content="usable">';
+  describe('tells the page what redeeming would do, so it can start the camera at once and resume a reload', () => {
+    const FRESH = '<meta name="openconsult-link" content="fresh">';
+    const HELD = '<meta name="openconsult-link" content="held">';
     const page = async (code: string, headers: Record<string, string> = {}) => {
       const res = await fetch(`${server.url}/j/${code}`, { headers });
       expect(res.status).toBe(200);
       return res.text();
     };
 
-    it('says so for a fresh link, and looking uses nothing up', async () => {
+    it('says fresh for a fresh link, and looking uses nothing up', async () => {
       const inv = await invite();
-      expect(await page(inv.patientCode)).toContain(USABLE);
-      expect(await page(inv.patientCode)).toContain(USABLE);
+      expect(await page(inv.patientCode)).toContain(FRESH);
+      expect(await page(inv.patientCode)).toContain(FRESH);
       expect((await redeem(inv.patientCode)).status).toBe(200);
     });
 
-    it('says so to the browser that redeemed it (a reload), and to no other browser', async () => {
+    it('says held to the browser that redeemed it (a reload), and neither to any other browser', async () => {
       const inv = await invite();
       const r = await redeem(inv.patientCode);
       const cookie = cookiePair(r.setCookies[0] as string);
-      expect(await page(inv.patientCode, { cookie })).toContain(USABLE);
-      expect(await page(inv.patientCode)).not.toContain(USABLE);
+      expect(await page(inv.patientCode, { cookie })).toContain(HELD);
+      const other = await page(inv.patientCode);
+      expect(other).not.toContain(FRESH);
+      expect(other).not.toContain(HELD);
     });
 
-    it('does not for an unknown, malformed, expired or ended one', async () => {
-      expect(await page('AAAAAAAAAAAAAAAAAAAAAA')).not.toContain(USABLE);
-      expect(await page('A'.repeat(23))).not.toContain(USABLE);
-      expect(await page('abc')).not.toContain(USABLE);
+    it('says neither for an unknown, malformed, expired or ended one', async () => {
+      const neither = (html: string) => {
+        expect(html).not.toContain(FRESH);
+        expect(html).not.toContain(HELD);
+      };
+      neither(await page('AAAAAAAAAAAAAAAAAAAAAA'));
+      neither(await page('A'.repeat(23)));
+      neither(await page('abc'));
       const ended = await invite();
       expect((await server.api('POST', `/api/v1/consultations/${ended.id}/end`)).status).toBe(200);
-      expect(await page(ended.patientCode)).not.toContain(USABLE);
+      neither(await page(ended.patientCode));
       const expired = await invite();
       fakeNow += 61_000;
-      expect(await page(expired.patientCode)).not.toContain(USABLE);
+      neither(await page(expired.patientCode));
     });
 
     it('serves both builds compressed, with the same security headers', async () => {

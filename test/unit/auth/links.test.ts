@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linkError, linkRefusal } from '../../../server/auth/links.js';
+import { linkError, linkRefusal, redeemRefusal } from '../../../server/auth/links.js';
 import type { LinkRecord } from '../../../server/store/store.js';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
@@ -18,6 +18,17 @@ describe('link rules', () => {
       expect(linkRefusal(link, T0 + 1)).toBe('used');
       expect(linkRefusal(link, T0 + 5000)).toBe('used');
     }
+  });
+
+  it('says an expired link expired even when its consultation expired with it, and an ended consultation ended', () => {
+    expect(redeemRefusal(fresh, 'expired', T0 + 1000)).toBe('expired');
+    expect(redeemRefusal(fresh, 'ended', T0 + 1000)).toBe('closed');
+    expect(redeemRefusal(fresh, 'ended', T0)).toBe('closed');
+    // Expired by the waiting timeout while its link was still valid, or after it was used: over.
+    expect(redeemRefusal(fresh, 'expired', T0)).toBe('closed');
+    expect(redeemRefusal({ ...fresh, redeemedAt: T0 }, 'expired', T0 + 5000)).toBe('closed');
+    expect(redeemRefusal({ ...fresh, redeemedAt: T0 }, 'in_call', T0 + 1)).toBe('used');
+    expect(redeemRefusal(fresh, 'created', T0)).toBeUndefined();
   });
 
   it('answers each refusal with its public code and status', () => {

@@ -4,7 +4,7 @@
  * permissions get steps for the browser in hand.
  */
 import { describe, expect, it } from 'vitest';
-import { inAppBrowser, openInBrowserHelp, permissionHelp, platformOf } from '../../../client/browser-help.js';
+import { inAppBrowser, joinBlock, openInBrowserHelp, permissionHelp, platformOf } from '../../../client/browser-help.js';
 
 const ua = {
   androidChrome: 'Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36',
@@ -67,6 +67,21 @@ describe('inAppBrowser', () => {
   it('tells nothing apart from an empty user agent (it only advises, never blocks)', () => {
     expect(inAppBrowser('')).toBeUndefined();
     expect(platformOf('')).toBe('desktop');
+  });
+});
+
+describe('joinBlock (where the page must not redeem a link)', () => {
+  it('blocks an app\'s own browser and a browser without WebRTC, nothing else', () => {
+    expect(joinBlock(ua.iphoneFacebook, true)).toEqual({ kind: 'in-app', app: 'Facebook' });
+    expect(joinBlock(ua.androidInstagram, true)).toEqual({ kind: 'in-app', app: 'Instagram' });
+    expect(joinBlock(ua.windowsChrome, false)).toEqual({ kind: 'no-webrtc' });
+    for (const name of ['iphoneSafari', 'iphoneChrome', 'androidChrome', 'androidSamsung', 'windowsEdge', 'linuxFirefoxEsr'] as const) {
+      expect(joinBlock(ua[name], true)).toBeUndefined();
+    }
+  });
+
+  it('tells the person in an app that the link still works in the browser', () => {
+    expect(openInBrowserHelp(ua.iphoneFacebook, 'Facebook')).toContain('has not been used');
   });
 });
 
