@@ -164,7 +164,7 @@ describe('offline release bundle', () => {
       node: { version: process.versions.node, modules: process.versions.modules, bundled: true },
     });
     expect(manifest.debianPackages).toEqual(expect.arrayContaining(['libuv1', 'libssl3', 'libsrtp2-1', 'libusrsctp2', 'libabsl20220623', 'libnss3', 'libnspr4']));
-    for (const f of ['bin/openconsult', 'node/bin/node', 'dist/server/main.js', 'dist/server/store/backup.js', 'dist/public/join.html', 'dist/public/join-usable.html',
+    for (const f of ['bin/openconsult', 'node/bin/node', 'dist/server/main.js', 'dist/server/store/backup.js', 'dist/public/join.html', 'dist/public/join-usable.html', 'dist/public/join-held.html',
       'node_modules/mediasoup/worker/out/Release/mediasoup-worker', 'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
       'deploy/systemd/openconsult.service', 'deploy/nginx/openconsult.conf', 'deploy/install.sh', 'config/openconsult.sample.env', 'README.md']) {
       expect(existsSync(path.join(root, f)), f).toBe(true);
