@@ -61,6 +61,8 @@ export interface ConsultationDeps {
   practiceName: string;
   /** Base of every link; a function because it may be known only once the server listens. */
   publicUrl: () => string;
+  /** Guests one consultation may have (each invitation may send an SMS); default 5. */
+  inviteLimit?: number;
 }
 
 /** Said for any use of a consultation that has ended or expired. */
@@ -153,6 +155,9 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     if (phone && !phone.ok) throw new AppError('validation_failed', phone.message);
     const now = this.deps.now();
     const c = await this.get(id);
+    const limit = this.deps.inviteLimit ?? 5;
+    const guests = (await this.participants(id)).filter((p) => p.role === 'guest').length;
+    if (guests >= limit) throw new AppError('rate_limited', `This consultation has had its ${limit} invitations.`);
     const guest: ParticipantRecord = {
       id: newId(), consultationId: id, role: 'guest',
       displayName: input.name ? `${input.name} (${input.label})` : input.label,
