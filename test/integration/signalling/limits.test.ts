@@ -78,7 +78,7 @@ function ok<R extends Ack<unknown>>(res: R): Extract<R, { ok: true }>['data'] {
 
 async function joined(consultationId: string, cookie: string): Promise<{ socket: ClientSocket; info: JoinInfo }> {
   const socket = await connected(socketFor(consultationId, cookie));
-  return { socket, info: await ok(await socket.timeout(ACK_MS).emitWithAck('join', {})) };
+  return { socket, info: ok(await socket.timeout(ACK_MS).emitWithAck('join', {})) };
 }
 
 /** Patient and clinician in the call. */
@@ -87,7 +87,7 @@ async function inCall() {
   const patient = await joined(c.id, c.patient);
   const clinician = await joined(c.id, c.clinician);
   const admitted = new Promise((resolve) => patient.socket.once('admitted', resolve));
-  await ok(await clinician.socket.timeout(ACK_MS).emitWithAck('admit', { id: patient.info.self.id }));
+  ok(await clinician.socket.timeout(ACK_MS).emitWithAck('admit', { id: patient.info.self.id }));
   await admitted;
   return { c, patient, clinician };
 }
@@ -127,22 +127,26 @@ describe('media resources per participant', () => {
     expect(transports.sort()).toEqual([last.at(-1), last.at(-2)].sort());
   });
 
-  it('keeps one producer per source, and lets only the clinician share a screen', async () => {
-    const { patient, clinician } = await inCall();
+  it('keeps one producer per source', async () => {
+    const { patient } = await inCall();
     const router = nextRouter();
-    const send = await ok(await patient.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'send' }));
+    const send = ok(await patient.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'send' }));
     const mic = (ssrc: number) => patient.socket.timeout(ACK_MS).emitWithAck('produce', { transportId: send.id, kind: 'audio', rtpParameters: opus(ssrc), source: 'mic' });
-    const first = await ok(await mic(1111));
-    const second = await ok(await mic(2222));
+    const first = ok(await mic(1111));
+    const second = ok(await mic(2222));
     expect(second.producerId).not.toBe(first.producerId);
     expect((await openOn(router())).consumersOf).toEqual({ [second.producerId]: [] });
+  });
 
+  it('lets only the clinician share a screen, and each source send its own kind', async () => {
+    const { patient, clinician } = await inCall();
+    const send = ok(await patient.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'send' }));
     const screen = await patient.socket.timeout(ACK_MS).emitWithAck('produce', { transportId: send.id, kind: 'video', rtpParameters: vp8(3333), source: 'screen' });
     expect(screen).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
     const micAsVideo = await patient.socket.timeout(ACK_MS).emitWithAck('produce', { transportId: send.id, kind: 'video', rtpParameters: vp8(4444), source: 'mic' });
     expect(micAsVideo).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
 
-    const hostSend = await ok(await clinician.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'send' }));
+    const hostSend = ok(await clinician.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'send' }));
     const share = await clinician.socket.timeout(ACK_MS).emitWithAck('produce', { transportId: hostSend.id, kind: 'video', rtpParameters: vp8(5555), source: 'screen' });
     expect(share.ok).toBe(true);
   });
@@ -150,11 +154,11 @@ describe('media resources per participant', () => {
   it('answers a repeated consume with the same consumer', async () => {
     const { patient, clinician } = await inCall();
     const router = nextRouter();
-    const send = await ok(await clinician.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'send' }));
-    const { producerId } = await ok(await clinician.socket.timeout(ACK_MS).emitWithAck('produce', {
+    const send = ok(await clinician.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'send' }));
+    const { producerId } = ok(await clinician.socket.timeout(ACK_MS).emitWithAck('produce', {
       transportId: send.id, kind: 'audio', rtpParameters: opus(1234), source: 'mic',
     }));
-    await ok(await patient.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'recv' }));
+    ok(await patient.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'recv' }));
     const rtpCapabilities = router().rtpCapabilities as unknown as Record<string, unknown>;
     const consume = () => patient.socket.timeout(ACK_MS).emitWithAck('consume', { producerId, rtpCapabilities });
     const [a, b] = await Promise.all([consume(), consume()]);
@@ -174,19 +178,19 @@ describe('phases', () => {
     const joins = await Promise.all([
       clinician.timeout(ACK_MS).emitWithAck('join', {}), clinician.timeout(ACK_MS).emitWithAck('join', {}),
     ]);
-    expect(joins.map((j) => j.ok)).toEqual([true, false]);
-    expect(joins[1]).toEqual({ ok: false, error: { code: 'invalid_state', message: expect.any(String) } });
 
     const admitted = new Promise((resolve) => patient.socket.once('admitted', resolve));
     expect((await clinician.timeout(ACK_MS).emitWithAck('admit', { id: patient.info.self.id })).ok).toBe(true);
     await admitted;
     const heard: string[] = [];
     patient.socket.on('chat', (m) => heard.push(m.text));
-    await ok(await clinician.timeout(ACK_MS).emitWithAck('chat', { text: 'hello' }));
+    ok(await clinician.timeout(ACK_MS).emitWithAck('chat', { text: 'hello' }));
     // Each socket's events are handled in order: once this is answered, any second `hello` is out.
-    await ok(await clinician.timeout(ACK_MS).emitWithAck('chat', { text: 'done' }));
+    ok(await clinician.timeout(ACK_MS).emitWithAck('chat', { text: 'done' }));
     await new Promise<void>((resolve) => (heard.includes('done') ? resolve() : patient.socket.on('chat', (m) => m.text === 'done' && resolve())));
     expect(heard).toEqual(['hello', 'done']);
+    expect(joins.map((j) => j.ok)).toEqual([true, false]);
+    expect(joins[1]).toEqual({ ok: false, error: { code: 'invalid_state', message: expect.any(String) } });
   });
 });
 
@@ -221,7 +225,7 @@ describe('connections and invitations', () => {
     const c = await consultation();
     const { socket } = await joined(c.id, c.clinician);
     const limit = server.app.config.inviteLimit;
-    for (let i = 0; i < limit; i++) await ok(await socket.timeout(ACK_MS).emitWithAck('invite', { label: `Carer ${i}` }));
+    for (let i = 0; i < limit; i++) ok(await socket.timeout(ACK_MS).emitWithAck('invite', { label: `Carer ${i}` }));
     const over = await socket.timeout(ACK_MS).emitWithAck('invite', { label: 'One more' });
     expect(over).toEqual({ ok: false, error: { code: 'rate_limited', message: expect.any(String) } });
     const guests = (await server.api('GET', `/api/v1/consultations/${c.id}`)).body.participants.filter((p: { role: string }) => p.role === 'guest');
@@ -241,7 +245,7 @@ describe('media descriptions', () => {
     expect(await raw.timeout(ACK_MS).emitWithAck('consume', { producerId: 'someProducer', rtpCapabilities: longName })).toEqual(invalid);
     const nested = { codecs: [{ ...codec, parameters: { deep: { deeper: [1, 2, 3] } } }] };
     expect(await raw.timeout(ACK_MS).emitWithAck('consume', { producerId: 'someProducer', rtpCapabilities: nested })).toEqual(invalid);
-    const send = await ok(await clinician.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'send' }));
+    const send = ok(await clinician.socket.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'send' }));
     const fingerprints = Array(100).fill({ algorithm: 'sha-256', value: 'AB:CD' });
     expect(await raw.timeout(ACK_MS).emitWithAck('connectTransport', { transportId: send.id, dtlsParameters: { role: 'client', fingerprints } })).toEqual(invalid);
     const encodings = Array.from({ length: 100 }, (_, i) => ({ ssrc: 1000 + i }));
