@@ -73,6 +73,8 @@ const closedError = () =>
 export type Actor = Role | 'api' | 'system';
 
 export class Consultations extends EventEmitter<ConsultationEvents> {
+  private readonly inviting = new Map<string, Promise<unknown>>();
+
   constructor(private readonly deps: ConsultationDeps) {
     super();
   }
@@ -149,7 +151,17 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
    * Adds a third participant (interpreter, carer, colleague) with a role label. They wait to be
    * admitted like the patient. Returns their link; sends it by SMS when a phone number is given.
    */
-  async invite(id: string, input: { label: string; name?: string | undefined; phone?: string | undefined }, actor: Actor) {
+  /** Invitations of one consultation are made one after another, so its limit holds for a burst too. */
+  invite(id: string, input: { label: string; name?: string | undefined; phone?: string | undefined }, actor: Actor) {
+    const mine = (this.inviting.get(id) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.addGuest(id, input, actor));
+    this.inviting.set(id, mine);
+    mine.finally(() => this.inviting.get(id) === mine && this.inviting.delete(id)).catch(() => undefined);
+    return mine;
+  }
+
+  private async addGuest(id: string, input: { label: string; name?: string | undefined; phone?: string | undefined }, actor: Actor) {
     await this.ensureOpen(id);
     const phone = input.phone === undefined ? undefined : normaliseUkMobile(input.phone);
     if (phone && !phone.ok) throw new AppError('validation_failed', phone.message);
