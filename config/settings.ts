@@ -140,6 +140,18 @@ export const settings = {
     env: 'METRICS_TOKEN', kind: 'string', secret: true,
     doc: 'If set, GET /metrics needs `Authorization: Bearer <token>`.',
   }),
+  socketEventBurst: setting(Type.Integer({ minimum: 10, maximum: 1000000 }), {
+    env: 'SOCKET_EVENT_BURST', kind: 'integer', default: 60,
+    doc: 'Socket events one connection may send at once (a token bucket; beyond it: `rate_limited`, the connection stays).',
+  }),
+  socketEventRate: setting(Type.Integer({ minimum: 1, maximum: 1000000 }), {
+    env: 'SOCKET_EVENT_RATE', kind: 'integer', default: 10,
+    doc: 'Socket events per second returned to each connection\'s bucket.',
+  }),
+  inviteLimit: setting(Type.Integer({ minimum: 0, maximum: 100 }), {
+    env: 'INVITE_LIMIT', kind: 'integer', default: 5,
+    doc: 'Guests that may be invited to one consultation (each invitation may send an SMS).',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof settings;

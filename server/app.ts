@@ -105,6 +105,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   const consultations = new Consultations({
     store, sms, logger, now, linkTtlSeconds: config.linkTtl, practiceName: config.practiceName, publicUrl,
+    inviteLimit: config.inviteLimit,
   });
   watchConsultations(consultations, store, metrics, now);
 
@@ -175,6 +176,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const signalling = new Signalling(http.server, {
     live, consultations, tokens, logger: logger.child({ component: 'signalling' }), now,
     turnUrls: config.turnUrls, turnSecret: config.turnSecret, iceTransportPolicy: config.iceTransportPolicy,
+    publicUrl: config.publicUrl, rate: { burst: config.socketEventBurst, perSecond: config.socketEventRate },
   });
 
   await timekeeper.start();

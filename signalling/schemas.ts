@@ -4,11 +4,36 @@
  * Bounds (string lengths, array sizes, object depth via additionalProperties) keep hostile
  * payloads cheap to refuse.
  */
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
-/** A mediasoup description (RTP/DTLS parameters, capabilities): an object, checked by mediasoup. */
-const Described = Type.Object({}, { additionalProperties: true, maxProperties: 32 });
+/*
+ * mediasoup descriptions (RTP/DTLS parameters, capabilities): mediasoup checks their meaning;
+ * here every array, string and object inside is bounded, so a hostile one is refused before it
+ * is parsed further. Fields we do not name may only be short scalars. The limits are several
+ * times what Chromium, Firefox and Safari send through mediasoup-client (about ten codecs with
+ * their retransmission twins, a dozen header extensions, three simulcast encodings, one or two
+ * fingerprints).
+ */
+const Scalar = Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean(), Type.Null()]);
+/** An object of short scalars plus the nested fields named in `props`, at most `max` keys. */
+const Open = <P extends Record<string, TSchema>>(props: P, max = 32) =>
+  Type.Object(props, { additionalProperties: Scalar, maxProperties: max });
+const List = <T extends TSchema>(item: T, maxItems: number) => Type.Optional(Type.Array(item, { maxItems }));
+const CodecParameters = Open({}, 32);
+const Codec = Open({
+  parameters: Type.Optional(CodecParameters),
+  rtcpFeedback: List(Open({}, 4), 16),
+});
+const HeaderExtension = Open({ parameters: Type.Optional(CodecParameters) });
+const RtpParameters = Open({
+  codecs: List(Codec, 32),
+  headerExtensions: List(HeaderExtension, 32),
+  encodings: List(Open({ rtx: Type.Optional(Open({}, 4)) }), 16),
+  rtcp: Type.Optional(Open({}, 8)),
+}, 8);
+const RtpCapabilities = Open({ codecs: List(Codec, 64), headerExtensions: List(Open({}, 8), 64) }, 8);
+const DtlsParameters = Open({ fingerprints: List(Open({}, 4), 8) }, 8);
 
 export const EmptyPayload = Type.Object({}, { additionalProperties: false });
 
@@ -18,7 +43,7 @@ export const CreateTransportPayload = Type.Object(
 );
 export type CreateTransportPayload = Static<typeof CreateTransportPayload>;
 
-export const ConnectPayload = Type.Object({ transportId: Id, dtlsParameters: Described }, { additionalProperties: false });
+export const ConnectPayload = Type.Object({ transportId: Id, dtlsParameters: DtlsParameters }, { additionalProperties: false });
 export type ConnectPayload = Static<typeof ConnectPayload>;
 
 export const RestartIcePayload = Type.Object({ transportId: Id }, { additionalProperties: false });
@@ -28,14 +53,14 @@ export const ProducePayload = Type.Object(
   {
     transportId: Id,
     kind: Type.Union([Type.Literal('audio'), Type.Literal('video')]),
-    rtpParameters: Described,
+    rtpParameters: RtpParameters,
     source: Type.Union([Type.Literal('mic'), Type.Literal('camera'), Type.Literal('screen')]),
   },
   { additionalProperties: false },
 );
 export type ProducePayload = Static<typeof ProducePayload>;
 
-export const ConsumePayload = Type.Object({ producerId: Id, rtpCapabilities: Described }, { additionalProperties: false });
+export const ConsumePayload = Type.Object({ producerId: Id, rtpCapabilities: RtpCapabilities }, { additionalProperties: false });
 export type ConsumePayload = Static<typeof ConsumePayload>;
 
 export const PausePayload = Type.Object({ id: Id, paused: Type.Boolean() }, { additionalProperties: false });

@@ -61,6 +61,8 @@ export interface ConsultationDeps {
   practiceName: string;
   /** Base of every link; a function because it may be known only once the server listens. */
   publicUrl: () => string;
+  /** Guests one consultation may have (each invitation may send an SMS); default 5. */
+  inviteLimit?: number;
 }
 
 /** Said for any use of a consultation that has ended or expired. */
@@ -71,6 +73,8 @@ const closedError = () =>
 export type Actor = Role | 'api' | 'system';
 
 export class Consultations extends EventEmitter<ConsultationEvents> {
+  private readonly inviting = new Map<string, Promise<unknown>>();
+
   constructor(private readonly deps: ConsultationDeps) {
     super();
   }
@@ -147,12 +151,25 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
    * Adds a third participant (interpreter, carer, colleague) with a role label. They wait to be
    * admitted like the patient. Returns their link; sends it by SMS when a phone number is given.
    */
-  async invite(id: string, input: { label: string; name?: string | undefined; phone?: string | undefined }, actor: Actor) {
+  /** Invitations of one consultation are made one after another, so its limit holds for a burst too. */
+  invite(id: string, input: { label: string; name?: string | undefined; phone?: string | undefined }, actor: Actor) {
+    const mine = (this.inviting.get(id) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.addGuest(id, input, actor));
+    this.inviting.set(id, mine);
+    mine.finally(() => this.inviting.get(id) === mine && this.inviting.delete(id)).catch(() => undefined);
+    return mine;
+  }
+
+  private async addGuest(id: string, input: { label: string; name?: string | undefined; phone?: string | undefined }, actor: Actor) {
     await this.ensureOpen(id);
     const phone = input.phone === undefined ? undefined : normaliseUkMobile(input.phone);
     if (phone && !phone.ok) throw new AppError('validation_failed', phone.message);
     const now = this.deps.now();
     const c = await this.get(id);
+    const limit = this.deps.inviteLimit ?? 5;
+    const guests = (await this.participants(id)).filter((p) => p.role === 'guest').length;
+    if (guests >= limit) throw new AppError('rate_limited', `This consultation has had its ${limit} invitations.`);
     const guest: ParticipantRecord = {
       id: newId(), consultationId: id, role: 'guest',
       displayName: input.name ? `${input.name} (${input.label})` : input.label,

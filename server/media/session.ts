@@ -31,7 +31,12 @@ interface Peer {
   transports: Map<string, WebRtcTransport>;
   producers: Map<string, Producer>;
   consumers: Map<string, Consumer>;
+  /** The latest request for a transport per direction, and consumers being made per producer. */
+  creating: Map<Direction, Promise<TransportOptions>>;
+  consuming: Map<string, Promise<Consumer>>;
 }
+
+type Direction = 'send' | 'recv';
 
 interface SessionEvents {
   /** A consumer's producer went away: tell the consuming participant. */
@@ -66,8 +71,25 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     return this.closed;
   }
 
-  async createTransport(participantId: string, direction: 'send' | 'recv'): Promise<TransportOptions> {
-    this.peer(participantId); // refuses at once once the consultation has ended
+  /**
+   * One transport per direction: a new one replaces (closes) the old, taking its producers or
+   * consumers along, since each binds ports from the shared range. Requests for one direction
+   * are made one after the other, so a burst never holds more than one half-made transport.
+   */
+  async createTransport(participantId: string, direction: Direction): Promise<TransportOptions> {
+    const peer = this.peer(participantId); // refuses at once once the consultation has ended
+    const mine = (peer.creating.get(direction) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.newTransport(participantId, direction));
+    peer.creating.set(direction, mine);
+    try {
+      return await mine;
+    } finally {
+      if (peer.creating.get(direction) === mine) peer.creating.delete(direction);
+    }
+  }
+
+  private async newTransport(participantId: string, direction: Direction): Promise<TransportOptions> {
     const router = await this.routerOpen();
     const peer = this.peer(participantId);
     const transport = await router.createWebRtcTransport({
@@ -78,6 +100,12 @@ export class MediaSession extends EventEmitter<SessionEvents> {
       initialAvailableOutgoingBitrate: 800_000,
       appData: { direction },
     });
+    // The peer may have been closed meanwhile (left, rejoined): then nobody owns this one.
+    if (this.peers.get(participantId) !== peer) {
+      transport.close();
+      throw new AppError('invalid_state', 'This connection was replaced; join again.');
+    }
+    for (const old of peer.transports.values()) if (old.appData.direction === direction) old.close();
     peer.transports.set(transport.id, transport);
     transport.observer.once('close', () => peer.transports.delete(transport.id));
     return {
@@ -97,12 +125,15 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     return { ...ice };
   }
 
+  /** One producer per source: a new one replaces (closes) the old, whose consumers are told. */
   async produce(participantId: string, transportId: string, kind: MediaKind, rtpParameters: Record<string, unknown>, source: ProduceSource): Promise<ProducerView> {
     const peer = this.peer(participantId);
     const transport = this.transport(participantId, transportId);
+    if (transport.appData.direction !== 'send') throw new AppError('invalid_state', 'Media is sent on a sending transport.');
     const producer = await this.mediasoupCall(() =>
       transport.produce({ kind, rtpParameters: rtpParameters as unknown as RtpParameters, appData: { source, participantId } }),
     );
+    for (const old of peer.producers.values()) if (old.appData.source === source) old.close();
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => peer.producers.delete(producer.id));
     return { producerId: producer.id, participantId, kind, source };
@@ -121,12 +152,28 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     producer.close();
   }
 
-  /** Creates a paused consumer; the client resumes it once its side is ready (no lost keyframe). */
+  /**
+   * Creates a paused consumer; the client resumes it once its side is ready (no lost keyframe).
+   * One per (participant, producer): asking again answers the existing one, so a client that
+   * lost the first answer can retry without the server holding a second stream.
+   */
   async consume(participantId: string, producerId: string, rtpCapabilities: Record<string, unknown>): Promise<ConsumerOptions> {
     const peer = this.peer(participantId);
     const owner = this.ownerOf(producerId);
     if (!owner || owner === participantId) throw new AppError('not_found', 'No such media stream.');
-    const caps = rtpCapabilities as unknown as RtpCapabilities;
+    const existing = [...peer.consumers.values()].find((c) => c.producerId === producerId);
+    if (existing) return consumerOptions(existing, owner);
+    // Asked again while the first is being made (no await before this point): the same answer.
+    let making = peer.consuming.get(producerId);
+    if (!making) {
+      making = this.newConsumer(peer, participantId, producerId, rtpCapabilities as unknown as RtpCapabilities);
+      peer.consuming.set(producerId, making);
+      making.finally(() => peer.consuming.delete(producerId)).catch(() => undefined);
+    }
+    return consumerOptions(await making, owner);
+  }
+
+  private async newConsumer(peer: Peer, participantId: string, producerId: string, caps: RtpCapabilities): Promise<Consumer> {
     // A producer exists, so the router does too.
     if (!this.router?.canConsume({ producerId, rtpCapabilities: caps })) {
       throw new AppError('media_failed', 'This browser cannot play that media stream.');
@@ -139,10 +186,7 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     consumer.once('producerclose', () => this.emit('producerClosed', { participantId, producerId }));
     consumer.on('producerpause', () => this.emit('producerPaused', { participantId, producerId, paused: true }));
     consumer.on('producerresume', () => this.emit('producerPaused', { participantId, producerId, paused: false }));
-    return {
-      id: consumer.id, producerId, kind: consumer.kind, rtpParameters: { ...consumer.rtpParameters }, participantId: owner,
-      producerPaused: consumer.producerPaused,
-    };
+    return consumer;
   }
 
   async resumeConsumer(participantId: string, consumerId: string): Promise<void> {
@@ -199,7 +243,7 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     if (this.closed) throw new AppError('consultation_closed', 'This consultation has ended.');
     let peer = this.peers.get(participantId);
     if (!peer) {
-      peer = { transports: new Map(), producers: new Map(), consumers: new Map() };
+      peer = { transports: new Map(), producers: new Map(), consumers: new Map(), creating: new Map(), consuming: new Map() };
       this.peers.set(participantId, peer);
     }
     return peer;
@@ -226,4 +270,11 @@ export class MediaSession extends EventEmitter<SessionEvents> {
       throw new AppError('media_failed', 'The media server could not do that.');
     }
   }
+}
+
+function consumerOptions(consumer: Consumer, owner: string): ConsumerOptions {
+  return {
+    id: consumer.id, producerId: consumer.producerId, kind: consumer.kind, rtpParameters: { ...consumer.rtpParameters },
+    participantId: owner, producerPaused: consumer.producerPaused,
+  };
 }

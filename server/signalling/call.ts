@@ -4,7 +4,7 @@ import { liveOf, type PhaseContext } from './context.js';
 import { HandlerSet } from './handler.js';
 
 export function callHandlers(ctx: PhaseContext): HandlerSet {
-  return new HandlerSet(ctx.logger)
+  return new HandlerSet(ctx)
     .on('consume', (socket, p) => {
       const live = liveOf(ctx, socket);
       const media = live.media();

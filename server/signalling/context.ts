@@ -7,6 +7,7 @@ import type { LiveConsultations } from '../consultations/live-registry.js';
 import type { Consultations } from '../consultations/service.js';
 import type { Logger } from '../log.js';
 import type { HandlerSet, TypedSocket } from './handler.js';
+import type { EventLimiter } from './rate.js';
 
 export interface PhaseContext {
   live: LiveConsultations;
@@ -16,6 +17,8 @@ export interface PhaseContext {
   turnUrls: readonly string[];
   turnSecret: string | undefined;
   iceTransportPolicy: 'all' | 'relay';
+  /** One token bucket per connection, shared by every phase's handlers. */
+  limiter: EventLimiter;
 }
 
 /** Handler sets by what a socket may do now (capability follows state, design.md 7.3). */

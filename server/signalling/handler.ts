@@ -9,6 +9,7 @@ import type { Socket } from 'socket.io';
 import { type Ack, type ClientToServerEvents, type ServerToClientEvents, type SocketData, clientEvents } from '../../signalling/events.js';
 import { AppError, publicError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { EventLimiter } from './rate.js';
 
 export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 export type EventName = keyof ClientToServerEvents;
@@ -38,15 +39,25 @@ function checker<S extends TSchema>(schema: S): TypeCheck<S> {
 export class HandlerSet {
   private readonly listeners = new Map<EventName, Listener>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly deps: { logger: Logger; limiter: EventLimiter }) {}
 
-  /** Handles `event`, whose payload is checked against its schema in `clientEvents` first. */
+  /**
+   * Handles `event`: a token from the connection's bucket, then the payload checked against its
+   * schema in `clientEvents`. `fn` starts synchronously, so what it does before its first
+   * `await` (a phase change) is done before the connection's next event is dispatched.
+   */
   on<E extends EventName>(event: E, fn: (socket: TypedSocket, payload: Payload<E>) => Promise<AckData<E>> | AckData<E>): this {
     const check = checker(clientEvents[event]);
-    const logger = this.logger;
+    const { logger, limiter } = this.deps;
     this.listeners.set(event, function (this: TypedSocket, payload, ack) {
       if (typeof ack !== 'function') return; // every event of ours is acknowledged; others are noise
       const reply = ack as (res: Ack<AckData<E>>) => void;
+      try {
+        limiter.take(this);
+      } catch (err) {
+        reply({ ok: false, error: publicError(err) });
+        return;
+      }
       if (!check.Check(payload)) {
         const first = check.Errors(payload).First();
         const where = first?.path ? ` at ${first.path}` : '';
@@ -54,8 +65,7 @@ export class HandlerSet {
         return;
       }
       const socket = this;
-      Promise.resolve()
-        .then(() => fn(socket, payload))
+      new Promise<AckData<E>>((resolve) => resolve(fn(socket, payload)))
         .then(
           (data) => reply({ ok: true, data }),
           (err: unknown) => {

@@ -3,7 +3,7 @@ import { liveOf, type PhaseContext } from './context.js';
 import { HandlerSet } from './handler.js';
 
 export function hostHandlers(ctx: PhaseContext): HandlerSet {
-  return new HandlerSet(ctx.logger)
+  return new HandlerSet(ctx)
     .on('admit', async (socket, p) => {
       await liveOf(ctx, socket).admit(p.id);
       return {};

@@ -1,16 +1,33 @@
-/** Connected, not yet joined: join (which opens the next phases) or leave. */
+/** Connected, not yet joined: join (which opens the next phases) or leave; once joined, leave. */
 import type { JoinInfo } from '../../signalling/events.js';
 import { iceServersFor } from '../auth/turn.js';
 import { consultationClosed } from '../consultations/live.js';
+import { AppError } from '../errors.js';
 import type { Phases, PhaseContext } from './context.js';
 import { HandlerSet, type TypedSocket } from './handler.js';
 import { leave } from './prepare.js';
 
 export function lobbyHandlers(ctx: PhaseContext, phases: Omit<Phases, 'lobby'>): HandlerSet {
-  const lobby: HandlerSet = new HandlerSet(ctx.logger)
+  // A connection joins once: from the first `join` on, another is answered, never handled again
+  // (handled twice, it would install every later phase's listeners twice). Leaving stays open.
+  const joined = new HandlerSet(ctx)
+    .on('join', () => {
+      throw new AppError('invalid_state', 'This connection has joined already.');
+    })
+    .on('leave', (socket) => leave(ctx, socket));
+  const lobby: HandlerSet = new HandlerSet(ctx)
     .on('join', async (socket) => {
-      const info = await join(ctx, socket);
+      // Before the first await: a second `join` queued behind this one meets `joined`.
       lobby.remove(socket);
+      joined.install(socket);
+      let info: JoinInfo;
+      try {
+        info = await join(ctx, socket);
+      } catch (err) {
+        joined.remove(socket);
+        lobby.install(socket); // may try again
+        throw err;
+      }
       phases.prepare.install(socket);
       if (info.self.presence === 'admitted') phases.call.install(socket);
       if (socket.data.role === 'clinician') phases.host.install(socket);

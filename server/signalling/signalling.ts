@@ -20,13 +20,27 @@ import type { TypedSocket } from './handler.js';
 import { authenticate } from './handshake.js';
 import { hostHandlers } from './host.js';
 import { lobbyHandlers } from './lobby.js';
+import { originAllowed } from './origin.js';
 import { prepareHandlers } from './prepare.js';
+import { EventLimiter, type RateSettings } from './rate.js';
 
 export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-export interface SignallingDeps extends PhaseContext {
+export interface SignallingDeps extends Omit<PhaseContext, 'limiter'> {
   tokens: SessionTokens;
+  /** PUBLIC_URL: the only origin whose pages may connect, when set. */
+  publicUrl: string | undefined;
+  rate: RateSettings;
 }
+
+/**
+ * Connections one participant may hold at once. The newest wins: a phone that reconnects after a
+ * network change opens a new connection while the server still holds the old, half-dead one,
+ * and refusing the new one would lock the patient out until the old one times out. Three
+ * leaves room for a reload racing a reconnect; a client opening sockets in a loop only ever
+ * holds three.
+ */
+export const socketsPerParticipant = 3;
 
 export class Signalling {
   readonly io: TypedServer;
@@ -45,6 +59,10 @@ export class Signalling {
       pingInterval: 10_000,
       pingTimeout: 8_000,
       cors: { origin: false },
+      allowRequest: (req, callback) => {
+        if (originAllowed(req, deps.publicUrl)) callback(null, true);
+        else callback('Origin not allowed', false);
+      },
     });
     this.io.use(async (socket, next) => {
       try {
@@ -59,8 +77,9 @@ export class Signalling {
         next(Object.assign(new Error(body.message), { data: body }));
       }
     });
-    const later = { prepare: prepareHandlers(deps), call: callHandlers(deps), host: hostHandlers(deps) };
-    this.phases = { lobby: lobbyHandlers(deps, later), ...later };
+    const ctx: PhaseContext = { ...deps, limiter: new EventLimiter(deps.rate, deps.now) };
+    const later = { prepare: prepareHandlers(ctx), call: callHandlers(ctx), host: hostHandlers(ctx) };
+    this.phases = { lobby: lobbyHandlers(ctx, later), ...later };
     fanOut(this.io, deps.live, this.phases.call);
     // One listener for every socket (socket.io calls it with the socket as `this`).
     const onDisconnect = function (this: TypedSocket, reason: string) {
@@ -71,7 +90,18 @@ export class Signalling {
     this.io.on('connection', (socket) => {
       this.phases.lobby.install(socket);
       socket.on('disconnect', onDisconnect);
+      this.keepNewest(socket);
     });
+  }
+
+  /** Past `socketsPerParticipant` connections of one participant, the oldest are closed. */
+  private keepNewest(socket: TypedSocket): void {
+    const room = `participant:${socket.data.participantId}`;
+    void socket.join(room); // the in-memory adapter joins synchronously
+    const ids = [...(this.io.sockets.adapter.rooms.get(room) ?? [])]; // in joining order
+    for (const id of ids.slice(0, Math.max(0, ids.length - socketsPerParticipant))) {
+      this.io.sockets.sockets.get(id)?.disconnect(true);
+    }
   }
 
   /** Tells every client the service is restarting (they reconnect by themselves), then closes all sockets. */

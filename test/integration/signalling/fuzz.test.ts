@@ -1,5 +1,6 @@
 /**
- * 2,000 random and malformed socket events (wrong types, huge strings, deep nesting, __proto__
+ * 2,000 random and malformed socket events, over every client event of the contract (the list is
+ * the `clientEvents` table, so a new event cannot be missed), (wrong types, huge strings, deep nesting, __proto__
  * keys, unknown names, later-phase events sent too early, ids of another consultation) from a
  * waiting patient and a clinician; afterwards the process and the consultation are healthy
  * and the normal flow (admit, transports) still works.
@@ -13,7 +14,9 @@ let server: TestServer;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
-  server = await startServer();
+  // Every event must reach its schema and handler: the per-connection rate limit (tested in
+  // limits.test.ts) would otherwise refuse most of them before.
+  server = await startServer({ socketEventBurst: 1_000_000 });
 });
 afterAll(async () => {
   for (const s of sockets) s.close();
@@ -44,6 +47,7 @@ function connect(consultationId: string, cookie: string): Socket {
 }
 
 const events = Object.keys(clientEvents);
+const isEmptyObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 
 function randomValue(r: () => number, depth = 0, otherIds: string[] = []): unknown {
   const pick = Math.floor(r() * 12);
@@ -82,14 +86,19 @@ describe('hostile socket input', () => {
 
     const r = prng(20261124);
     const acks: unknown[] = [];
+    const sent = new Map<string, number>();
     for (let i = 0; i < 2000; i++) {
       const from = i % 2 === 0 ? patient : clinician;
       const name = r() < 0.1 ? `unknown${i}` : (events[Math.floor(r() * events.length)] as string);
-      if (name === 'leave' || name === 'end') continue; // those would legitimately end the test's consultation
       const payload = randomValue(r, 0, otherIds);
+      // A valid leave or end would legitimately end the test's consultation; malformed ones are sent.
+      if ((name === 'leave' || name === 'end') && isEmptyObject(payload)) continue;
+      sent.set(name, (sent.get(name) ?? 0) + 1);
       if (r() < 0.2) from.emit(name, payload); // no ack function at all
       else from.emit(name, payload, (res: unknown) => acks.push(res));
     }
+    expect(events).toEqual(expect.arrayContaining(['pauseProducer', 'chat', 'messageWaiting']));
+    for (const name of events) expect(sent.get(name) ?? 0, name).toBeGreaterThan(20);
     // Events are handled in order per socket: once these are answered, everything before has been.
     const barrier = await Promise.all([patient, clinician].map((s) => s.timeout(10_000).emitWithAck('createTransport', { direction: 'recv' })));
     expect(barrier.every((b) => b.ok)).toBe(true);
