@@ -11,7 +11,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { TransportListenInfo } from 'mediasoup/node/lib/types.js';
-import type { Config } from '../config/settings.js';
+import { type Config, settings } from '../config/settings.js';
 import { secretFromConfigOrFile } from './auth/secrets.js';
 import { SessionTokens } from './auth/session.js';
 import { Rooms } from './consultations/rooms.js';
@@ -84,8 +84,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const now = opts.now ?? Date.now;
   mkdirSync(config.dataDir, { recursive: true });
 
-  const apiKey = secretFromConfigOrFile(config.apiKey, config.dataDir, 'api-key');
-  const sessionSecret = secretFromConfigOrFile(config.sessionSecret, config.dataDir, 'session-secret');
+  const apiKey = secretFromConfigOrFile(config.apiKey, config.dataDir, 'api-key', settings.apiKey.schema.minLength);
+  const sessionSecret = secretFromConfigOrFile(config.sessionSecret, config.dataDir, 'session-secret', settings.sessionSecret.schema.minLength);
   const tokens = new SessionTokens(sessionSecret.value, config.sessionTtl);
   const store = new SqliteStore(openDb(path.join(config.dataDir, DB_FILE_NAME)));
 
