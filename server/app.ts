@@ -132,7 +132,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Fastify's request lines would log link codes in URLs: http/access-log.ts logs them masked.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: ['127.0.0.1', '::1'], // a reverse proxy on the same host
+    trustProxy: [...config.trustProxy], // TRUST_PROXY: by default a reverse proxy on the same host
     bodyLimit: 16 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
@@ -165,8 +165,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       return { ok: Object.values(checks).every(Boolean), checks };
     },
   });
-  await http.register(metricsRoutes, { metrics, token: config.metricsToken });
-  await http.register(telemetryRoutes, { metrics });
+  await http.register(metricsRoutes, { metrics, token: config.metricsToken, allow: config.metricsAllow });
+  await http.register(telemetryRoutes, { metrics, tokens });
   await http.register(pageRoutes);
 
   const signalling = new Signalling(http.server, {
