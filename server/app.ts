@@ -2,7 +2,6 @@
  * Builds the whole service from a validated config without listening, so tests can start a
  * real server on a random port and close it after (design.md 7.8). main.ts adds signals.
  */
-import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,7 +36,7 @@ import { Retention, type RetentionResult } from './retention.js';
 import { Signalling } from './signalling/signalling.js';
 import { createSmsProvider } from './sms/index.js';
 import type { SmsProvider } from './sms/provider.js';
-import { DB_FILE_NAME, openDb } from './store/db.js';
+import { DB_FILE_NAME, makePrivateDir, openDb } from './store/db.js';
 import { SqliteStore } from './store/sqlite/store.js';
 
 export interface AppOptions {
@@ -82,7 +81,7 @@ function defaultAnnouncedAddress(listenIp: string): string | undefined {
 export async function buildApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? Date.now;
-  mkdirSync(config.dataDir, { recursive: true });
+  makePrivateDir(config.dataDir);
 
   const apiKey = secretFromConfigOrFile(config.apiKey, config.dataDir, 'api-key', settings.apiKey.schema.minLength);
   const sessionSecret = secretFromConfigOrFile(config.sessionSecret, config.dataDir, 'session-secret', settings.sessionSecret.schema.minLength);
