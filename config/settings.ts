@@ -27,6 +27,9 @@ function setting<S extends TSchema, O extends Omit<Setting<S>, 'schema'>>(schema
 const Seconds = (min: number) => Type.Integer({ minimum: min, maximum: 30 * 24 * 3600 });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const NonEmpty = Type.String({ minLength: 1 });
+/** IPv4 or IPv6 addresses, each optionally with a /prefix (CIDR). */
+const AddressList = Type.Array(Type.String({ pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)(/[0-9]{1,3})?$' }));
+const LOOPBACK = ['127.0.0.1', '::1'];
 
 export const settings = {
   port: setting(Type.Integer({ minimum: 0, maximum: 65535 }), {
@@ -138,7 +141,15 @@ export const settings = {
   }),
   metricsToken: setting(Type.String({ minLength: 16 }), {
     env: 'METRICS_TOKEN', kind: 'string', secret: true,
-    doc: 'If set, GET /metrics needs `Authorization: Bearer <token>`.',
+    doc: 'If set, GET /metrics needs `Authorization: Bearer <token>` from every address.',
+  }),
+  trustProxy: setting(AddressList, {
+    env: 'TRUST_PROXY', kind: 'list', default: [...LOOPBACK],
+    doc: 'Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (empty: none). The client address it yields is what rate limits and METRICS_ALLOW judge.',
+  }),
+  metricsAllow: setting(AddressList, {
+    env: 'METRICS_ALLOW', kind: 'list', default: [...LOOPBACK],
+    doc: 'Comma-separated client addresses or CIDRs that may read GET /metrics without a token while METRICS_TOKEN is unset (empty: nobody).',
   }),
   socketEventBurst: setting(Type.Integer({ minimum: 10, maximum: 1000000 }), {
     env: 'SOCKET_EVENT_BURST', kind: 'integer', default: 60,

@@ -2,7 +2,6 @@
  * Builds the whole service from a validated config without listening, so tests can start a
  * real server on a random port and close it after (design.md 7.8). main.ts adds signals.
  */
-import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { TransportListenInfo } from 'mediasoup/node/lib/types.js';
-import type { Config } from '../config/settings.js';
+import { type Config, settings } from '../config/settings.js';
 import { secretFromConfigOrFile } from './auth/secrets.js';
 import { SessionTokens } from './auth/session.js';
 import { LiveConsultations } from './consultations/live-registry.js';
@@ -38,7 +37,7 @@ import { Retention, type RetentionResult } from './retention.js';
 import { Signalling } from './signalling/signalling.js';
 import { createSmsProvider } from './sms/index.js';
 import type { SmsProvider } from './sms/provider.js';
-import { DB_FILE_NAME, openDb } from './store/db.js';
+import { DB_FILE_NAME, makePrivateDir, openDb } from './store/db.js';
 import { SqliteStore } from './store/sqlite/store.js';
 
 export interface AppOptions {
@@ -83,10 +82,10 @@ function defaultAnnouncedAddress(listenIp: string): string | undefined {
 export async function buildApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? Date.now;
-  mkdirSync(config.dataDir, { recursive: true });
+  makePrivateDir(config.dataDir);
 
-  const apiKey = secretFromConfigOrFile(config.apiKey, config.dataDir, 'api-key');
-  const sessionSecret = secretFromConfigOrFile(config.sessionSecret, config.dataDir, 'session-secret');
+  const apiKey = secretFromConfigOrFile(config.apiKey, config.dataDir, 'api-key', settings.apiKey.schema.minLength);
+  const sessionSecret = secretFromConfigOrFile(config.sessionSecret, config.dataDir, 'session-secret', settings.sessionSecret.schema.minLength);
   const tokens = new SessionTokens(sessionSecret.value, config.sessionTtl);
   const store = new SqliteStore(openDb(path.join(config.dataDir, DB_FILE_NAME)));
 
@@ -136,7 +135,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Fastify's request lines would log link codes in URLs: http/access-log.ts logs them masked.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: ['127.0.0.1', '::1'], // a reverse proxy on the same host
+    trustProxy: [...config.trustProxy], // TRUST_PROXY: by default a reverse proxy on the same host
     bodyLimit: 16 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
@@ -169,8 +168,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       return { ok: Object.values(checks).every(Boolean), checks };
     },
   });
-  await http.register(metricsRoutes, { metrics, token: config.metricsToken });
-  await http.register(telemetryRoutes, { metrics });
+  await http.register(metricsRoutes, { metrics, token: config.metricsToken, allow: config.metricsAllow });
+  await http.register(telemetryRoutes, { metrics, tokens });
   await http.register(pageRoutes);
 
   const signalling = new Signalling(http.server, {

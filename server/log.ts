@@ -7,7 +7,8 @@ import { consultationStatuses } from '../signalling/vocabulary.js';
 
 export type { Logger };
 
-const PERSONAL = ['patientPhone', 'patientName', 'clinicianName', 'phone', 'name', 'to', 'body', 'displayName'];
+// `label`: a guest's role as the clinician typed it ("Mrs Smith's daughter"), free text like a name.
+const PERSONAL = ['patientPhone', 'patientName', 'clinicianName', 'phone', 'name', 'to', 'body', 'displayName', 'label'];
 
 export const redactPaths = [
   ...PERSONAL,

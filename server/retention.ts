@@ -2,18 +2,22 @@
  * Data retention: phone numbers and names are deleted RETENTION_DAYS after a consultation ends
  * (or expires). The consultation row, its status and its audit log stay (the audit log never
  * held personal data). Runs at start and then every hour; the clock is injected so tests can
- * move time forward. SMS outbox lines of cleared consultations go too: they hold the number.
+ * move time forward. SMS outbox lines go too: a line's link once it is used, revoked or expired
+ * (a live code in clear is a usable link; a spent one is no use to anyone), and every line of a
+ * cleared consultation (they hold the number).
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { CODE_PATTERN, hashCode } from './auth/codes.js';
+import { linkRefusal } from './auth/links.js';
 import type { Logger } from './log.js';
-import type { RetentionStore, StoreLifecycle } from './store/store.js';
+import type { LinkStore, RetentionStore, StoreLifecycle } from './store/store.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** How often the purge runs. An hour late is well inside any retention period counted in days. */
 export const RETENTION_INTERVAL_MS = 3600 * 1000;
 
 export interface RetentionDeps {
-  store: RetentionStore & Pick<StoreLifecycle, 'checkpoint'>;
+  store: RetentionStore & Pick<LinkStore, 'findLink'> & Pick<StoreLifecycle, 'checkpoint'>;
   now: () => number;
   days: number;
   logger: Logger;
@@ -66,23 +70,29 @@ export class Retention {
   }
 
   /**
-   * Drops the outbox lines of consultations whose personal data is deleted. The file is
-   * rewritten (0600) and renamed over the old one, so a reader never sees half a file. It is
-   * read again after asking the store, and rewritten with no wait in between, so a line the
-   * provider appends meanwhile is kept.
+   * Drops the outbox lines whose link is spent and those of consultations whose personal data is
+   * deleted. The file is rewritten (0600) and renamed over the old one, so a reader never sees
+   * half a file. It is read again after asking the store, and rewritten with no wait in between,
+   * so a line the provider appends meanwhile is kept.
    */
   private async trimOutbox(): Promise<number> {
     const file = this.deps.outboxFile;
     if (!file || !existsSync(file)) return 0;
+    const { store, now } = this.deps;
+    const at = now();
     const gone = new Set<string>();
-    for (const id of new Set(readOutbox(file).map(consultationOf))) {
-      if (id !== undefined && (await this.deps.store.personalDataDeleted(id))) gone.add(id);
+    const spent = new Set<string>();
+    for (const line of readOutbox(file)) {
+      const { consultationId, code } = parseLine(line);
+      if (consultationId !== undefined && !gone.has(consultationId) && (await store.personalDataDeleted(consultationId))) gone.add(consultationId);
+      const link = code === undefined ? undefined : await store.findLink(hashCode(code));
+      if (code !== undefined && link && linkRefusal(link, at) !== undefined) spent.add(code);
     }
-    if (gone.size === 0) return 0;
+    if (gone.size === 0 && spent.size === 0) return 0;
     const lines = readOutbox(file);
     const kept = lines.filter((line) => {
-      const id = consultationOf(line);
-      return id === undefined || !gone.has(id);
+      const { consultationId, code } = parseLine(line);
+      return !(consultationId !== undefined && gone.has(consultationId)) && !(code !== undefined && spent.has(code));
     });
     const removed = lines.length - kept.length;
     if (removed === 0) return 0;
@@ -97,12 +107,16 @@ function readOutbox(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
 }
 
-/** The consultation a line is about; undefined for a line that is not ours to judge. */
-function consultationOf(line: string): string | undefined {
+/** The link in an SMS body: `/j/` and a code (CODE_PATTERN without its anchors). */
+const LINK_CODE = new RegExp(`/j/(${CODE_PATTERN.slice(1, -1)})(?![A-Za-z0-9_-])`);
+
+/** The consultation a line is about and the code of its link; undefined for what is not ours to judge. */
+function parseLine(line: string): { consultationId?: string; code?: string } {
   try {
-    const id = (JSON.parse(line) as { consultationId?: unknown }).consultationId;
-    return typeof id === 'string' ? id : undefined;
+    const { consultationId, body } = JSON.parse(line) as { consultationId?: unknown; body?: unknown };
+    const code = typeof body === 'string' ? LINK_CODE.exec(body)?.[1] : undefined;
+    return { ...(typeof consultationId === 'string' ? { consultationId } : {}), ...(code ? { code } : {}) };
   } catch {
-    return undefined;
+    return {};
   }
 }

@@ -179,7 +179,8 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
       codeHash: hashCode(code), consultationId: id, participantId: guest.id, expiresAt: Math.max(c.expiresAt, now + this.deps.linkTtlSeconds * 1000),
       redeemedAt: null, revokedAt: null,
     }, now);
-    await this.audit(id, actor, 'guest_invited', { participantId: guest.id, label: input.label });
+    // The label is free text ("Mrs Smith's daughter"): personal data, like a name, so not audited.
+    await this.audit(id, actor, 'guest_invited', { participantId: guest.id });
     let sms: SmsStatus | 'not_sent' = 'not_sent';
     if (phone?.ok) sms = (await this.sendInvitation(id, phone.e164, code, false)).status;
     return { participantId: guest.id, url: this.linkUrl(code), sms };

@@ -2,14 +2,15 @@
  * Consistent backups of the SQLite database while the service runs. SQLite's online backup API
  * (better-sqlite3's `db.backup()`) copies a snapshot from its own read connection: the service
  * keeps writing (WAL mode lets a reader and a writer work at once). The copy is written under a
- * temporary name, checked (`PRAGMA integrity_check`), turned into a single self-contained file
- * (rollback journal, no -wal beside it), made readable by its owner only (it holds personal
- * data) and only then renamed into place.
+ * temporary name that is created readable by its owner only (it holds personal data: never
+ * readable by others, not even while it is written or if the copy is interrupted), checked
+ * (`PRAGMA integrity_check`), turned into a single self-contained file (rollback journal, no -wal
+ * beside it) and only then renamed into place.
  *
  * Also a command: `node dist/server/store/backup.js [--out FILE] [--keep N]` (the release's
  * `bin/openconsult backup`, and `npm run backup` through scripts/backup.ts).
  */
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -34,9 +35,15 @@ export async function backupDatabase(source: string, dest: string): Promise<Back
   const db = new Database(source, { fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
+    // SQLite would create the copy 0644; an empty file is an empty database, and SQLite gives its
+    // journal the file's mode. The mode can only lose bits to the umask.
+    closeSync(openSync(tmp, 'wx', 0o600));
     // Everything in one step after the first: a multi-step copy restarts whenever the service
     // writes in between, which under steady load could go on for ever.
     await db.backup(tmp, { progress: ({ totalPages }) => Math.max(totalPages, 100) });
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   } finally {
     db.close();
   }
@@ -53,7 +60,6 @@ export async function backupDatabase(source: string, dest: string): Promise<Back
     throw err;
   }
   copy.close();
-  chmodSync(tmp, 0o600);
   renameSync(tmp, dest);
   return { file: dest, bytes: statSync(dest).size, ms: Date.now() - started, consultations };
 }

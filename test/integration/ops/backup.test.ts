@@ -4,14 +4,14 @@
  * holds what was there when it started.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupDatabase, runBackupCli } from '../../../scripts/backup.js';
 import { projectRoot } from '../../../server/paths.js';
-import { DB_FILE_NAME } from '../../../server/store/db.js';
+import { DB_FILE_NAME, openDb } from '../../../server/store/db.js';
 import { type TestServer, startServer } from '../../helpers/server.js';
 
 let server: TestServer;
@@ -111,6 +111,47 @@ describe('backup while the service runs', () => {
     const db = new Database(file, { readonly: true });
     expect((db.prepare('SELECT COUNT(*) AS n FROM consultations').get() as { n: number }).n).toBeGreaterThan(0);
     db.close();
+  });
+
+  it('never lets others read the copy, not even while it is being written', async () => {
+    // A database in rollback-journal mode under an exclusive lock: the command's copy waits for
+    // the lock (its busy timeout) with its temporary file open, and the test looks at that file.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'openconsult-backup-locked-'));
+    const source = path.join(dataDir, DB_FILE_NAME);
+    const prepared = openDb(source);
+    prepared.pragma('journal_mode = DELETE');
+    prepared.close();
+    const holder = new Database(source);
+    holder.exec('BEGIN EXCLUSIVE');
+    const file = path.join(out, 'locked.sqlite');
+    let partialMode: string | undefined;
+    const seen = new Promise<void>((resolve) => {
+      const watcher = watch(out, (_event, name) => {
+        if (!name?.startsWith('locked.sqlite.partial-') || partialMode !== undefined) return;
+        partialMode = (statSync(path.join(out, name)).mode & 0o777).toString(8);
+        watcher.close();
+        resolve();
+      });
+    });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'backup.ts'), '--out', file], {
+      cwd: projectRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await Promise.race([seen, exited.then(() => { throw new Error(`backup ended before its copy was seen: ${stderr}`); })]);
+    } finally {
+      holder.exec('COMMIT');
+      holder.close();
+    }
+    try {
+      expect(partialMode).toBe('600');
+      expect(await exited, stderr).toBe(0);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('fails clearly when there is no database', async () => {

@@ -48,8 +48,8 @@ function sample(text: string, series: string): number | undefined {
   return undefined;
 }
 
-async function redeem(code: string): Promise<string> {
-  const res = await fetch(`${server.url}/api/v1/links/${code}/redeem`, { method: 'POST' });
+async function redeem(code: string, url = server.url): Promise<string> {
+  const res = await fetch(`${url}/api/v1/links/${code}/redeem`, { method: 'POST' });
   expect(res.status).toBe(200);
   return (res.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
 }
@@ -66,9 +66,18 @@ async function connect(consultationId: string, cookie: string): Promise<ClientSo
   return s;
 }
 
-function report(body: unknown) {
-  return fetch(`${server.url}/api/v1/telemetry/first-frame`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+/** A patient's session cookie in a new consultation on `on`. */
+async function patientSession(on: TestServer = server): Promise<string> {
+  const created = await on.api('POST', '/api/v1/consultations', { patientPhone: '07700 900556' });
+  expect(created.status).toBe(201);
+  const sms = (await on.outbox()).find((m) => m.consultationId === created.body.id);
+  return redeem(codeOf(linkIn(sms!.body)), on.url);
+}
+
+/** A first-frame report, sent as the page sends it: with its session cookie (or none). */
+function report(body: unknown, cookie: string | undefined, url = server.url) {
+  return fetch(`${url}/api/v1/telemetry/first-frame`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body),
   });
 }
 
@@ -79,8 +88,10 @@ describe('metrics of a whole consultation', () => {
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     const sms = (await server.outbox()).find((m) => m.consultationId === id);
-    const patient = await connect(id, await redeem(codeOf(linkIn(sms!.body))));
-    const clinician = await connect(id, await redeem(codeOf(created.body.clinicianUrl)));
+    const patientCookie = await redeem(codeOf(linkIn(sms!.body)));
+    const clinicianCookie = await redeem(codeOf(created.body.clinicianUrl));
+    const patient = await connect(id, patientCookie);
+    const clinician = await connect(id, clinicianCookie);
 
     let text = await metrics();
     expect(sample(text, 'openconsult_sms_total{provider="outbox",result="sent"}')).toBe((sample(before, 'openconsult_sms_total{provider="outbox",result="sent"}') ?? 0) + 1);
@@ -101,8 +112,8 @@ describe('metrics of a whole consultation', () => {
 
     await new Promise((r) => setTimeout(r, 300)); // a measurable wait
     expect((await clinician.timeout(5000).emitWithAck('admit', { id: joined.data.self.id })).ok).toBe(true);
-    expect((await report({ ms: 850, role: 'patient', relayed: false })).status).toBe(204);
-    expect((await report({ ms: 1500, role: 'clinician', relayed: true })).status).toBe(204);
+    expect((await report({ ms: 850, role: 'patient', relayed: false }, patientCookie)).status).toBe(204);
+    expect((await report({ ms: 1500, role: 'clinician', relayed: true }, clinicianCookie)).status).toBe(204);
 
     text = await metrics();
     expect(sample(text, 'openconsult_consultations{status="in_call"}')).toBe(1);
@@ -141,8 +152,9 @@ describe('metrics of a whole consultation', () => {
 
 describe('first-frame reports', () => {
   it('are refused unless they are a bounded whole number of milliseconds', async () => {
+    const cookie = await patientSession();
     for (const body of [{ ms: -1 }, { ms: 120_001 }, { ms: 1.5 }, { ms: '800' }, { ms: 800, extra: true }, { ms: 800, role: 'admin' }, {}]) {
-      const res = await report(body);
+      const res = await report(body, cookie);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
     }
@@ -160,17 +172,57 @@ describe('metrics token', () => {
       expect((await fetch(`${guarded.url}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
       expect(await metrics(guarded.url, { authorization: `Bearer ${token}` })).toContain('openconsult_consultations');
 
+      const cookie = await patientSession(guarded);
       const statuses: number[] = [];
-      for (let i = 0; i < 31; i++) {
-        const res = await fetch(`${guarded.url}/api/v1/telemetry/first-frame`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms: 700 }),
-        });
-        statuses.push(res.status);
-      }
+      for (let i = 0; i < 31; i++) statuses.push((await report({ ms: 700 }, cookie, guarded.url)).status);
       expect(statuses.slice(0, 30).every((s) => s === 204)).toBe(true);
       expect(statuses[30]).toBe(429);
     } finally {
       await guarded.close();
     }
+  });
+});
+
+describe('who may read /metrics without a token', () => {
+  const from = (address: string, url = server.url) => fetch(`${url}/metrics`, { headers: { 'x-forwarded-for': address } });
+
+  it('serves loopback clients only by default, judging the address a trusted proxy forwards', async () => {
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(200);
+    // Through a proxy on this host (TRUST_PROXY's default) the client is the forwarded address.
+    const outside = await from('198.51.100.7');
+    expect(outside.status).toBe(403);
+    expect(((await outside.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+    expect((await from('127.0.0.1')).status).toBe(200);
+  });
+
+  it('serves the addresses in METRICS_ALLOW, and believes X-Forwarded-For only from TRUST_PROXY', async () => {
+    const monitored = await startServer({ metricsAllow: ['198.51.100.0/24'] });
+    const untrusting = await startServer({ trustProxy: ['192.0.2.1'] });
+    try {
+      expect((await from('198.51.100.7', monitored.url)).status).toBe(200);
+      expect((await from('203.0.113.9', monitored.url)).status).toBe(403);
+      expect((await fetch(`${monitored.url}/metrics`)).status).toBe(403);
+      // Loopback is not a trusted proxy here: its X-Forwarded-For is ignored, the client is loopback.
+      expect((await from('198.51.100.7', untrusting.url)).status).toBe(200);
+    } finally {
+      await monitored.close();
+      await untrusting.close();
+    }
+  });
+});
+
+describe('first-frame reports need a session', () => {
+  it('are refused without a valid session cookie and counted under the session\'s role', async () => {
+    const none = await report({ ms: 900, role: 'patient' }, undefined);
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    expect((await report({ ms: 900 }, 'oc_s_forged=eyJhbGciOiJub25lIn0.e30.')).status).toBe(401);
+
+    const count = async (role: string) => sample(await metrics(), `openconsult_first_frame_seconds_count{role="${role}"}`) ?? 0;
+    const [patients, clinicians] = [await count('patient'), await count('clinician')];
+    // A patient's page cannot report as a clinician.
+    expect((await report({ ms: 900, role: 'clinician' }, await patientSession())).status).toBe(204);
+    expect(await count('patient')).toBe(patients + 1);
+    expect(await count('clinician')).toBe(clinicians);
   });
 });

@@ -5,7 +5,7 @@
  * (Debian: apt-get install nginx); nginx runs in the foreground and is stopped after.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -76,12 +76,15 @@ beforeAll(async () => {
     .replace('listen 80;', `listen 127.0.0.1:${httpPort};`).replace('listen [::]:80;', '')
     .replace('listen 443 ssl http2;', `listen 127.0.0.1:${httpsPort} ssl http2;`).replace('listen [::]:443 ssl http2;', '')
     .replace('/etc/ssl/openconsult/fullchain.pem', path.join(dir, 'cert.pem'))
-    .replace('/etc/ssl/openconsult/privkey.pem', path.join(dir, 'key.pem'));
+    .replace('/etc/ssl/openconsult/privkey.pem', path.join(dir, 'key.pem'))
+    .replaceAll('/var/log/nginx/openconsult.access.log', path.join(dir, 'access.log'));
   writeFileSync(path.join(dir, 'site.conf'), site);
   writeFileSync(path.join(dir, 'nginx.conf'), [
     'worker_processes 1;', `pid ${dir}/nginx.pid;`, `error_log ${dir}/error.log;`, 'events {}',
     `http { access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; include ${dir}/site.conf; }`, '',
   ].join('\n'));
+  const check = spawnSync(nginxBin, ['-t', '-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`nginx -t refused the sample:\n${check.stderr}`);
   nginx = spawn(nginxBin, ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
   nginxExited = new Promise((r) => nginx?.once('exit', r));
   await portOpen(httpsPort, 10_000);
@@ -136,5 +139,28 @@ describe('nginx sample in front of the service', () => {
     const res = await request('GET', `https://127.0.0.1:${httpsPort}/metrics`);
     expect(res.status).toBe(200);
     expect(res.text).toContain('openconsult_consultations');
+  });
+
+  it('writes access log lines with link codes masked', async () => {
+    const base = `https://127.0.0.1:${httpsPort}`;
+    const log = path.join(dir, 'access.log');
+    const logLines = () => (existsSync(log) ? readFileSync(log, 'utf8') : '').split('\n').filter(Boolean);
+    const before = logLines().length;
+    const created = await request('POST', `${base}/api/v1/consultations`, { patientPhone: '07700 900809' }, { authorization: `Bearer ${TEST_API_KEY}` });
+    const id = (JSON.parse(created.text) as { id: string }).id;
+    const code = codeOf(linkIn((await server.outbox()).find((m) => m.consultationId === id)!.body));
+    expect((await request('GET', `${base}/j/${code}?from=sms`, undefined, { referer: `${base}/j/${code}` })).status).toBe(200);
+    expect((await request('POST', `${base}/api/v1/links/${code}/redeem`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${httpPort}/j/${code}`, { redirect: 'manual' })).status).toBe(301);
+
+    // nginx writes a line once the answer is sent: wait until all four are there.
+    for (const until = Date.now() + 5000; logLines().length < before + 4 && Date.now() < until;) await new Promise((r) => setTimeout(r, 10));
+    const lines = logLines().slice(before);
+    expect(lines).toHaveLength(4);
+    expect(lines.join('\n')).not.toContain(code);
+    expect(lines[1]).toContain('"GET /j/[code]?from=sms HTTP/');
+    expect(lines[1]).toContain(`"${base}/j/[code]"`);
+    expect(lines[2]).toContain('"POST /api/v1/links/[code]/redeem HTTP/');
+    expect(lines[3]).toContain('"GET /j/[code] HTTP/1.1" 301');
   });
 });

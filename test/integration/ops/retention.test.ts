@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_FILE_NAME } from '../../../server/store/db.js';
-import { type TestServer, startServer } from '../../helpers/server.js';
+import { type TestServer, codeOf, linkIn, startServer } from '../../helpers/server.js';
 
 const DAY = 24 * 3600 * 1000;
 let clock = Date.UTC(2026, 4, 4, 9, 0, 0);
@@ -55,5 +55,17 @@ describe('data retention on a running service', () => {
       db.close();
     }
     expect((await server.outbox()).filter((m) => m.consultationId === id)).toEqual([]);
+  });
+
+  it('drops an SMS outbox line once its link is redeemed, keeping the lines of unused links', async () => {
+    const redeemed = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900778' });
+    const waiting = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900779' });
+    const line = (await server.outbox()).find((m) => m.consultationId === redeemed.body.id);
+    expect((await fetch(`${server.url}/api/v1/links/${codeOf(linkIn(line!.body))}/redeem`, { method: 'POST' })).status).toBe(200);
+
+    expect(await server.app.runRetention()).toEqual({ consultations: [], outboxLines: 1 });
+    const ids = (await server.outbox()).map((m) => m.consultationId);
+    expect(ids).not.toContain(redeemed.body.id);
+    expect(ids).toContain(waiting.body.id);
   });
 });

@@ -65,4 +65,19 @@ describe('logs of a whole journey', () => {
       expect(all, `logs contain ${secret}`).not.toContain(secret);
     }
   });
+
+  it('treat a guest\'s label as personal data: not in the logs, not in the audit log', async () => {
+    const created = await server.api('POST', '/api/v1/consultations', { patientPhone: '07700 900988' });
+    const label = 'Daughter of Mrs Winterbottom';
+    const invited = await server.api('POST', `/api/v1/consultations/${created.body.id}/guests`, { label, name: 'Ottoline Fanshawe', phone: '07700 900989' });
+    expect(invited.status).toBe(201);
+    const events = await server.api('GET', `/api/v1/consultations/${created.body.id}/events`);
+    const invitation = (events.body.events as { type: string; detail: unknown }[]).find((e) => e.type === 'guest_invited');
+    expect(invitation?.detail).toEqual({ participantId: invited.body.participantId });
+    const all = lines.join('\n');
+    for (const secret of ['Winterbottom', 'Ottoline', 'Fanshawe', '900989']) {
+      expect(all, `logs contain ${secret}`).not.toContain(secret);
+      expect(JSON.stringify(events.body), `audit log contains ${secret}`).not.toContain(secret);
+    }
+  });
 });

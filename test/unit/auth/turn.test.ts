@@ -33,6 +33,18 @@ describe('TURN credentials', () => {
     expect(username).toBe(`${nowSeconds + 7200}:part_1`);
   });
 
+  it('gives every join of a participant within the hour the same username, valid for more than an hour', () => {
+    const first = turnCredentials(SECRET, 'part_1', NOW + 5 * 60_000);
+    const again = turnCredentials(SECRET, 'part_1', NOW + 50 * 60_000);
+    expect(again).toEqual(first);
+    for (const at of [NOW, NOW + 59 * 60_000, NOW + 3600_000, NOW + 3599_999 + 3600_000]) {
+      const expiry = Number(turnCredentials(SECRET, 'part_1', at).username.split(':')[0]);
+      expect(expiry - at / 1000).toBeGreaterThan(3600);
+      expect(expiry - at / 1000).toBeLessThanOrEqual(7200);
+    }
+    expect(turnCredentials(SECRET, 'part_1', NOW + 3600_000).username).not.toBe(first.username);
+  });
+
   it('gives different participants different credentials', () => {
     expect(turnCredentials(SECRET, 'a', NOW).credential).not.toBe(turnCredentials(SECRET, 'b', NOW).credential);
   });

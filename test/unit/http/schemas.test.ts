@@ -22,8 +22,8 @@ describe('HTTP routes', () => {
     await app.register(linkRoutes, { consultations: unused, tokens: unused, redeemPerMinute: 1 });
     await app.register(healthRoutes, { ready: () => ({ ok: true, checks: {} }) });
     const metrics = createMetrics({ mediaSessions: () => 0 });
-    await app.register(metricsRoutes, { metrics, token: 't' });
-    await app.register(telemetryRoutes, { metrics });
+    await app.register(metricsRoutes, { metrics, token: 't', allow: [] });
+    await app.register(telemetryRoutes, { metrics, tokens: unused });
     await app.register(pageRoutes);
     await app.ready();
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hashCode } from '../../../server/auth/codes.js';
 import { Consultations } from '../../../server/consultations/service.js';
 import { createLogger } from '../../../server/log.js';
 import { Retention } from '../../../server/retention.js';
@@ -97,16 +98,40 @@ describe('data retention', () => {
     expect(JSON.stringify(eventsAfter)).not.toMatch(/Ann|Bell|Ivo|7700/);
   });
 
-  it('removes the SMS outbox lines (numbers and links) of cleared consultations only', async () => {
+  it('removes the SMS outbox lines (numbers and links) of cleared consultations', async () => {
     const old = await finishedCall();
-    clock += 20 * DAY;
-    const recent = await finishedCall();
     expect(readFileSync(outbox, 'utf8')).toContain('+447700900456');
-    clock += 11 * DAY;
+    clock += 31 * DAY;
+    const recent = await consultations.create({ patientPhone: '07700 900789' });
     const result = await retention.runOnce();
     expect(result).toEqual({ consultations: [old], outboxLines: 2 });
     const left = readFileSync(outbox, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { consultationId: string });
-    expect(left.map((l) => l.consultationId)).toEqual([recent, recent]);
+    expect(left.map((l) => l.consultationId)).toEqual([recent.id]);
+  });
+
+  it('removes an outbox line once its link is used, replaced or expired, and keeps live links', async () => {
+    const codeIn = (id: string) => {
+      const line = readFileSync(outbox, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { consultationId: string; body: string })
+        .find((l) => l.consultationId === id);
+      return /\/j\/([A-Za-z0-9_-]{22})/.exec(line?.body ?? '')?.[1] as string;
+    };
+    const expiring = await consultations.create({ patientPhone: '07700 900301' });
+    clock += 30 * 60_000;
+    const used = await consultations.create({ patientPhone: '07700 900302' });
+    const live = await consultations.create({ patientPhone: '07700 900303' });
+    expect((await store.redeemLink(hashCode(codeIn(used.id)), clock)).ok).toBe(true);
+    const resent = await consultations.create({ patientPhone: '07700 900304' });
+    const firstCode = codeIn(resent.id);
+    await consultations.resend(resent.id, 'api');
+    clock += 31 * 60_000; // the first link's hour is over; the others were sent within it
+
+    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 3 });
+    const text = readFileSync(outbox, 'utf8');
+    for (const gone of [codeIn(expiring.id), firstCode]) expect(text).not.toContain(gone);
+    expect(text).not.toContain(used.id);
+    const left = text.trim().split('\n').map((l) => JSON.parse(l) as { consultationId: string });
+    expect(left.map((l) => l.consultationId)).toEqual([live.id, resent.id]);
+    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 0 });
   });
 
   it('clears expired consultations too, and leaves open ones alone however old', async () => {
