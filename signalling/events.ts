@@ -10,12 +10,12 @@
 import type { TSchema } from '@sinclair/typebox';
 import {
   ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, MessageWaitingPayload,
-  PausePayload, ProducePayload, RestartIcePayload,
+  PausePayload, ProducePayload, RemovePayload, RestartIcePayload,
 } from './schemas.js';
 
 export type {
   ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, MessageWaitingPayload, PausePayload,
-  ProducePayload, RestartIcePayload,
+  ProducePayload, RemovePayload, RestartIcePayload,
 };
 
 import type { ConsultationStatus, EndReason, ErrorCode, Presence, Role, SmsStatus } from './vocabulary.js';
@@ -111,6 +111,8 @@ export interface ClientToServerEvents {
   /** Clinician: a link for a third participant (interpreter, carer, colleague), sent by SMS if a number is given. */
   invite: (payload: InvitePayload, ack: AckFn<{ url: string; sms: SmsStatus | 'not_sent' }>) => void;
   leave: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
+  /** Clinician: removes someone from the consultation (disconnected; their sessions, links and admission revoked). */
+  remove: (payload: RemovePayload, ack: AckFn<Record<string, never>>) => void;
   end: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
 }
 
@@ -162,6 +164,7 @@ export const clientEvents = {
   messageWaiting: MessageWaitingPayload,
   invite: InvitePayload,
   leave: EmptyPayload,
+  remove: RemovePayload,
   end: EmptyPayload,
 } as const satisfies { [E in keyof ClientToServerEvents]: SchemaOf<Parameters<ClientToServerEvents[E]>[0]> };
 

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CODE_PATTERN, hashCode } from '../auth/codes.js';
 import { linkError } from '../auth/links.js';
-import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
+import type { Session, SessionTokens } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
 import { AppError } from '../errors.js';
 import { USABLE_LINK_PAGE } from './link-page.js';
@@ -22,44 +22,65 @@ export interface LinkDeps {
   onRedeem?: (result: string) => void;
 }
 
-const SESSION_COOKIE = /^oc_s_/;
+/** A session this browser holds and may still use (open, not revoked), or why not. */
+type HeldCookie = { name: string; session: Session } | { name: string; session: undefined };
 
-/** A valid session in this browser that came from this very link, if any. */
-function heldSession(req: FastifyRequest, tokens: SessionTokens, linkHash: string): Session | undefined {
+/**
+ * Every session cookie of ours in this request, each checked: an expired, forged, revoked or
+ * closed consultation's cookie comes back without its session. A clinician's browser collects
+ * one cookie per consultation; those that are done are expired on the next link, so the
+ * request headers never outgrow the server's or a proxy's limit.
+ */
+async function heldCookies(req: FastifyRequest, tokens: SessionTokens, consultations: Consultations): Promise<HeldCookie[]> {
+  const held: HeldCookie[] = [];
   for (const [name, value] of Object.entries(req.cookies)) {
-    if (!SESSION_COOKIE.test(name) || !value) continue;
+    const cid = tokens.cookies.consultationOf(name);
+    if (cid === undefined) continue;
     try {
-      const s = tokens.verify(value);
-      if (s.linkHash === linkHash) return s;
+      const session = tokens.verify(value ?? '');
+      if (session.consultationId !== cid) throw new AppError('unauthorized', 'misnamed');
+      await consultations.checkSession(session);
+      held.push({ name, session });
     } catch {
-      // an old or foreign cookie: not this link's session
+      held.push({ name, session: undefined });
     }
   }
-  return undefined;
+  return held;
 }
 
 export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<void> {
   const { consultations, tokens } = deps;
   const codeRe = new RegExp(CODE_PATTERN);
 
-  // Secure whenever the browser reached us over TLS (directly or through a local proxy).
-  const setSession = (req: FastifyRequest, reply: FastifyReply, s: Session) =>
-    reply.setCookie(sessionCookieName(s.consultationId), tokens.sign(s), {
-      path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', maxAge: tokens.ttl,
-    });
+  // The cookie lives as long as its consultation can (SESSION_TTL at most); Secure when PUBLIC_URL
+  // is https or the browser reached us over TLS.
+  const setSession = async (req: FastifyRequest, reply: FastifyReply, s: Session) => {
+    const lifetime = tokens.lifetime(await consultations.sessionEndsAt(await consultations.get(s.consultationId)), Date.now());
+    reply.setCookie(tokens.cookies.name(s.consultationId), tokens.sign(s, lifetime), tokens.cookies.options(lifetime, req.protocol === 'https'));
+  };
+
+  /** This browser's session from this link, if it may still be used; the cookies of sessions that are done are expired. */
+  async function sessionFromLink(req: FastifyRequest, reply: FastifyReply, linkHash: string): Promise<Session | undefined> {
+    let found: Session | undefined;
+    for (const { name, session } of await heldCookies(req, tokens, consultations)) {
+      if (!session) reply.clearCookie(name, tokens.cookies.options(0, req.protocol === 'https'));
+      else if (session.linkHash === linkHash) found = session;
+    }
+    return found;
+  }
 
   // No schema: any path serves a page; a code that is not one (codeRe) just is not usable.
   app.get<{ Params: { code: string } }>('/j/:code', { schema: { response: { 200: HtmlPage } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // @fastify/static would otherwise replace our cache-control: the URL holds a live code.
-    return reply.sendFile(await usable(req.params.code, req) ? USABLE_LINK_PAGE : 'join.html', { cacheControl: false });
+    return reply.sendFile(await usable(req.params.code, req, reply) ? USABLE_LINK_PAGE : 'join.html', { cacheControl: false });
   });
 
   /** Whether redeeming would succeed now (a fresh link, or this browser's session from it); uses nothing up. */
-  async function usable(code: string, req: FastifyRequest): Promise<boolean> {
+  async function usable(code: string, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const held = await sessionFromLink(req, reply, codeRe.test(code) ? hashCode(code) : '');
     if (!codeRe.test(code)) return false;
-    const held = heldSession(req, tokens, hashCode(code));
-    return held ? consultations.isOpen(held.consultationId) : consultations.linkUsable(code);
+    return held ? true : consultations.linkUsable(code);
   }
 
   app.post<{ Params: CodeParams }>('/api/v1/links/:code/redeem', {
@@ -78,15 +99,14 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
   });
 
   async function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply): Promise<RedeemReply> {
+    const held = await sessionFromLink(req, reply, codeRe.test(code) ? hashCode(code) : '');
     if (!codeRe.test(code)) throw linkError('not_found');
-    const held = heldSession(req, tokens, hashCode(code));
     if (held) {
-      await consultations.ensureOpen(held.consultationId);
-      setSession(req, reply, held);
+      await setSession(req, reply, held);
       return { role: held.role, consultationId: held.consultationId, participantId: held.participantId, resumed: true };
     }
     const r = await consultations.redeem(code);
-    setSession(req, reply, r);
+    await setSession(req, reply, r);
     return { role: r.role, consultationId: r.consultationId, participantId: r.participantId, resumed: false };
   }
 }
