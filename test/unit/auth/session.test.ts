@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
-import { type Session, SessionTokens, sessionCookieName } from '../../../server/auth/session.js';
+import { type Session, SessionCookies, SessionTokens, sessionCookieName } from '../../../server/auth/session.js';
 import { AppError } from '../../../server/errors.js';
 
 const SECRET = 'session-secret-0123456789abcdef-0123456789';
@@ -91,5 +91,28 @@ describe('session tokens', () => {
   it('names the cookie after the consultation, so one browser can hold several', () => {
     expect(sessionCookieName('abc')).toBe('oc_s_abc');
     expect(sessionCookieName('abc')).not.toBe(sessionCookieName('abd'));
+  });
+
+  it('carries the session epoch; a token from before epochs existed is of the first one', () => {
+    expect(tokens.verify(tokens.sign({ ...session, epoch: 3 }, 600)).epoch).toBe(3);
+    expect(tokens.verify(jwt.sign(goodClaims, SECRET, goodOptions)).epoch).toBe(0);
+    expect(refusal(jwt.sign({ ...goodClaims, ep: 'x' }, SECRET, goodOptions)).code).toBe('unauthorized');
+  });
+
+  it('lives until its consultation can end, at most SESSION_TTL when set, at least a second', () => {
+    const now = Date.now();
+    expect(tokens.lifetime(now + 3_600_000, now)).toBe(600);
+    expect(new SessionTokens(SECRET, undefined).lifetime(now + 26 * 3_600_000, now)).toBe(26 * 3600);
+    expect(new SessionTokens(SECRET, undefined).lifetime(now - 5000, now)).toBe(1);
+  });
+
+  it('over TLS (PUBLIC_URL https), names cookies __Host- and makes them Secure whatever the request', () => {
+    const tls = new SessionCookies(true);
+    expect(tls.name('abc')).toBe('__Host-oc_s_abc');
+    expect(tls.consultationOf('__Host-oc_s_abc')).toBe('abc');
+    expect(tls.consultationOf('oc_s_abc')).toBeUndefined();
+    expect(tls.options(60, false)).toMatchObject({ secure: true, path: '/', httpOnly: true, sameSite: 'strict', maxAge: 60 });
+    expect(new SessionCookies(false).options(60, false).secure).toBe(false);
+    expect(new SessionCookies(false).options(60, true).secure).toBe(true);
   });
 });
