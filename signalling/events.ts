@@ -129,6 +129,8 @@ export interface ServerToClientEvents {
   /** A producer this participant consumes was muted (paused) or unmuted by its owner. */
   producerPaused: (p: { producerId: string; paused: boolean }) => void;
   consultationEnded: (e: { reason: EndReason }) => void;
+  /** This person's place was revoked (the clinician removed them, or a new link was sent): this page cannot rejoin. */
+  removed: () => void;
   /** The media server of this consultation was replaced: set up media again (reconnect and rejoin). */
   mediaReset: () => void;
   /** The service is restarting: stay on the page, reconnect and rejoin (the session cookie is enough). */

@@ -1,13 +1,15 @@
 /**
  * Clinician: the waiting room panel in the call, one row per person waiting with their Admit
- * button and a message form, and the count in the tab's title.
+ * and Remove buttons and a message form, and the count in the tab's title.
  */
 import type { ParticipantView } from '../../signalling/events.js';
 import { el, setText } from './dom.js';
+import { type RemoveAction, removeButton } from './people.js';
 
 export interface WaitingActions {
   admit(p: ParticipantView): Promise<unknown>;
   message(p: ParticipantView, text: string): Promise<unknown>;
+  remove: RemoveAction;
 }
 
 export class WaitingList {
@@ -57,7 +59,7 @@ export class WaitingList {
         setText('call-status', err.message);
       });
     });
-    li.append(label, ' ', admit, this.messageForm(p));
+    li.append(label, ' ', admit, ' ', removeButton(p, this.actions.remove), this.messageForm(p));
     return li;
   }
 

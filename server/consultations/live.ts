@@ -178,7 +178,9 @@ export class LiveConsultation {
     member.admittedOnce = false;
     const socketId = member.socketId;
     if (member.presence !== 'checking' && member.presence !== 'left') await this.depart(member, 'removed');
-    if (socketId) this.deps.events.emit('disconnect', this, [socketId], 'now');
+    if (!socketId) return;
+    this.send([socketId], { event: 'removed', args: [] });
+    this.deps.events.emit('disconnect', this, [socketId], 'now');
   }
 
   /** A new producer: admitted participants are told; while waiting, nobody is (they see them once admitted). */
