@@ -40,6 +40,8 @@ export interface LiveEvents {
   /** This connection's participant was admitted: it may consume others' media now. */
   admitted: [live: LiveConsultation, socketId: string];
   presence: [PresenceEvent];
+  /** Every session of this participant was revoked: close all their connections, joined or not. */
+  revoked: [consultationId: string, participantId: string];
   closed: [live: LiveConsultation, reason: EndReason];
 }
 
@@ -169,18 +171,15 @@ export class LiveConsultation {
   }
 
   /**
-   * The participant's sessions were revoked (consultations.remove, or a re-sent link): their
-   * connection is closed and their admission forgotten, so whoever comes back with a new link waits.
+   * The participant's sessions were revoked (consultations.remove, or a re-sent link): they leave
+   * the room and their admission is forgotten, so whoever comes back with a new link waits. Their
+   * connections, joined or not, are closed by the registry's `revoked` event.
    */
   async remove(participantId: string): Promise<void> {
     const member = this.room.get(participantId);
     if (!member) return;
     member.admittedOnce = false;
-    const socketId = member.socketId;
     if (member.presence !== 'checking' && member.presence !== 'left') await this.depart(member, 'removed');
-    if (!socketId) return;
-    this.send([socketId], { event: 'removed', args: [] });
-    this.deps.events.emit('disconnect', this, [socketId], 'now');
   }
 
   /** A new producer: admitted participants are told; while waiting, nobody is (they see them once admitted). */

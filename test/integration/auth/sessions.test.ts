@@ -124,6 +124,20 @@ describe('revocation', () => {
     expect((await joined(c.id, newBrowser)).info.self.presence).toBe('waiting');
   });
 
+  it('a connection of the old session that has not joined yet is closed too, so it cannot join later', async () => {
+    const c = await consultation();
+    const oldBrowser = new CookieJar();
+    await redeem(oldBrowser, c.patientCode);
+    const socket = socketFor(c.id, oldBrowser); // connected on the camera check, Join not pressed
+    expect(await outcome(socket)).toEqual({ connected: true });
+    const told = new Promise<void>((resolve) => socket.once('removed', resolve));
+    const gone = disconnected(socket);
+    expect((await server.api('POST', `/api/v1/consultations/${c.id}/resend`)).status).toBe(200);
+    await told;
+    expect(await gone).toBe('io server disconnect');
+    expect((await server.api('GET', `/api/v1/consultations/${c.id}`)).body.status).toBe('created');
+  });
+
   it('the clinician removes someone from the call: disconnected, sessions and link revoked, audited without names', async () => {
     const c = await consultation();
     const patient = new CookieJar();
