@@ -82,9 +82,9 @@ export class SessionTokens {
     this.secret = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
-  /** Seconds from `now` until `endsAt` (both epoch ms), at least 1, at most SESSION_TTL. */
-  lifetime(endsAt: number, now: number): number {
-    const left = Math.max(1, Math.ceil((endsAt - now) / 1000));
+  /** A session's lifetime in seconds for a consultation with `msLeft` to run: at least 1, at most SESSION_TTL. */
+  lifetime(msLeft: number): number {
+    const left = Math.max(1, Math.ceil(msLeft / 1000));
     return this.maxTtlSeconds === undefined ? left : Math.min(left, this.maxTtlSeconds);
   }
 

@@ -240,22 +240,24 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
   }
 
   /**
-   * The latest time (epoch ms) the consultation can still be open, from its own deadlines: a link
-   * used late still has its wait and its call ahead; a call ends at its limit. Sessions last until then.
+   * How long (ms) the consultation can still be open, from its own deadlines: a link used late
+   * still has its wait and its call ahead; a call ends at its limit. Its sessions last that long.
    */
-  async sessionEndsAt(c: ConsultationRecord): Promise<number> {
+  async timeLeft(c: ConsultationRecord): Promise<number> {
+    const now = this.deps.now();
     const wait = this.deps.times.waitingTimeout * 1000;
     const call = this.deps.times.maxCallDuration * 1000;
+    const since = async (status: ConsultationStatus) => (await this.deps.store.statusSince(c.id, status)) ?? now;
     switch (c.status) {
       case 'created':
-        return c.expiresAt + wait + call;
+        return c.expiresAt + wait + call - now;
       case 'waiting':
-        return ((await this.deps.store.statusSince(c.id, 'waiting')) ?? this.deps.now()) + wait + call;
+        return (await since('waiting')) + wait + call - now;
       case 'in_call':
-        return ((await this.deps.store.statusSince(c.id, 'in_call')) ?? this.deps.now()) + call;
+        return (await since('in_call')) + call - now;
       case 'ended':
       case 'expired':
-        return this.deps.now();
+        return 0;
     }
   }
 

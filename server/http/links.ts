@@ -55,7 +55,7 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
   // The cookie lives as long as its consultation can (SESSION_TTL at most); Secure when PUBLIC_URL
   // is https or the browser reached us over TLS.
   const setSession = async (req: FastifyRequest, reply: FastifyReply, s: Session) => {
-    const lifetime = tokens.lifetime(await consultations.sessionEndsAt(await consultations.get(s.consultationId)), Date.now());
+    const lifetime = tokens.lifetime(await consultations.timeLeft(await consultations.get(s.consultationId)));
     reply.setCookie(tokens.cookies.name(s.consultationId), tokens.sign(s, lifetime), tokens.cookies.options(lifetime, req.protocol === 'https'));
   };
 
