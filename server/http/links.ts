@@ -22,8 +22,11 @@ export interface LinkDeps {
   onRedeem?: (result: string) => void;
 }
 
-/** A session this browser holds and may still use (open, not revoked), or why not. */
-type HeldCookie = { name: string; session: Session } | { name: string; session: undefined };
+/** A session cookie of ours, with its session if it may still be used (open, not revoked). */
+interface HeldCookie {
+  name: string;
+  session: Session | undefined;
+}
 
 /**
  * Every session cookie of ours in this request, each checked: an expired, forged, revoked or
@@ -36,14 +39,17 @@ async function heldCookies(req: FastifyRequest, tokens: SessionTokens, consultat
   for (const [name, value] of Object.entries(req.cookies)) {
     const cid = tokens.cookies.consultationOf(name);
     if (cid === undefined) continue;
+    let session: Session | undefined;
     try {
-      const session = tokens.verify(value ?? '');
-      if (session.consultationId !== cid) throw new AppError('unauthorized', 'misnamed');
-      await consultations.checkSession(session);
-      held.push({ name, session });
-    } catch {
-      held.push({ name, session: undefined });
+      const s = tokens.verify(value ?? '');
+      if (s.consultationId === cid) {
+        await consultations.checkSession(s);
+        session = s;
+      }
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err; // a store failure says nothing about the cookie
     }
+    held.push({ name, session });
   }
   return held;
 }
@@ -59,12 +65,16 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     reply.setCookie(tokens.cookies.name(s.consultationId), tokens.sign(s, lifetime), tokens.cookies.options(lifetime, req.protocol === 'https'));
   };
 
-  /** This browser's session from this link, if it may still be used; the cookies of sessions that are done are expired. */
-  async function sessionFromLink(req: FastifyRequest, reply: FastifyReply, linkHash: string): Promise<Session | undefined> {
+  /**
+   * This browser's session from this link (a code, if it is one), if it may still be used; the
+   * cookies of sessions that are done are expired on the way.
+   */
+  async function sessionFromLink(req: FastifyRequest, reply: FastifyReply, code: string): Promise<Session | undefined> {
+    const linkHash = codeRe.test(code) ? hashCode(code) : undefined;
     let found: Session | undefined;
     for (const { name, session } of await heldCookies(req, tokens, consultations)) {
       if (!session) reply.clearCookie(name, tokens.cookies.options(0, req.protocol === 'https'));
-      else if (session.linkHash === linkHash) found = session;
+      else if (linkHash !== undefined && session.linkHash === linkHash) found = session;
     }
     return found;
   }
@@ -78,9 +88,9 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
 
   /** Whether redeeming would succeed now (a fresh link, or this browser's session from it); uses nothing up. */
   async function usable(code: string, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    const held = await sessionFromLink(req, reply, codeRe.test(code) ? hashCode(code) : '');
+    const held = await sessionFromLink(req, reply, code);
     if (!codeRe.test(code)) return false;
-    return held ? true : consultations.linkUsable(code);
+    return held !== undefined || consultations.linkUsable(code);
   }
 
   app.post<{ Params: CodeParams }>('/api/v1/links/:code/redeem', {
@@ -99,7 +109,7 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
   });
 
   async function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply): Promise<RedeemReply> {
-    const held = await sessionFromLink(req, reply, codeRe.test(code) ? hashCode(code) : '');
+    const held = await sessionFromLink(req, reply, code);
     if (!codeRe.test(code)) throw linkError('not_found');
     if (held) {
       await setSession(req, reply, held);
