@@ -8,25 +8,30 @@ import { el, setText } from './dom.js';
 
 export type RemoveAction = (p: ParticipantView) => Promise<unknown>;
 
-/** A real button named for the person; used once, it stays inert until the answer. */
-export function removeButton(p: ParticipantView, remove: RemoveAction): HTMLButtonElement {
+/**
+ * A real button that runs `act`, inert (aria-disabled) until the answer; a refusal is said in the
+ * call status. aria-disabled, not disabled: a disabled button drops the keyboard focus to the page's top.
+ */
+export function actionButton(text: string, style: string, act: () => Promise<unknown>, done?: () => void): HTMLButtonElement {
   const b = document.createElement('button');
   b.type = 'button';
-  b.className = 'nhsuk-button nhsuk-button--secondary nhsuk-button--small';
-  b.textContent = `Remove ${p.name}`;
+  b.className = ['nhsuk-button', style, 'nhsuk-button--small'].filter(Boolean).join(' ');
+  b.textContent = text;
   b.addEventListener('click', () => {
-    // aria-disabled, not disabled: a disabled button drops the keyboard focus to the page's top.
     if (b.getAttribute('aria-disabled') === 'true') return;
     b.setAttribute('aria-disabled', 'true');
-    remove(p).then(
-      () => setText('call-status', `${p.name} has been removed from the consultation.`),
-      (err: Error) => {
-        b.removeAttribute('aria-disabled');
-        setText('call-status', err.message);
-      },
-    );
+    act().then(done, (err: Error) => {
+      b.removeAttribute('aria-disabled');
+      setText('call-status', err.message);
+    });
   });
   return b;
+}
+
+/** "Remove <name>", for a row of the waiting room or of the people in the call. */
+export function removeButton(p: ParticipantView, remove: RemoveAction): HTMLButtonElement {
+  return actionButton(`Remove ${p.name}`, 'nhsuk-button--secondary', () => remove(p),
+    () => setText('call-status', `${p.name} has been removed from the consultation.`));
 }
 
 export class PeopleList {

@@ -4,7 +4,7 @@
  */
 import type { ParticipantView } from '../../signalling/events.js';
 import { el, setText } from './dom.js';
-import { type RemoveAction, removeButton } from './people.js';
+import { type RemoveAction, actionButton, removeButton } from './people.js';
 
 export interface WaitingActions {
   admit(p: ParticipantView): Promise<unknown>;
@@ -46,19 +46,7 @@ export class WaitingList {
     li.dataset.id = p.id;
     const label = document.createElement('span');
     label.className = 'oc-waiting-who';
-    const admit = document.createElement('button');
-    admit.type = 'button';
-    admit.className = 'nhsuk-button nhsuk-button--small';
-    admit.textContent = `Admit ${p.name}`;
-    admit.addEventListener('click', () => {
-      // aria-disabled, not disabled: a disabled button drops the keyboard focus to the page's top.
-      if (admit.getAttribute('aria-disabled') === 'true') return;
-      admit.setAttribute('aria-disabled', 'true');
-      this.actions.admit(p).catch((err: Error) => {
-        admit.removeAttribute('aria-disabled');
-        setText('call-status', err.message);
-      });
-    });
+    const admit = actionButton(`Admit ${p.name}`, '', () => this.actions.admit(p));
     li.append(label, ' ', admit, ' ', removeButton(p, this.actions.remove), this.messageForm(p));
     return li;
   }
