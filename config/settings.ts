@@ -55,8 +55,8 @@ export const settings = {
     doc: 'HMAC key for session tokens. If unset, one is generated into DATA_DIR/session-secret.',
   }),
   sessionTtl: setting(Seconds(60), {
-    env: 'SESSION_TTL', kind: 'duration', default: 4 * 3600,
-    doc: 'Lifetime of a browser session after its link is redeemed.',
+    env: 'SESSION_TTL', kind: 'duration',
+    doc: 'Upper bound on a browser session. Unset: a session lasts as long as its consultation can (link, wait and call limits).',
   }),
   logLevel: setting(Type.Union([
     Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),

@@ -12,7 +12,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { TransportListenInfo } from 'mediasoup/node/lib/types.js';
 import { type Config, settings } from '../config/settings.js';
 import { secretFromConfigOrFile } from './auth/secrets.js';
-import { SessionTokens } from './auth/session.js';
+import { SessionCookies, SessionTokens } from './auth/session.js';
 import { LiveConsultations } from './consultations/live-registry.js';
 import { Rooms } from './consultations/rooms.js';
 import { Consultations } from './consultations/service.js';
@@ -86,7 +86,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   const apiKey = secretFromConfigOrFile(config.apiKey, config.dataDir, 'api-key', settings.apiKey.schema.minLength);
   const sessionSecret = secretFromConfigOrFile(config.sessionSecret, config.dataDir, 'session-secret', settings.sessionSecret.schema.minLength);
-  const tokens = new SessionTokens(sessionSecret.value, config.sessionTtl);
+  // Cookies are Secure (and __Host- named) when links are https, whatever scheme a proxy forwards.
+  const tokens = new SessionTokens(sessionSecret.value, config.sessionTtl, new SessionCookies(config.publicUrl?.startsWith('https:') ?? false));
   const store = new SqliteStore(openDb(path.join(config.dataDir, DB_FILE_NAME)));
 
   const rooms = new Rooms();
@@ -104,7 +105,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   const consultations = new Consultations({
     store, sms, logger, now, linkTtlSeconds: config.linkTtl, practiceName: config.practiceName, publicUrl,
-    inviteLimit: config.inviteLimit,
+    inviteLimit: config.inviteLimit, times: config,
   });
   watchConsultations(consultations, store, metrics, now);
 

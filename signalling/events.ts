@@ -10,12 +10,12 @@
 import type { TSchema } from '@sinclair/typebox';
 import {
   ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, MessageWaitingPayload,
-  PausePayload, ProducePayload, RestartIcePayload,
+  PausePayload, ProducePayload, RemovePayload, RestartIcePayload,
 } from './schemas.js';
 
 export type {
   ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, MessageWaitingPayload, PausePayload,
-  ProducePayload, RestartIcePayload,
+  ProducePayload, RemovePayload, RestartIcePayload,
 };
 
 import type { ConsultationStatus, EndReason, ErrorCode, Presence, Role, SmsStatus } from './vocabulary.js';
@@ -111,6 +111,8 @@ export interface ClientToServerEvents {
   /** Clinician: a link for a third participant (interpreter, carer, colleague), sent by SMS if a number is given. */
   invite: (payload: InvitePayload, ack: AckFn<{ url: string; sms: SmsStatus | 'not_sent' }>) => void;
   leave: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
+  /** Clinician: removes someone from the consultation (disconnected; their sessions, links and admission revoked). */
+  remove: (payload: RemovePayload, ack: AckFn<Record<string, never>>) => void;
   end: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
 }
 
@@ -127,6 +129,8 @@ export interface ServerToClientEvents {
   /** A producer this participant consumes was muted (paused) or unmuted by its owner. */
   producerPaused: (p: { producerId: string; paused: boolean }) => void;
   consultationEnded: (e: { reason: EndReason }) => void;
+  /** This person's place was revoked (the clinician removed them, or a new link was sent): this page cannot rejoin. */
+  removed: () => void;
   /** The media server of this consultation was replaced: set up media again (reconnect and rejoin). */
   mediaReset: () => void;
   /** The service is restarting: stay on the page, reconnect and rejoin (the session cookie is enough). */
@@ -162,6 +166,7 @@ export const clientEvents = {
   messageWaiting: MessageWaitingPayload,
   invite: InvitePayload,
   leave: EmptyPayload,
+  remove: RemovePayload,
   end: EmptyPayload,
 } as const satisfies { [E in keyof ClientToServerEvents]: SchemaOf<Parameters<ClientToServerEvents[E]>[0]> };
 

@@ -69,6 +69,9 @@ export type PausePayload = Static<typeof PausePayload>;
 export const IdPayload = Type.Object({ id: Id }, { additionalProperties: false });
 export type IdPayload = Static<typeof IdPayload>;
 
+export const RemovePayload = Type.Object({ participantId: Id }, { additionalProperties: false });
+export type RemovePayload = Static<typeof RemovePayload>;
+
 export const InvitePayload = Type.Object(
   {
     label: Type.String({ minLength: 1, maxLength: 40 }),

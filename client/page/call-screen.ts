@@ -1,6 +1,6 @@
 /**
  * The call screen: who is in the call and in what state, their pictures, our own self-view, and
- * (for the clinician) the waiting room panel. What each participant's media does is sampled once
+ * (for the clinician) the waiting room panel and who may be removed. What each participant's media does is sampled once
  * a second, so a dropped connection shows as "reconnecting" even before the server knows.
  */
 import type { ParticipantView, Role } from '../../signalling/events.js';
@@ -8,6 +8,7 @@ import type { Call, FlowState, Tile } from '../call.js';
 import { mark } from '../timeline.js';
 import { el, find, setText, show } from './dom.js';
 import type { PageStates } from './state.js';
+import type { PeopleList } from './people.js';
 import type { WaitingList } from './waiting-list.js';
 
 export class CallScreen {
@@ -23,6 +24,8 @@ export class CallScreen {
     private readonly waitingList: WaitingList | undefined,
     /** The first decoded frame of a remote picture. */
     private readonly onFirstFrame: () => void,
+    /** The clinician's list of who is in the call, to remove someone; absent for everyone else. */
+    private readonly people?: PeopleList,
   ) {}
 
   /** After each join: everyone as the server sees them now. */
@@ -125,6 +128,7 @@ export class CallScreen {
       if (caption) caption.textContent = reconnecting(p) ? `${p.name} (reconnecting)` : p.name;
     }
     this.waitingList?.render(others.filter((p) => p.presence === 'waiting'));
+    this.people?.render(inCall);
   }
 }
 

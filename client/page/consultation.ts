@@ -69,6 +69,7 @@ export class Consultation {
         return request(s, 'admit', { id: p.id });
       },
       messageWaiting: (p, text) => request(s, 'messageWaiting', { id: p.id, text }),
+      remove: (p) => request(s, 'remove', { participantId: p.id }),
       firstFrame: () => {
         const call = this.call;
         this.firstFrame.shown(call && (() => call.stats()));
@@ -92,6 +93,8 @@ export class Consultation {
     s.on('chat', (m) => chat.show(m));
     s.on('practiceMessage', ({ text }) => this.screens.waiting.showPracticeMessage(text));
     s.on('consultationEnded', ({ reason }) => this.finish(reason));
+    // Before the disconnection that follows: once the page shows this, that drop is not a fault.
+    s.on('removed', () => this.fail('You are no longer in this consultation', 'The practice has closed your place in this consultation. Contact the practice if you still need to speak to them.'));
     s.on('callEndingSoon', ({ endsAt }) => {
       const at = new Date(endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
       setText('call-notice', `This consultation will end at ${at}, when it reaches its time limit.`);

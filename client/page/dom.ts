@@ -34,6 +34,8 @@ interface Elements extends Record<`view-${View}`, HTMLElement> {
   'call-title': HTMLElement;
   'waiting-panel': HTMLElement;
   'waiting-list': HTMLUListElement;
+  'people-panel': HTMLElement;
+  'people-list': HTMLUListElement;
   'call-status': HTMLElement;
   'call-notice': HTMLElement;
   remotes: HTMLElement;

@@ -14,6 +14,7 @@ import { InvitePanel } from './invite.js';
 import type { LocalMedia } from './local.js';
 import type { PageStates } from './state.js';
 import * as waiting from './waiting.js';
+import { PeopleList } from './people.js';
 import { WaitingList } from './waiting-list.js';
 
 /** What the screens ask of the Consultation that drives them. */
@@ -26,6 +27,8 @@ export interface ScreenHooks {
   /** The clinician admits someone from the waiting room. */
   admit(p: ParticipantView): Promise<unknown>;
   messageWaiting(p: ParticipantView, text: string): Promise<unknown>;
+  /** The clinician removes someone (waiting or in the call). */
+  remove(p: ParticipantView): Promise<unknown>;
   /** A remote picture decoded its first frame. */
   firstFrame(): void;
 }
@@ -42,10 +45,11 @@ export type ScreenFactory = (socket: SignalSocket, hooks: ScreenHooks) => Screen
 
 export function screenFactory(page: PageStates, local: LocalMedia, role: Role): ScreenFactory {
   return (socket, hooks) => {
-    const waitingList = role === 'clinician' ? new WaitingList({ admit: hooks.admit, message: hooks.messageWaiting }) : undefined;
-    if (role === 'clinician') new InvitePanel(socket);
+    const clinician = role === 'clinician';
+    const waitingList = clinician ? new WaitingList({ admit: hooks.admit, message: hooks.messageWaiting, remove: hooks.remove }) : undefined;
+    if (clinician) new InvitePanel(socket);
     return {
-      call: new CallScreen(page, role, waitingList, hooks.firstFrame),
+      call: new CallScreen(page, role, waitingList, hooks.firstFrame, clinician ? new PeopleList(hooks.remove) : undefined),
       chat: new Chat(socket, hooks.selfId),
       controls: new Controls({ socket, role, local, call: hooks.call, mediaError: hooks.mediaError, left: hooks.left }),
       waiting,

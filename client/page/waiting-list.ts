@@ -1,13 +1,15 @@
 /**
  * Clinician: the waiting room panel in the call, one row per person waiting with their Admit
- * button and a message form, and the count in the tab's title.
+ * and Remove buttons and a message form, and the count in the tab's title.
  */
 import type { ParticipantView } from '../../signalling/events.js';
 import { el, setText } from './dom.js';
+import { type RemoveAction, actionButton, removeButton } from './people.js';
 
 export interface WaitingActions {
   admit(p: ParticipantView): Promise<unknown>;
   message(p: ParticipantView, text: string): Promise<unknown>;
+  remove: RemoveAction;
 }
 
 export class WaitingList {
@@ -44,20 +46,8 @@ export class WaitingList {
     li.dataset.id = p.id;
     const label = document.createElement('span');
     label.className = 'oc-waiting-who';
-    const admit = document.createElement('button');
-    admit.type = 'button';
-    admit.className = 'nhsuk-button nhsuk-button--small';
-    admit.textContent = `Admit ${p.name}`;
-    admit.addEventListener('click', () => {
-      // aria-disabled, not disabled: a disabled button drops the keyboard focus to the page's top.
-      if (admit.getAttribute('aria-disabled') === 'true') return;
-      admit.setAttribute('aria-disabled', 'true');
-      this.actions.admit(p).catch((err: Error) => {
-        admit.removeAttribute('aria-disabled');
-        setText('call-status', err.message);
-      });
-    });
-    li.append(label, ' ', admit, this.messageForm(p));
+    const admit = actionButton(`Admit ${p.name}`, '', () => this.actions.admit(p));
+    li.append(label, ' ', admit, ' ', removeButton(p, this.actions.remove), this.messageForm(p));
     return li;
   }
 

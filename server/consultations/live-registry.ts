@@ -21,6 +21,13 @@ export class LiveConsultations extends EventEmitter<LiveEvents> implements Prese
     deps.consultations.on('statusChanged', ({ id, to, reason }) => {
       if (isTerminal(to)) this.live.get(id)?.close(reason ?? 'ended_by_api');
     });
+    // The room first (its part runs before the first wait), so the closing connection below is
+    // no longer theirs there and does not count as a drop.
+    deps.consultations.on('sessionsRevoked', ({ id, participantId }) => {
+      this.live.get(id)?.remove(participantId)
+        .catch((err: unknown) => deps.logger.error({ err, consultationId: id, participantId }, 'removal failed'));
+      this.emit('revoked', id, participantId);
+    });
     this.on('closed', (live) => {
       if (this.live.get(live.id) === live) this.live.delete(live.id);
     });

@@ -40,6 +40,8 @@ export interface LiveEvents {
   /** This connection's participant was admitted: it may consume others' media now. */
   admitted: [live: LiveConsultation, socketId: string];
   presence: [PresenceEvent];
+  /** Every session of this participant was revoked: close all their connections, joined or not. */
+  revoked: [consultationId: string, participantId: string];
   closed: [live: LiveConsultation, reason: EndReason];
 }
 
@@ -56,8 +58,11 @@ export interface LiveDeps {
 /** What joining tells the joiner, apart from the ICE settings the socket layer adds. */
 export type Joined = Omit<JoinInfo, 'iceServers' | 'iceTransportPolicy'>;
 
-/** How someone departs: left on purpose, their connection dropped, or their reconnect grace ran out. */
-type Departure = 'left' | 'dropped' | 'gone';
+/**
+ * How someone departs: left on purpose, their connection dropped, their reconnect grace ran out,
+ * or their sessions were revoked (removed by the clinician, or a new link sent).
+ */
+type Departure = 'left' | 'dropped' | 'gone' | 'removed';
 
 export function consultationClosed(): AppError {
   return new AppError('consultation_closed', 'This consultation has ended.');
@@ -163,6 +168,18 @@ export class LiveConsultation {
   async reconnectExpired(participantId: string): Promise<void> {
     const member = this.room.get(participantId);
     if (member?.presence === 'reconnecting') await this.depart(member, 'gone');
+  }
+
+  /**
+   * The participant's sessions were revoked (consultations.remove, or a re-sent link): they leave
+   * the room and their admission is forgotten, so whoever comes back with a new link waits. Their
+   * connections, joined or not, are closed by the registry's `revoked` event.
+   */
+  async remove(participantId: string): Promise<void> {
+    const member = this.room.get(participantId);
+    if (!member) return;
+    member.admittedOnce = false;
+    if (member.presence !== 'checking' && member.presence !== 'left') await this.depart(member, 'removed');
   }
 
   /** A new producer: admitted participants are told; while waiting, nobody is (they see them once admitted). */

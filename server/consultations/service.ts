@@ -15,6 +15,8 @@ import type { AuditEvent, AuditStore, ConsultationRecord, ConsultationStore, Lin
 import { NotifyError } from '../sms/notify.js';
 import { type CloseReason, type ConsultationStatus, isTerminal, transition } from './lifecycle.js';
 import type { Role } from './participant.js';
+import type { LifecycleTimes } from './timekeeper.js';
+import type { Session } from '../auth/session.js';
 
 export interface CreateInput {
   patientPhone: string;
@@ -37,6 +39,7 @@ export interface Redeemed {
   participantId: string;
   role: Role;
   linkHash: string;
+  epoch: number;
 }
 
 export interface StatusChange {
@@ -50,6 +53,8 @@ interface ConsultationEvents {
   statusChanged: [StatusChange];
   /** A consultation's links now expire at `expiresAt` (created, or a link re-sent). */
   expiryChanged: [{ id: string; expiresAt: number }];
+  /** Every session of this participant so far was revoked (link re-sent, or removed): they go. */
+  sessionsRevoked: [{ id: string; participantId: string }];
 }
 
 export interface ConsultationDeps {
@@ -63,11 +68,17 @@ export interface ConsultationDeps {
   publicUrl: () => string;
   /** Guests one consultation may have (each invitation may send an SMS); default 5. */
   inviteLimit?: number;
+  /** The timers that bound how long a consultation can stay open, and so its sessions. */
+  times: Pick<LifecycleTimes, 'waitingTimeout' | 'maxCallDuration'>;
 }
 
 /** Said for any use of a consultation that has ended or expired. */
 const closedError = () =>
   new AppError('consultation_closed', 'This consultation has ended. Contact the practice if you still need to speak to them.');
+
+/** Said for a session that was revoked (a new link was sent, or its holder removed). */
+const revokedError = () =>
+  new AppError('unauthorized', 'This link or session is no longer valid: the practice has sent a new link or closed your place. Ask the practice if you still need to join.');
 
 /** Who did something, for the audit log: a role or the system, never a name. */
 export type Actor = Role | 'api' | 'system';
@@ -122,6 +133,9 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     await this.deps.store.replaceLink({
       codeHash: hashCode(code), consultationId: id, participantId: patient.id, expiresAt, redeemedAt: null, revokedAt: null,
     }, now);
+    // The earlier links stop working, and so do the sessions they gave (README: Security).
+    await this.deps.store.revokeSessions(patient.id, now, 'keep');
+    this.emit('sessionsRevoked', { id, participantId: patient.id });
     await this.deps.store.setExpiresAt(id, expiresAt);
     await this.audit(id, actor, 'link_resent', { expiresAt });
     if (c.status === 'created') this.emit('expiryChanged', { id, expiresAt });
@@ -229,7 +243,54 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     if (!result.ok) throw result.reason === 'closed' ? closedError() : linkError(result.reason);
     const { consultationId, participantId } = result.link;
     await this.audit(consultationId, result.role, 'link_redeemed', { participantId });
-    return { consultationId, participantId, role: result.role, linkHash };
+    return { consultationId, participantId, role: result.role, linkHash, epoch: result.epoch };
+  }
+
+  /**
+   * The consultation of a session that may still be used: open, and not revoked since it was
+   * issued. Throws consultation_closed or unauthorized. Checked at the socket handshake and on resume.
+   */
+  async checkSession(s: Session): Promise<ConsultationRecord> {
+    const c = await this.ensureOpen(s.consultationId);
+    const p = await this.deps.store.getParticipant(s.participantId);
+    if (!p || p.consultationId !== s.consultationId || (p.sessionEpoch ?? 0) !== s.epoch) throw revokedError();
+    return c;
+  }
+
+  /**
+   * How long (ms) the consultation can still be open, from its own deadlines: a link used late
+   * still has its wait and its call ahead; a call ends at its limit. Its sessions last that long.
+   */
+  async timeLeft(c: ConsultationRecord): Promise<number> {
+    const now = this.deps.now();
+    const wait = this.deps.times.waitingTimeout * 1000;
+    const call = this.deps.times.maxCallDuration * 1000;
+    const since = async (status: ConsultationStatus) => (await this.deps.store.statusSince(c.id, status)) ?? now;
+    switch (c.status) {
+      case 'created':
+        return c.expiresAt + wait + call - now;
+      case 'waiting':
+        return (await since('waiting')) + wait + call - now;
+      case 'in_call':
+        return (await since('in_call')) + call - now;
+      case 'ended':
+      case 'expired':
+        return 0;
+    }
+  }
+
+  /**
+   * The clinician removes someone (patient or guest): every session and link of theirs is
+   * revoked with their admission, and they are disconnected. Coming back needs a new link.
+   */
+  async remove(id: string, participantId: string, actor: Actor): Promise<void> {
+    await this.ensureOpen(id);
+    const p = await this.deps.store.getParticipant(participantId);
+    if (!p || p.consultationId !== id) throw new AppError('participant_not_found', 'That person is not part of this consultation.');
+    if (p.role === 'clinician') throw new AppError('invalid_state', 'The clinician cannot be removed; end the consultation instead.');
+    await this.deps.store.revokeSessions(participantId, this.deps.now(), 'revoke');
+    this.emit('sessionsRevoked', { id, participantId });
+    await this.audit(id, actor, 'removed', { participantId, role: p.role });
   }
 
   /** A patient or guest is in the waiting room: `created` becomes `waiting` (other states stay). */

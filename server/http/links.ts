@@ -13,7 +13,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CODE_PATTERN, hashCode } from '../auth/codes.js';
 import { linkError } from '../auth/links.js';
-import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
+import type { Session, SessionTokens } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
 import { AppError } from '../errors.js';
 import { type LinkPage, linkPageFiles } from './link-page.js';
@@ -28,31 +28,62 @@ export interface LinkDeps {
   onRedeem?: (result: string) => void;
 }
 
-const SESSION_COOKIE = /^oc_s_/;
+/** A session cookie of ours, with its session if it may still be used (open, not revoked). */
+interface HeldCookie {
+  name: string;
+  session: Session | undefined;
+}
 
-/** A valid session in this browser that came from this very link, if any. */
-function heldSession(req: FastifyRequest, tokens: SessionTokens, linkHash: string): Session | undefined {
+/**
+ * Every session cookie of ours in this request, each checked: an expired, forged, revoked or
+ * closed consultation's cookie comes back without its session. A clinician's browser collects
+ * one cookie per consultation; those that are done are expired on the next link, so the
+ * request headers never outgrow the server's or a proxy's limit.
+ */
+async function heldCookies(req: FastifyRequest, tokens: SessionTokens, consultations: Consultations): Promise<HeldCookie[]> {
+  const held: HeldCookie[] = [];
   for (const [name, value] of Object.entries(req.cookies)) {
-    if (!SESSION_COOKIE.test(name) || !value) continue;
+    const cid = tokens.cookies.consultationOf(name);
+    if (cid === undefined) continue;
+    let session: Session | undefined;
     try {
-      const s = tokens.verify(value);
-      if (s.linkHash === linkHash) return s;
-    } catch {
-      // an old or foreign cookie: not this link's session
+      const s = tokens.verify(value ?? '');
+      if (s.consultationId === cid) {
+        await consultations.checkSession(s);
+        session = s;
+      }
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err; // a store failure says nothing about the cookie
     }
+    held.push({ name, session });
   }
-  return undefined;
+  return held;
 }
 
 export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<void> {
   const { consultations, tokens } = deps;
   const codeRe = new RegExp(CODE_PATTERN);
 
-  // Secure whenever the browser reached us over TLS (directly or through a local proxy).
-  const setSession = (req: FastifyRequest, reply: FastifyReply, s: Session) =>
-    reply.setCookie(sessionCookieName(s.consultationId), tokens.sign(s), {
-      path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', maxAge: tokens.ttl,
-    });
+  // The cookie lives as long as its consultation can (SESSION_TTL at most); Secure when PUBLIC_URL
+  // is https or the browser reached us over TLS.
+  const setSession = async (req: FastifyRequest, reply: FastifyReply, s: Session) => {
+    const lifetime = tokens.lifetime(await consultations.timeLeft(await consultations.get(s.consultationId)));
+    reply.setCookie(tokens.cookies.name(s.consultationId), tokens.sign(s, lifetime), tokens.cookies.options(lifetime, req.protocol === 'https'));
+  };
+
+  /**
+   * This browser's session from this link (a code, if it is one), if it may still be used; the
+   * cookies of sessions that are done are expired on the way.
+   */
+  async function sessionFromLink(req: FastifyRequest, reply: FastifyReply, code: string): Promise<Session | undefined> {
+    const linkHash = codeRe.test(code) ? hashCode(code) : undefined;
+    let found: Session | undefined;
+    for (const { name, session } of await heldCookies(req, tokens, consultations)) {
+      if (!session) reply.clearCookie(name, tokens.cookies.options(0, req.protocol === 'https'));
+      else if (linkHash !== undefined && session.linkHash === linkHash) found = session;
+    }
+    return found;
+  }
 
   // Made on the first request: @fastify/rate-limit (registered by the app) provides it.
   let limiter: ReturnType<FastifyInstance['createRateLimit']> | undefined;
@@ -70,20 +101,20 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
   app.get<{ Params: { code: string } }>('/j/:code', { schema: { response: { 200: HtmlPage } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // @fastify/static would otherwise replace our cache-control: the URL holds a live code.
-    return reply.sendFile(linkPageFiles[await linkPage(req.params.code, req)], { cacheControl: false });
+    return reply.sendFile(linkPageFiles[await linkPage(req.params.code, req, reply)], { cacheControl: false });
   });
 
   /**
    * Which build of the page to serve; uses nothing up, but a code that would not redeem counts as
    * a refusal (the GET would otherwise tell a guesser what the POST does). An address past its
-   * limit looks nothing up: its page then hears 429 from the redemption.
+   * limit looks nothing up: its page then hears 429 from the redemption. Cookies of sessions that
+   * are done are expired on the way.
    */
-  async function linkPage(code: string, req: FastifyRequest): Promise<LinkPage> {
+  async function linkPage(code: string, req: FastifyRequest, reply: FastifyReply): Promise<LinkPage> {
     if (await refusedFor(req) !== undefined) return 'refused';
-    if (codeRe.test(code)) {
-      const held = heldSession(req, tokens, hashCode(code));
-      if (held ? await consultations.isOpen(held.consultationId) : await consultations.linkUsable(code)) return held ? 'held' : 'fresh';
-    }
+    const held = await sessionFromLink(req, reply, code);
+    if (held) return 'held';
+    if (codeRe.test(code) && await consultations.linkUsable(code)) return 'fresh';
     await refusals(req);
     return 'refused';
   }
@@ -109,15 +140,14 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
   });
 
   async function redeemOnce(code: string, req: FastifyRequest, reply: FastifyReply): Promise<RedeemReply> {
+    const held = await sessionFromLink(req, reply, code);
     if (!codeRe.test(code)) throw linkError('not_found');
-    const held = heldSession(req, tokens, hashCode(code));
     if (held) {
-      await consultations.ensureOpen(held.consultationId);
-      setSession(req, reply, held);
+      await setSession(req, reply, held);
       return { role: held.role, consultationId: held.consultationId, participantId: held.participantId, resumed: true };
     }
     const r = await consultations.redeem(code);
-    setSession(req, reply, r);
+    await setSession(req, reply, r);
     return { role: r.role, consultationId: r.consultationId, participantId: r.participantId, resumed: false };
   }
 }

@@ -1,6 +1,7 @@
 /**
  * From the live consultations' events to socket.io: messages become emits, disconnects close
- * connections, and an admitted participant's connection gets the call's handlers.
+ * connections (all of a participant's once their sessions are revoked), and an admitted
+ * participant's connection gets the call's handlers.
  */
 import type { LiveConsultation, Recipients } from '../consultations/live.js';
 import type { LiveConsultations } from '../consultations/live-registry.js';
@@ -14,6 +15,14 @@ export function fanOut(io: TypedServer, live: LiveConsultations, call: HandlerSe
     if (when === 'now') to(l, r).disconnectSockets(true);
     // After the current handler has acknowledged (the clinician's `end` gets its answer).
     else setImmediate(() => to(l, r).disconnectSockets());
+  });
+  // A connection that has not joined yet is in no room: found by who is on it.
+  live.on('revoked', (consultationId, participantId) => {
+    for (const socket of io.sockets.sockets.values()) {
+      if (socket.data.participantId !== participantId || socket.data.consultationId !== consultationId) continue;
+      socket.emit('removed');
+      socket.disconnect(true);
+    }
   });
   live.on('admitted', (_l, socketId) => {
     const socket = io.sockets.sockets.get(socketId);

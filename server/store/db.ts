@@ -70,6 +70,11 @@ const migrations: readonly string[] = [
   ALTER TABLE consultations ADD COLUMN personal_data_deleted_at INTEGER;
   CREATE INDEX consultations_retention ON consultations(status, updated_at) WHERE personal_data_deleted_at IS NULL;
   `,
+  // 4: revocable sessions. Each session token names the epoch it was issued in; re-sending a
+  // link or removing someone bumps it, so every earlier session of theirs stops working.
+  `
+  ALTER TABLE participants ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The database file inside DATA_DIR. */

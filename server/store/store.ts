@@ -41,6 +41,8 @@ export interface ParticipantRecord {
   role: Role;
   displayName: string | null;
   admittedAt?: number | null;
+  /** Sessions issued before the latest revocation (an earlier epoch) are refused. */
+  sessionEpoch?: number;
 }
 
 export interface LinkRecord {
@@ -64,7 +66,7 @@ export interface AuditEvent {
 
 /** `closed`: the consultation has ended or expired; the link was left unused, so it keeps saying why. */
 export type RedeemResult =
-  | { ok: true; link: LinkRecord; role: Role }
+  | { ok: true; link: LinkRecord; role: Role; epoch: number }
   | { ok: false; reason: 'not_found' | 'closed' | LinkRefusal };
 
 /** Consultations and their participants. */
@@ -99,6 +101,11 @@ export interface LinkStore {
   redeemLink(codeHash: string, now: number): Promise<RedeemResult>;
   /** Adds a link for a participant and revokes every earlier one of theirs, atomically. */
   replaceLink(link: LinkRecord, at: number): Promise<void>;
+  /**
+   * Ends every session of a participant issued so far (bumps their epoch) and their admission,
+   * and with `revoke` their unused links too, atomically.
+   */
+  revokeSessions(participantId: string, at: number, links: 'keep' | 'revoke'): Promise<void>;
 }
 
 /** Durable lifecycle timers, one per (consultation, kind, participant). */

@@ -9,12 +9,16 @@ export interface ConsultationRow {
   ended_reason: EndReason | null; patient_phone: string | null; patient_name: string | null; clinician_name: string | null;
   sms_status: SmsStatus | null;
 }
-export interface ParticipantRow { id: string; consultation_id: string; role: Role; display_name: string | null; admitted_at: number | null }
+export interface ParticipantRow {
+  id: string; consultation_id: string; role: Role; display_name: string | null; admitted_at: number | null; session_epoch: number;
+}
 /** A link with its participant's role. */
 export interface LinkRow {
   code_hash: string; consultation_id: string; participant_id: string; expires_at: number;
   redeemed_at: number | null; revoked_at: number | null; role: Role;
 }
+/** A consumed link with what its session is issued with. */
+export type ConsumedRow = LinkRow & { epoch: number };
 export interface DeadlineRow { consultation_id: string; kind: DeadlineKind; participant_id: string; due_at: number }
 export interface EventRow { seq: number; consultation_id: string; at: number; actor: string; type: string; detail: string | null }
 
@@ -25,6 +29,7 @@ export const toConsultation = (r: ConsultationRow): ConsultationRecord => ({
 });
 export const toParticipant = (r: ParticipantRow): ParticipantRecord => ({
   id: r.id, consultationId: r.consultation_id, role: r.role, displayName: r.display_name, admittedAt: r.admitted_at,
+  sessionEpoch: r.session_epoch,
 });
 export const toLink = (r: LinkRow): LinkRecord => ({
   codeHash: r.code_hash, consultationId: r.consultation_id, participantId: r.participant_id,

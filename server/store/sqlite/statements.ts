@@ -5,7 +5,7 @@
 import { consultationStatuses, isTerminal } from '../../consultations/lifecycle.js';
 import type { ConsultationStatus } from '../../consultations/lifecycle.js';
 import type { Db } from '../db.js';
-import type { ConsultationRow, DeadlineRow, EventRow, LinkRow, ParticipantRow } from './rows.js';
+import type { ConsultationRow, ConsumedRow, DeadlineRow, EventRow, LinkRow, ParticipantRow } from './rows.js';
 
 /** `'ended', 'expired'`: the lifecycle's terminal states, as an SQL list (constants, not input). */
 const TERMINAL = consultationStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
@@ -34,13 +34,17 @@ export function prepareStatements(db: Db) {
     markAdmitted: db.prepare('UPDATE participants SET admitted_at = COALESCE(admitted_at, @at) WHERE id = @id'),
 
     // The conditions of auth/links.ts (not used, not revoked, not expired) and an open consultation.
-    consumeLink: db.prepare<{ hash: string; now: number }, LinkRow>(`UPDATE links SET redeemed_at = @now
+    // The session epoch is read in the same statement: a revocation cannot fall between the two.
+    consumeLink: db.prepare<{ hash: string; now: number }, ConsumedRow>(`UPDATE links SET redeemed_at = @now
       WHERE code_hash = @hash AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > @now
         AND (SELECT status FROM consultations c WHERE c.id = links.consultation_id) NOT IN (${TERMINAL})
-      RETURNING *, (SELECT role FROM participants p WHERE p.id = links.participant_id) AS role`),
+      RETURNING *, (SELECT role FROM participants p WHERE p.id = links.participant_id) AS role,
+        (SELECT session_epoch FROM participants p WHERE p.id = links.participant_id) AS epoch`),
     getLink: db.prepare<[string], LinkStateRow>(`SELECT l.*, p.role AS role, c.status AS consultation_status FROM links l
       JOIN participants p ON p.id = l.participant_id JOIN consultations c ON c.id = l.consultation_id WHERE l.code_hash = ?`),
     revokeLinks: db.prepare('UPDATE links SET revoked_at = @at WHERE participant_id = @pid AND revoked_at IS NULL'),
+    // Admission belongs to the sessions it was granted to: it goes with them.
+    revokeSessions: db.prepare('UPDATE participants SET session_epoch = session_epoch + 1, admitted_at = NULL WHERE id = @pid'),
 
     setDeadline: db.prepare(`INSERT INTO deadlines (consultation_id, kind, participant_id, due_at)
       VALUES (@consultationId, @kind, @participantId, @dueAt)

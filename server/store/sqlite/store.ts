@@ -88,7 +88,7 @@ export class SqliteStore implements Store {
   async redeemLink(codeHash: string, now: number): Promise<RedeemResult> {
     return this.db.transaction((): RedeemResult => {
       const consumed = this.q.consumeLink.get({ hash: codeHash, now });
-      if (consumed) return { ok: true, link: toLink(consumed), role: consumed.role };
+      if (consumed) return { ok: true, link: toLink(consumed), role: consumed.role, epoch: consumed.epoch };
       const existing = this.q.getLink.get(codeHash);
       if (!existing) return { ok: false, reason: 'not_found' };
       return { ok: false, reason: redeemRefusal(toLink(existing), existing.consultation_status, now) ?? 'expired' };
@@ -99,6 +99,13 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       this.q.revokeLinks.run({ pid: link.participantId, at });
       this.q.insertLink.run({ ...link, createdAt: at });
+    })();
+  }
+
+  async revokeSessions(participantId: string, at: number, links: 'keep' | 'revoke'): Promise<void> {
+    this.db.transaction(() => {
+      this.q.revokeSessions.run({ pid: participantId });
+      if (links === 'revoke') this.q.revokeLinks.run({ pid: participantId, at });
     })();
   }
 

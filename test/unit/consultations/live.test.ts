@@ -67,6 +67,7 @@ afterEach(() => {
 
 async function setUp() {
   const consultations = new Consultations({
+    times: { waitingTimeout: 1800, maxCallDuration: 5400 },
     store, sms: { name: 'memory', send: async () => undefined }, logger, now: Date.now, linkTtlSeconds: 3600,
     practiceName: 'Test Surgery', publicUrl: () => 'https://vc.example.org',
   });

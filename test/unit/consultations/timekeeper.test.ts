@@ -47,6 +47,7 @@ let opened: { store: SqliteStore; keeper: Timekeeper }[] = [];
 async function boot() {
   const store = new SqliteStore(openDb(path.join(dir, 'db.sqlite')));
   const consultations = new Consultations({
+    times: { waitingTimeout: 1800, maxCallDuration: 5400 },
     store, sms: new SentSms(), logger, now: Date.now, linkTtlSeconds: LINK_TTL, practiceName: 'Test Surgery',
     publicUrl: () => 'https://vc.example.org',
   });

@@ -34,6 +34,7 @@ beforeEach(() => {
   const now = () => clock;
   const logger = createLogger('silent');
   consultations = new Consultations({
+    times: { waitingTimeout: 1800, maxCallDuration: 5400 },
     store, sms: new OutboxSms(outbox), logger, now, linkTtlSeconds: 3600, practiceName: 'Riverside Surgery', publicUrl: () => 'https://v.example',
   });
   retention = new Retention({ store, now, days: 30, logger, outboxFile: outbox });

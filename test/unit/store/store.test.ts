@@ -124,6 +124,30 @@ describe('SqliteStore links', () => {
   });
 });
 
+describe('SqliteStore sessions', () => {
+  it('revokes sessions by bumping the epoch a redemption hands out, and forgets the admission with them', async () => {
+    const { patientCode } = await seed('c1');
+    const first = await store.redeemLink(hashCode(patientCode), T0);
+    expect(first.ok && first.epoch).toBe(0);
+    await store.markAdmitted('c1-pat', T0 + 1);
+    await store.revokeSessions('c1-pat', T0 + 2, 'keep');
+    expect(await store.getParticipant('c1-pat')).toMatchObject({ sessionEpoch: 1, admittedAt: null });
+
+    const fresh = newCode();
+    await store.replaceLink({ codeHash: hashCode(fresh), consultationId: 'c1', participantId: 'c1-pat', expiresAt: T0 + TTL, redeemedAt: null, revokedAt: null }, T0 + 3);
+    const second = await store.redeemLink(hashCode(fresh), T0 + 4);
+    expect(second.ok && second.epoch).toBe(1);
+  });
+
+  it('with `revoke`, also ends the links not yet used (a removed person cannot come back with theirs)', async () => {
+    const { patientCode, clinicianCode } = await seed('c1');
+    await store.revokeSessions('c1-pat', T0, 'revoke');
+    expect(await store.redeemLink(hashCode(patientCode), T0 + 1)).toEqual({ ok: false, reason: 'used' });
+    expect((await store.redeemLink(hashCode(clinicianCode), T0 + 1)).ok).toBe(true);
+    expect(await store.getParticipant('c1-doc')).toMatchObject({ sessionEpoch: 0 });
+  });
+});
+
 describe('SqliteStore status', () => {
   it('moves status compare-and-set: only from the state the caller saw', async () => {
     await seed('c1');
