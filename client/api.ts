@@ -1,4 +1,4 @@
-/** HTTP calls the pages make: only link redemption; everything else goes over the socket. */
+/** HTTP calls the pages make: link redemption and expiring a finished session's cookie; everything else goes over the socket. */
 import type { Role } from '../signalling/events.js';
 
 export interface Redeemed {
@@ -32,4 +32,13 @@ export async function redeem(code: string): Promise<Redeemed> {
     throw new RedeemError(body.error?.code ?? 'unknown', body.error?.message ?? 'Something went wrong. Please try again.');
   }
   return { role: body.role, consultationId: body.consultationId, participantId: body.participantId };
+}
+
+/**
+ * Once the consultation is over: the server expires this browser's cookies of sessions that are
+ * done (a clinician collects one per consultation, and headers have a size limit). Best effort:
+ * the next link does the same.
+ */
+export function expireDoneSessions(): void {
+  fetch('/api/v1/sessions/expire-done', { method: 'POST', credentials: 'same-origin' }).catch(() => {});
 }

@@ -4,6 +4,7 @@
  * the media chunk (media.ts), opened while the person still looks at the check step; nothing
  * happens on the server until `join`.
  */
+import { expireDoneSessions } from '../api.js';
 import type { EndReason, JoinInfo, Role } from '../../signalling/events.js';
 import { Call, type RemoteStats } from '../call.js';
 import { noStats } from '../call/stats.js';
@@ -94,7 +95,10 @@ export class Consultation {
     s.on('practiceMessage', ({ text }) => this.screens.waiting.showPracticeMessage(text));
     s.on('consultationEnded', ({ reason }) => this.finish(reason));
     // Before the disconnection that follows: once the page shows this, that drop is not a fault.
-    s.on('removed', () => this.fail('You are no longer in this consultation', 'The practice has closed your place in this consultation. Contact the practice if you still need to speak to them.'));
+    s.on('removed', () => {
+      expireDoneSessions();
+      this.fail('You are no longer in this consultation', 'The practice has closed your place in this consultation. Contact the practice if you still need to speak to them.');
+    });
     s.on('callEndingSoon', ({ endsAt }) => {
       const at = new Date(endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
       setText('call-notice', `This consultation will end at ${at}, when it reaches its time limit.`);
@@ -177,6 +181,7 @@ export class Consultation {
     if (!this.ctx.page.to('ended')) return;
     this.teardown();
     this.screens.ended.showEnded(reason);
+    expireDoneSessions();
   }
 
   private fail(title: string, message: string): void {

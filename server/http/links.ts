@@ -17,7 +17,7 @@ import type { Session, SessionTokens } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
 import { AppError } from '../errors.js';
 import { type LinkPage, linkPageFiles } from './link-page.js';
-import { CodeParams, HtmlPage, RedeemReply } from './schemas.js';
+import { CodeParams, HtmlPage, NoContent, RedeemReply } from './schemas.js';
 
 export interface LinkDeps {
   consultations: Consultations;
@@ -76,14 +76,28 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
    * cookies of sessions that are done are expired on the way.
    */
   async function sessionFromLink(req: FastifyRequest, reply: FastifyReply, code: string): Promise<Session | undefined> {
-    const linkHash = codeRe.test(code) ? hashCode(code) : undefined;
-    let found: Session | undefined;
-    for (const { name, session } of await heldCookies(req, tokens, consultations)) {
-      if (!session) reply.clearCookie(name, tokens.cookies.options(0, req.protocol === 'https'));
-      else if (linkHash !== undefined && session.linkHash === linkHash) found = session;
-    }
-    return found;
+    const live = await expireDone(req, reply);
+    if (!codeRe.test(code)) return undefined;
+    const linkHash = hashCode(code);
+    return live.find((s) => s.linkHash === linkHash);
   }
+
+  /** Expires this request's cookies of sessions that are done; the sessions still in use. */
+  async function expireDone(req: FastifyRequest, reply: FastifyReply): Promise<Session[]> {
+    const live: Session[] = [];
+    for (const { name, session } of await heldCookies(req, tokens, consultations)) {
+      if (session) live.push(session);
+      else reply.clearCookie(name, tokens.cookies.options(0, req.protocol === 'https'));
+    }
+    return live;
+  }
+
+  // The ended screen asks for this, so the cookie of a consultation that is over goes at once
+  // rather than on the browser's next link. It says nothing back, whatever the browser held.
+  app.post('/api/v1/sessions/expire-done', { schema: { response: { 204: NoContent } } }, async (req, reply) => {
+    await expireDone(req, reply);
+    return reply.status(204).send();
+  });
 
   // Made on the first request: @fastify/rate-limit (registered by the app) provides it.
   let limiter: ReturnType<FastifyInstance['createRateLimit']> | undefined;

@@ -44,6 +44,23 @@ describe('session cookies in a clinician\'s browser', () => {
   });
 });
 
+describe('the ended page', () => {
+  it('expires the session cookie of the consultation that just ended, without waiting for the next link', async () => {
+    const clinician = await openParticipant();
+    const { id, clinicianUrl } = await createConsultation(server);
+    await clinician.goto(clinicianUrl);
+    await clickButton(clinician, 'Join');
+    await waitForText(clinician, 'Nobody else is in the call yet.');
+    expect((await clinician.cookies()).map((c) => c.name)).toEqual([`oc_s_${id}`]);
+
+    const expired = clinician.waitForResponse((r) => r.url().endsWith('/api/v1/sessions/expire-done'), { timeout: 10_000 });
+    expect((await server.api('POST', `/api/v1/consultations/${id}/end`)).status).toBe(200);
+    await waitForText(clinician, 'The consultation has ended');
+    expect((await expired).status()).toBe(204);
+    expect(await clinician.cookies()).toEqual([]);
+  });
+});
+
 describe('removing someone', () => {
   it('the clinician removes the patient with "Remove Ann Example"; the patient cannot come back on the same link', async () => {
     const { id, patient, clinician } = await admittedCall(server);

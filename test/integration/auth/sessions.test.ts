@@ -192,6 +192,16 @@ describe('session cookies', () => {
     }
   });
 
+  it('the ended page\'s request expires the cookie of a consultation that is over and keeps the open one', async () => {
+    const browser = new CookieJar();
+    const [over, open] = [await consultation(), await consultation()];
+    for (const c of [over, open]) expect((await redeem(browser, c.clinicianCode)).status).toBe(200);
+    expect((await server.api('POST', `/api/v1/consultations/${over.id}/end`)).status).toBe(200);
+    const res = await browser.fetch(`${server.url}/api/v1/sessions/expire-done`, { method: 'POST' });
+    expect(res.status).toBe(204);
+    expect([...browser.cookies.keys()]).toEqual([`oc_s_${open.id}`]);
+  });
+
   it('a session lasts as long as its consultation can: past the link\'s 24 hours, then capped by the call', async () => {
     const c = await consultation();
     const patient = new CookieJar();
