@@ -144,18 +144,20 @@ describe('nginx sample in front of the service', () => {
   it('writes access log lines with link codes masked', async () => {
     const base = `https://127.0.0.1:${httpsPort}`;
     const log = path.join(dir, 'access.log');
-    const logLines = () => (existsSync(log) ? readFileSync(log, 'utf8') : '').split('\n').filter(Boolean);
-    const before = logLines().length;
-    const created = await request('POST', `${base}/api/v1/consultations`, { patientPhone: '07700 900809' }, { authorization: `Bearer ${TEST_API_KEY}` });
+    // This test's requests carry their own user agent: other tests' lines (a WebSocket is logged
+    // when it closes) may land in the same file meanwhile.
+    const agent = { 'user-agent': `nginx-log-test-${process.pid}-${Date.now()}` };
+    const logLines = () => (existsSync(log) ? readFileSync(log, 'utf8') : '').split('\n').filter((l) => l.includes(agent['user-agent']));
+    const created = await request('POST', `${base}/api/v1/consultations`, { patientPhone: '07700 900809' }, { authorization: `Bearer ${TEST_API_KEY}`, ...agent });
     const id = (JSON.parse(created.text) as { id: string }).id;
     const code = codeOf(linkIn((await server.outbox()).find((m) => m.consultationId === id)!.body));
-    expect((await request('GET', `${base}/j/${code}?from=sms`, undefined, { referer: `${base}/j/${code}` })).status).toBe(200);
-    expect((await request('POST', `${base}/api/v1/links/${code}/redeem`)).status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${httpPort}/j/${code}`, { redirect: 'manual' })).status).toBe(301);
+    expect((await request('GET', `${base}/j/${code}?from=sms`, undefined, { referer: `${base}/j/${code}`, ...agent })).status).toBe(200);
+    expect((await request('POST', `${base}/api/v1/links/${code}/redeem`, undefined, agent)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${httpPort}/j/${code}`, { redirect: 'manual', headers: agent })).status).toBe(301);
 
     // nginx writes a line once the answer is sent: wait until all four are there.
-    for (const until = Date.now() + 5000; logLines().length < before + 4 && Date.now() < until;) await new Promise((r) => setTimeout(r, 10));
-    const lines = logLines().slice(before);
+    for (const until = Date.now() + 5000; logLines().length < 4 && Date.now() < until;) await new Promise((r) => setTimeout(r, 10));
+    const lines = logLines();
     expect(lines).toHaveLength(4);
     expect(lines.join('\n')).not.toContain(code);
     expect(lines[1]).toContain('"GET /j/[code]?from=sms HTTP/');
