@@ -4,7 +4,8 @@
 #   2. npm dependencies (again only when package-lock.json changed);
 #   3. the worker copied where mediasoup looks for it;
 #   4. with --test: what the tests drive: Debian's Chromium and Firefox ESR, nftables (cutting
-#      the network for real), coturn (TURN), nginx, shellcheck and systemd-analyze (deploy files);
+#      the network for real), coturn (TURN), nginx, shellcheck and systemd-analyze (deploy files),
+#      promtool (the alert rules; Debian's prometheus package, whose server is not started);
 #   5. the build: server (tsc) and browser assets (esbuild).
 # Used by `npm start`, `npm test` and `npm run bench`; safe to run any number of times.
 set -euo pipefail
@@ -61,11 +62,12 @@ if [ "$mode" = "--test" ]; then
   command -v systemd-analyze >/dev/null || missing+=(systemd)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v ip >/dev/null || missing+=(iproute2)
+  command -v promtool >/dev/null || missing+=(prometheus)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
   # Debian replaces these with security updates without notice: say which ones this run drives.
   log "versions: node $(node --version), $("${CHROMIUM_PATH:-/usr/bin/chromium}" --version 2>/dev/null | head -n1)," \
     "$(firefox-esr --version 2>/dev/null | head -n1), $(dpkg-query -W -f='${Package} ${Version}\n' coturn nginx-light 2>/dev/null | paste -sd,)"
-  log "versions: $(nft --version 2>/dev/null | head -n1), $(ip -V 2>/dev/null | head -n1)"
+  log "versions: $(nft --version 2>/dev/null | head -n1), $(ip -V 2>/dev/null | head -n1), $(promtool --version 2>&1 | head -n1)"
 fi
 
 # 5. Build (both steps are incremental or fast).
