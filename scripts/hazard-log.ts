@@ -5,7 +5,7 @@
  * test fails on it), and lists the controls that have no test yet.
  *
  *   npx tsx scripts/hazard-log.ts           prints the controls without a test; exit 1 on a bad reference
- *   npx tsx scripts/hazard-log.ts --write   rewrites docs/clinical-safety/hazard-log.md
+ *   npx tsx scripts/hazard-log.ts --write   rewrites hazard-log.md and dcb0160-template.md
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { testTitles } from './test-titles.js';
 export const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const hazardsPath = path.join(root, 'docs', 'clinical-safety', 'hazards.json');
 export const logPath = path.join(root, 'docs', 'clinical-safety', 'hazard-log.md');
+export const dcb0160Path = path.join(root, 'docs', 'clinical-safety', 'dcb0160-template.md');
 
 /** The DCB0129 scales, worst first. */
 export const severities = ['catastrophic', 'major', 'considerable', 'significant', 'minor'] as const;
@@ -145,7 +146,8 @@ export function renderLog(log: HazardLog): string {
   ];
   for (const h of log.hazards) {
     const untested = h.controls.filter((c) => c.owner === 'supplier' && c.tests.length === 0).length;
-    out.push(`| [${h.id}](#${h.id.toLowerCase()}) ${h.title} | ${risk(h.initial.severity, h.initial.likelihood)} | ${risk(h.residual.severity, h.residual.likelihood)} | ${untested || ''} |`);
+    const score = (r: Static<typeof Rating>) => { const n = risk(r.severity, r.likelihood); return `${n} ${riskNames[n]}`; };
+    out.push(`| [${h.id}](#${h.id.toLowerCase()}) ${h.title} | ${score(h.initial)} | ${score(h.residual)} | ${untested || ''} |`);
   }
   for (const h of log.hazards) {
     out.push('', `## ${h.id}`, '', `**${h.title}**`, '', 'Causes:', '', ...h.causes.map((c) => `- ${c}`), '');
@@ -160,13 +162,71 @@ export function renderLog(log: HazardLog): string {
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * dcb0160-template.md: the deploying organisation's log, starting from the controls this log
+ * transfers to it (rendered from the JSON, so a new deployer control cannot be left out).
+ */
+export function renderDcb0160(log: HazardLog): string {
+  const out: string[] = [
+    '<!-- generated from hazards.json by scripts/hazard-log.ts --write; copy it, do not edit it here -->',
+    '# DCB0160 hazard log template for a deploying organisation',
+    '',
+    'DCB0160 asks the organisation that deploys openconsult (the practice, PCN or ICB) for its own',
+    'clinical risk management: a Clinical Safety Officer, a hazard log and a safety case for its',
+    'use of the service. Copy this file into your clinical risk management file and complete it.',
+    '',
+    '| | |',
+    '| --- | --- |',
+    '| Organisation (ODS code) | |',
+    '| Clinical Safety Officer (name, registration) | |',
+    '| openconsult version deployed | |',
+    '| Supplier safety case reviewed ([safety case](safety-case.md), [hazard log](hazard-log.md)) on | |',
+    '| Go-live date | |',
+    '',
+    '## Controls transferred by the supplier',
+    '',
+    'The supplier\'s hazard log relies on these controls being in place in your organisation. For',
+    'each, record how it is met (procedure, training, configuration), who owns it and the evidence.',
+    '',
+    '| Hazard | Control | How it is met locally | Owner | Evidence | In place (date) |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const h of log.hazards) {
+    for (const c of h.controls.filter((c) => c.owner === 'deployer')) out.push(`| ${h.id} ${h.title} | ${c.control} | | | | |`);
+  }
+  out.push(
+    '',
+    '## Supplier hazards reassessed locally',
+    '',
+    'Re-rate each supplier hazard for your setting (your patients, your network, your procedures).',
+    '',
+    '| Hazard | Supplier residual risk | Local severity | Local likelihood | Local risk | Accepted by (CSO) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...log.hazards.map((h) => `| ${h.id} ${h.title} | ${risk(h.residual.severity, h.residual.likelihood)} | | | | |`),
+    '',
+    '## Local hazards',
+    '',
+    'Hazards of your own deployment the supplier cannot see (for example: your telephone fallback,',
+    'rooms where clinicians hold calls, your clinical system\'s integration, staff cover).',
+    '',
+    '| ID | Hazard | Causes | Effect | Initial risk | Controls | Residual risk | Owner |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| L01 | | | | | | | |',
+    '',
+  );
+  return out.join('\n');
+}
+
 export function loadHazards(): HazardLog {
   return parseHazards(readFileSync(hazardsPath, 'utf8'));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const log = loadHazards();
-  if (process.argv.includes('--write')) writeFileSync(logPath, renderLog(log));
+  if (process.argv.includes('--write')) {
+    writeFileSync(logPath, renderLog(log));
+    writeFileSync(dcb0160Path, renderDcb0160(log));
+  }
   const f = checkHazards(log);
   const section = (title: string, lines: string[]) => `${title} (${lines.length}):\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
   process.stdout.write(section('Supplier controls without a test', f.untested));

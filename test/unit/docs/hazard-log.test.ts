@@ -6,7 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  type HazardLog, checkHazards, likelihoods, loadHazards, logPath, parseHazards, renderLog, risk, root, severities,
+  type HazardLog, checkHazards, dcb0160Path, likelihoods, loadHazards, logPath, parseHazards, renderDcb0160, renderLog, risk, root,
+  severities,
 } from '../../../scripts/hazard-log.js';
 import { testTitles } from '../../../scripts/test-titles.js';
 
@@ -28,6 +29,22 @@ describe('the hazard log', () => {
 
   it('has hazard-log.md generated from hazards.json (run scripts/hazard-log.ts --write)', () => {
     expect(readFileSync(logPath, 'utf8')).toBe(renderLog(log));
+  });
+
+  it('has the DCB0160 template generated from it, listing every control transferred to the deployer', () => {
+    const template = readFileSync(dcb0160Path, 'utf8');
+    expect(template).toBe(renderDcb0160(log));
+    for (const h of log.hazards) {
+      for (const c of h.controls) if (c.owner === 'deployer') expect(template).toContain(`| ${h.id} ${h.title} | ${c.control} |`);
+    }
+  });
+
+  it('has the safety case name exactly the hazards left at medium risk or above', () => {
+    const safetyCase = readFileSync(path.join(path.dirname(logPath), 'safety-case.md'), 'utf8');
+    const paragraph = /^- The hazards left at[\s\S]*?(?=^- )/m.exec(safetyCase)?.[0] ?? '';
+    const named = [...paragraph.matchAll(/\((H\d{2})\)/g)].map((m) => m[1]);
+    const high = log.hazards.filter((h) => risk(h.residual.severity, h.residual.likelihood) >= 3).map((h) => h.id);
+    expect(named).toEqual(high);
   });
 
   it('prints the supplier controls without a test, and exits 0 when every named test exists', async () => {
