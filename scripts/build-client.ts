@@ -38,7 +38,7 @@ export async function buildClient(): Promise<void> {
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
   });
-  for (const f of ['index.html', 'app.css']) {
+  for (const f of ['index.html', 'accessibility.html', 'app.css']) {
     await copyFile(path.join(root, 'client', f), path.join(outDir, f));
   }
   for (const f of ['join.html', 'console.html']) {

@@ -2,8 +2,8 @@
  * WCAG 2.1 A/AA, checked by axe-core in real Chromium on every page and state people see: the
  * patient's page on a phone (check, waiting, waiting with a message, call with chat, ended), the
  * clinician's (check, call with someone waiting, call with chat, ended), the error pages (a used
- * link, an unknown link, a refused camera, an app's own browser), the home page and the
- * clinician's console. The clinician runs a whole consultation with the keyboard alone, with a
+ * link, an unknown link, a refused camera, an app's own browser), the home page, the
+ * clinician's console and the accessibility statement (reached from a footer by keyboard). The clinician runs a whole consultation with the keyboard alone, with a
  * visible focus at every stop; the patient uses touch (taps) on a phone-sized page.
  *
  * Screenshots for review go to test-artifacts/screenshots/ (ignored by git): every patient
@@ -317,5 +317,22 @@ describe('accessibility (WCAG 2.1 AA, axe-core)', () => {
     await page.setViewport({ width: 360, height: 740, isMobile: true, hasTouch: true });
     await expectAccessible(page, 'console: signed in, with a list, on a phone-sized screen');
     await snapDesktop(page, 'console-360');
+  });
+
+  it('the accessibility statement passes, reached by keyboard from the home page footer', async () => {
+    const page = await participant(false);
+    await page.goto(server.url);
+    await waitForText(page, 'Video consultations');
+    await tabTo(page, { text: 'Accessibility statement' });
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    expect(new URL(page.url()).pathname).toBe('/accessibility');
+    await waitForText(page, 'Accessibility statement for video consultations');
+    await expectAccessible(page, 'accessibility statement');
+    await snapDesktop(page, 'accessibility-statement');
+    // Its own first Tab stop is the skip link, shown when focused.
+    await tabTo(page, { text: 'Skip to main content' }, 1);
+    await page.setViewport({ width: 320, height: 740, isMobile: true, hasTouch: true });
+    await expectAccessible(page, 'accessibility statement on a 320 px screen');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
   });
 });
