@@ -14,6 +14,7 @@
  *       deploy/              systemd units, nginx sample, install script
  *       config/              settings samples, coturn sample
  *       BUNDLE.json          what it is: version, commit, Node.js version and ABI, Debian packages
+ *       sbom.cdx.json        the production node_modules as a CycloneDX SBOM (`npm sbom`)
  *       SHA256SUMS           every file's checksum (`sha256sum -c SHA256SUMS`)
  *
  * Steps: scripts/setup.sh (worker, npm ci, build: the same steps as `npm start`), then the tree
@@ -44,6 +45,7 @@ export const DEBIAN_RUNTIME_PACKAGES = [
 
 const WORKER_IN_MODULES = 'node_modules/mediasoup/worker/out/Release/mediasoup-worker';
 const SQLITE_ADDON = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
+const SBOM_FILE = 'sbom.cdx.json';
 
 export interface BundleOptions {
   outDir: string;
@@ -97,8 +99,8 @@ function cacheRoot(): string {
 }
 
 
-/** Production packages from the lock file: what `npm ci --omit=dev` would install. */
-function productionPackages(): string[] {
+/** Production packages from the lock file: what `npm ci --omit=dev` would install (also the licence table's list). */
+export function productionPackages(): string[] {
   const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockPackage> };
   return Object.entries(lock.packages)
     .filter(([key, p]) => key.startsWith('node_modules/') && !p.dev && !p.link)
@@ -194,6 +196,25 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+/**
+ * sbom.cdx.json: CycloneDX JSON by npm's own `npm sbom`, run in the laid-out tree so it lists
+ * exactly the node_modules the release ships (run in the clone, `--omit=dev` leaves out
+ * production packages that development tools also use). Its time is the commit's and its serial
+ * number derived from its content, so two builds of one commit still compare.
+ */
+function writeSbom(stage: string, name: string, time: number, log: (l: string) => void): void {
+  const bom = JSON.parse(run('npm', ['sbom', '--sbom-format', 'cyclonedx', '--omit=dev'], { cwd: stage, capture: true })) as {
+    serialNumber?: string; metadata: { timestamp?: string; component?: { name?: string } }; components: unknown[];
+  };
+  bom.metadata.timestamp = new Date(time * 1000).toISOString();
+  if (bom.metadata.component) bom.metadata.component.name = name;
+  bom.serialNumber = '';
+  const h = createHash('sha256').update(JSON.stringify(bom)).digest('hex');
+  bom.serialNumber = `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  writeFileSync(path.join(stage, SBOM_FILE), `${JSON.stringify(bom, null, 2)}\n`);
+  log(`${SBOM_FILE}: ${bom.components.length} components (CycloneDX)`);
+}
+
 export function bundle(opts: BundleOptions): BundleResult {
   const log = opts.log ?? ((l: string) => process.stderr.write(`bundle: ${l}\n`));
   const started = Date.now();
@@ -259,6 +280,7 @@ export function bundle(opts: BundleOptions): BundleResult {
     }, null, 2)}\n`);
 
     const git = gitDescription();
+    writeSbom(stage, pkg.name, git.time, log);
     writeFileSync(path.join(stage, 'BUNDLE.json'), `${JSON.stringify({
       name: pkg.name,
       version: pkg.version,

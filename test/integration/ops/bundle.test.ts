@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BundleResult, bundle } from '../../../scripts/bundle.js';
+import { runtimePackages } from '../../../scripts/licence-table.js';
 import { freePort } from '../../helpers/process.js';
 import { codeOf, linkIn } from '../../helpers/server.js';
 
@@ -177,6 +178,19 @@ describe('offline release bundle', () => {
     expect(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'))).toMatchObject({ type: 'module', engines: { node: `>=${manifest.node.major} <${manifest.node.major + 1}` } });
     const sums = spawnSync('sha256sum', ['--check', '--quiet', 'SHA256SUMS'], { cwd: root, encoding: 'utf8' });
     expect(sums.status, sums.stdout + sums.stderr).toBe(0);
+  });
+
+  it('ships a CycloneDX SBOM of its production node_modules, with the pinned mediasoup and better-sqlite3, in its checksums', () => {
+    const root = path.join(work, 'release-a', release.name);
+    const bom = JSON.parse(readFileSync(path.join(root, 'sbom.cdx.json'), 'utf8')) as { bomFormat: string; specVersion: string; components: { name: string; version: string; purl: string }[] };
+    expect(bom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: expect.stringMatching(/^1\.\d+$/) });
+    const pinned = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+    const listed = bom.components.map((c) => `${c.name}@${c.version}`);
+    expect(listed).toEqual(expect.arrayContaining([`mediasoup@${pinned.mediasoup}`, `better-sqlite3@${pinned['better-sqlite3']}`]));
+    // Every package the release ships, and no development tool.
+    expect(new Set(listed)).toEqual(new Set(runtimePackages().map((p) => `${p.name}@${p.version}`)));
+    for (const dev of ['typescript', 'vitest', 'tsx', 'esbuild', 'puppeteer-core']) expect(bom.components.some((c) => c.name === dev), dev).toBe(false);
+    expect(readFileSync(path.join(root, 'SHA256SUMS'), 'utf8')).toMatch(/ {2}sbom\.cdx\.json\n/);
   });
 
   it('backs up the data folder with the release alone', () => {
