@@ -6,6 +6,7 @@
 #   4. with --test: what the tests drive: Debian's Chromium and Firefox ESR, nftables (cutting
 #      the network for real), coturn (TURN), nginx, shellcheck and systemd-analyze (deploy files),
 #      promtool (the alert rules; Debian's prometheus package, whose server is not started);
+#      and `npm audit --omit=dev` (scripts/audit.ts: fails on critical advisories only);
 #   5. the build: server (tsc) and browser assets (esbuild).
 # Used by `npm start`, `npm test` and `npm run bench`; safe to run any number of times.
 set -euo pipefail
@@ -68,6 +69,8 @@ if [ "$mode" = "--test" ]; then
   log "versions: node $(node --version), $("${CHROMIUM_PATH:-/usr/bin/chromium}" --version 2>/dev/null | head -n1)," \
     "$(firefox-esr --version 2>/dev/null | head -n1), $(dpkg-query -W -f='${Package} ${Version}\n' coturn nginx-light 2>/dev/null | paste -sd,)"
   log "versions: $(nft --version 2>/dev/null | head -n1), $(ip -V 2>/dev/null | head -n1), $(promtool --version 2>&1 | head -n1)"
+  # Known advisories in the runtime dependencies: fails on critical only; cached per lock file.
+  npx tsx scripts/audit.ts
 fi
 
 # 5. Build (both steps are incremental or fast).
