@@ -163,6 +163,10 @@ export const settings = {
     env: 'INVITE_LIMIT', kind: 'integer', default: 5,
     doc: 'Guests that may be invited to one consultation (each invitation may send an SMS).',
   }),
+  practiceOdsCode: setting(Type.String({ pattern: '^[A-Z0-9]{3,10}$' }), {
+    env: 'PRACTICE_ODS_CODE', kind: 'string',
+    doc: 'The practice\'s ODS code (e.g. A81001): the S97 weekly report counts under it (unset: an empty code).',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof settings;

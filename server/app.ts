@@ -19,6 +19,7 @@ import { Consultations } from './consultations/service.js';
 import { Timekeeper } from './consultations/timekeeper.js';
 import { accessLog } from './http/access-log.js';
 import { apiRoutes } from './http/api.js';
+import { reportRoutes } from './http/reports.js';
 import { drainGate } from './http/drain.js';
 import { errorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
@@ -163,6 +164,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     consultations, tokens, redeemPerMinute: config.rateLimitRedeem, onRedeem: (result) => metrics.linkRedemptions.inc({ result }),
   });
   await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, apiKey: apiKey.value, perMinute: config.rateLimitApi });
+  await http.register(reportRoutes, {
+    prefix: '/api/v1/reports', audit: store, odsCode: config.practiceOdsCode, apiKey: apiKey.value, perMinute: config.rateLimitApi,
+  });
   await http.register(healthRoutes, {
     ready: () => {
       const checks = { mediaWorkers: pool.ready, store: true, accepting: !draining };

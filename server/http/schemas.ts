@@ -10,6 +10,7 @@ import {
   consultationStatuses, endReasons, presences, roles, smsStatuses,
 } from '../../signalling/vocabulary.js';
 import { InvitePayload } from '../../signalling/schemas.js';
+import { ISO_WEEK_PATTERN, s97Counts, s97Formats } from '../reports/s97.js';
 
 /** A string from one of the vocabulary's lists (a plain string enum: no anyOf to serialise). */
 const Word = <const T extends readonly string[]>(words: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...words] });
@@ -166,5 +167,29 @@ export const HtmlPage = Type.String({ contentMediaType: 'text/html' });
 export const NoContent = Type.Null();
 
 /** Every refusal: {"error":{"code","message"}} (server/http/errors.ts). */
+// ---- reports (operators, behind the practice API key) -------------------------------------
+
+export const S97Query = Type.Object(
+  { week: Type.String({ pattern: ISO_WEEK_PATTERN }), format: Type.Optional(Word(s97Formats)) },
+  { additionalProperties: false },
+);
+export type S97Query = Static<typeof S97Query>;
+
+const Count = Type.Integer({ minimum: 0 });
+/** The JSON answer (server/reports/s97.ts); the CSV answer is its text. */
+export const S97Reply = Type.Union([
+  Type.Object({
+    week: Type.String(),
+    timeZone: Type.String(),
+    from: Time,
+    to: Time,
+    practices: Type.Array(Type.Object({
+      odsCode: Type.String(),
+      ...Object.fromEntries(s97Counts.map((k) => [k, Count])) as Record<(typeof s97Counts)[number], typeof Count>,
+    })),
+  }),
+  Type.String({ contentMediaType: 'text/csv' }),
+]);
+
 export const ErrorReply = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 export type ErrorReply = Static<typeof ErrorReply>;

@@ -126,6 +126,11 @@ export interface AuditStore {
   listEvents(consultationId: string): Promise<AuditEvent[]>;
   /** When the consultation last moved to `status` (from the audit log), if it did. */
   statusSince(consultationId: string, status: ConsultationStatus): Promise<number | undefined>;
+  /**
+   * Every event of the consultations whose `created` event is at or after `from` and before `to`
+   * (epoch ms), in order (by consultation, then seq): what a weekly report counts.
+   */
+  eventsOfCreatedBetween(from: number, to: number): Promise<AuditEvent[]>;
 }
 
 /** Deleting personal data once it is no longer needed (design.md: retention). */

@@ -61,6 +61,8 @@ export function prepareStatements(db: Db) {
     listEvents: db.prepare<[string], EventRow>('SELECT * FROM events WHERE consultation_id = ? ORDER BY seq'),
     statusSince: db.prepare<{ id: string; status: string }, { at: number }>(`SELECT at FROM events
       WHERE consultation_id = @id AND type = 'status' AND json_extract(detail, '$.to') = @status ORDER BY seq DESC LIMIT 1`),
+    eventsOfCreatedBetween: db.prepare<{ from: number; to: number }, EventRow>(`SELECT * FROM events WHERE consultation_id IN
+      (SELECT consultation_id FROM events WHERE type = 'created' AND at >= @from AND at < @to) ORDER BY consultation_id, seq`),
 
     toDelete: db.prepare<{ before: number }, { id: string }>(`SELECT id FROM consultations
       WHERE status IN (${TERMINAL}) AND updated_at < @before AND personal_data_deleted_at IS NULL`),

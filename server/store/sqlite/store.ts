@@ -150,6 +150,10 @@ export class SqliteStore implements Store {
     return this.q.statusSince.get({ id: consultationId, status })?.at;
   }
 
+  async eventsOfCreatedBetween(from: number, to: number): Promise<AuditEvent[]> {
+    return this.q.eventsOfCreatedBetween.all({ from, to }).map(toEvent);
+  }
+
   // Retention
 
   async deletePersonalData(endedBefore: number, at: number, detail?: Record<string, unknown>): Promise<string[]> {

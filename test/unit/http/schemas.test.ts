@@ -6,6 +6,7 @@ import { healthRoutes } from '../../../server/http/health.js';
 import { linkRoutes } from '../../../server/http/links.js';
 import { metricsRoutes } from '../../../server/http/metrics.js';
 import { pageRoutes } from '../../../server/http/pages.js';
+import { reportRoutes } from '../../../server/http/reports.js';
 import { telemetryRoutes } from '../../../server/http/telemetry.js';
 import { createMetrics } from '../../../server/metrics.js';
 
@@ -25,6 +26,7 @@ describe('HTTP routes', () => {
     await app.register(metricsRoutes, { metrics, token: 't', allow: [] });
     await app.register(telemetryRoutes, { metrics, tokens: unused });
     await app.register(pageRoutes);
+    await app.register(reportRoutes, { prefix: '/api/v1/reports', audit: unused, odsCode: undefined, apiKey: 'k', perMinute: 1 });
     await app.ready();
 
     expect(routes.length).toBeGreaterThanOrEqual(15);
