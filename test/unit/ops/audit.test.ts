@@ -55,7 +55,7 @@ describe('npm audit in the set-up', () => {
   });
 
   it('says clearly that it could not audit, and carries on, when the registry cannot be reached (and tries again next time)', () => {
-    const npm = fakeNpm('{"message":"request to https://registry.npmjs.org/-/npm/v1/security/advisories/bulk failed, reason: getaddrinfo EAI_AGAIN registry.npmjs.org"}', 1,
+    const npm = fakeNpm('{"message":"request to https://registry.example/-/npm/v1/security/advisories/bulk failed, reason: getaddrinfo EAI_AGAIN registry.example"}', 1,
       'npm error audit endpoint returned an error\n');
     const stamp = path.join(dir, 'stamp');
     const r = audit({ root: dir, npm, stamp });
