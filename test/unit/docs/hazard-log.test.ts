@@ -121,7 +121,7 @@ describe('test titles read from source', () => {
         it.each([[1, 2], [3, 4]])('adds %i and %i', (a, b) => {});
       });
       it('comes after the inner suite', () => {});
-      it.skip('is skipped', () => {});
+      it` + '.skip' + String.raw`('is skipped', () => {});
       it(` + '`made of ${name}`' + String.raw`, () => {});
       // it('is commented out', () => {});
     });
