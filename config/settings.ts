@@ -165,7 +165,53 @@ export const settings = {
   }),
   practiceOdsCode: setting(Type.String({ pattern: '^[A-Z0-9]{3,10}$' }), {
     env: 'PRACTICE_ODS_CODE', kind: 'string',
-    doc: 'The practice\'s ODS code (e.g. A81001): the S97 weekly report counts under it (unset: an empty code).',
+    doc: 'The default practice\'s ODS code (e.g. A81001), as the S97 report and the `practice` command name it (unset: `DEFAULT`).',
+  }),
+  staffSessionIdle: setting(Seconds(60), {
+    env: 'STAFF_SESSION_IDLE', kind: 'duration', default: 30 * 60,
+    doc: 'A staff member\'s sign-in ends after this long without a request (an open console keeps it alive).',
+  }),
+  staffSessionMax: setting(Seconds(300), {
+    env: 'STAFF_SESSION_MAX', kind: 'duration', default: 12 * 3600,
+    doc: 'A staff member\'s sign-in ends this long after it began, however busy.',
+  }),
+  loginMaxFailures: setting(Type.Integer({ minimum: 1, maximum: 100 }), {
+    env: 'LOGIN_MAX_FAILURES', kind: 'integer', default: 5,
+    doc: 'Failed local sign-ins (password or code) in a row before the account locks for LOGIN_LOCKOUT.',
+  }),
+  loginLockout: setting(Seconds(1), {
+    env: 'LOGIN_LOCKOUT', kind: 'duration', default: 15 * 60,
+    doc: 'How long a local account stays locked after LOGIN_MAX_FAILURES failures.',
+  }),
+  setupLinkTtl: setting(Seconds(60), {
+    env: 'SETUP_LINK_TTL', kind: 'duration', default: 72 * 3600,
+    doc: 'How long the one-time link that sets up an invited person\'s account stays valid.',
+  }),
+  keyRotationGrace: setting(Seconds(0), {
+    env: 'KEY_ROTATION_GRACE', kind: 'duration', default: 24 * 3600,
+    doc: 'How long a rotated API key keeps working beside its replacement, so the practice system can switch over.',
+  }),
+  oidcIssuer: setting(Type.String({ pattern: '^https?://' }), {
+    env: 'OIDC_ISSUER', kind: 'string',
+    doc: 'OpenID Connect issuer for staff sign-in (NHS CIS2 or Microsoft Entra ID); unset: local accounts with TOTP only.',
+  }),
+  oidcClientId: setting(NonEmpty, {
+    env: 'OIDC_CLIENT_ID', kind: 'string', doc: 'The client id this deployment is registered with at OIDC_ISSUER.',
+  }),
+  oidcClientSecret: setting(NonEmpty, {
+    env: 'OIDC_CLIENT_SECRET', kind: 'string', secret: true, doc: 'The client secret registered at OIDC_ISSUER.',
+  }),
+  oidcName: setting(Type.String({ minLength: 1, maxLength: 40 }), {
+    env: 'OIDC_NAME', kind: 'string', default: 'your organisation\'s account',
+    doc: 'What the sign-in button calls the identity provider ("Sign in with NHS CIS2").',
+  }),
+  oidcScopes: setting(NonEmpty, {
+    env: 'OIDC_SCOPES', kind: 'string', default: 'openid email profile',
+    doc: 'Scopes asked of OIDC_ISSUER (CIS2 also wants e.g. `nationalrbacaccess`).',
+  }),
+  localSignin: setting(Type.Boolean(), {
+    env: 'LOCAL_SIGNIN', kind: 'boolean', default: true,
+    doc: 'Whether local accounts (password and TOTP) may sign in; turn off once everyone uses OIDC_ISSUER.',
   }),
 } as const;
 

@@ -38,8 +38,12 @@ import { Retention, type RetentionResult } from './retention.js';
 import { Signalling } from './signalling/signalling.js';
 import { createSmsProvider } from './sms/index.js';
 import type { SmsProvider } from './sms/provider.js';
+import { StaffSessions } from './staff/sessions.js';
 import { DB_FILE_NAME, makePrivateDir, openDb } from './store/db.js';
 import { SqliteStore } from './store/sqlite/store.js';
+import { ApiKeys } from './tenancy/api-keys.js';
+import { bootstrap } from './tenancy/bootstrap.js';
+import { People } from './tenancy/people.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -54,6 +58,13 @@ export interface App {
   readonly consultations: Consultations;
   readonly logger: Logger;
   readonly apiKey: { value: string; file?: string | undefined; generated: boolean };
+  /** The store (tests and the operator's commands reach practices and people through it). */
+  readonly store: SqliteStore;
+  readonly people: People;
+  readonly keys: ApiKeys;
+  readonly staff: StaffSessions;
+  /** A link to set up the default practice's first admin, while it has none (main.ts prints it once listening). */
+  firstAdminSetupUrl(): string | undefined;
   /** Listens on config.host:config.port; resolves to the base URL links use. */
   listen(): Promise<string>;
   /** Process ids of the mediasoup workers (diagnostics and tests). */
@@ -105,10 +116,20 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const publicUrl = () => config.publicUrl ?? listeningUrl ?? `http://localhost:${config.port}`;
 
   const consultations = new Consultations({
-    store, sms, logger, now, linkTtlSeconds: config.linkTtl, practiceName: config.practiceName, publicUrl,
+    store, sms, logger, now, linkTtlSeconds: config.linkTtl, publicUrl,
     inviteLimit: config.inviteLimit, times: config,
   });
   watchConsultations(consultations, store, metrics, now);
+
+  // Practices, their people and keys (server/tenancy/), and staff sign-in sessions (server/staff/).
+  const people = new People({ store, now, publicUrl, setupLinkTtlSeconds: config.setupLinkTtl });
+  const keys = new ApiKeys({ store, now, rotationGraceSeconds: config.keyRotationGrace });
+  const staff = new StaffSessions(store, {
+    idleSeconds: config.staffSessionIdle, maxSeconds: config.staffSessionMax, secure: tokens.cookies.secure,
+  }, now);
+  const boot = await bootstrap({
+    store, people, now, practiceName: config.practiceName, practiceOdsCode: config.practiceOdsCode, apiKey: apiKey.value,
+  });
 
   const retention = new Retention({
     store, now, days: config.retentionDays, logger: logger.child({ component: 'retention' }),
@@ -163,10 +184,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   await http.register(linkRoutes, {
     consultations, tokens, redeemPerMinute: config.rateLimitRedeem, onRedeem: (result) => metrics.linkRedemptions.inc({ result }),
   });
-  await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, apiKey: apiKey.value, perMinute: config.rateLimitApi });
-  await http.register(reportRoutes, {
-    prefix: '/api/v1/reports', audit: store, odsCode: config.practiceOdsCode, apiKey: apiKey.value, perMinute: config.rateLimitApi,
-  });
+  const principals = { keys, staff, practices: store };
+  await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, store, ...principals, perMinute: config.rateLimitApi });
+  await http.register(reportRoutes, { prefix: '/api/v1/reports', audit: store, ...principals, perMinute: config.rateLimitApi });
   await http.register(healthRoutes, {
     ready: () => {
       const checks = { mediaWorkers: pool.ready, store: true, accepting: !draining };
@@ -197,6 +217,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     consultations,
     logger,
     apiKey,
+    store,
+    people,
+    keys,
+    staff,
+    firstAdminSetupUrl: () => (boot.firstAdminSetupCode ? people.setupUrl(boot.firstAdminSetupCode) : undefined),
     publicUrl,
     mediaWorkerPids: () => pool.pids,
     runRetention: () => retention.runOnce(),

@@ -24,6 +24,9 @@ export const errorStatus = {
   sms_failed: 502,
   internal: 500,
   unavailable: 503,
+  practice_suspended: 403,
+  csrf_failed: 403,
+  account_locked: 423,
 } as const satisfies { readonly [C in ErrorCode]: number };
 
 export interface ErrorBody {

@@ -25,6 +25,11 @@ async function main(): Promise<void> {
     logger.info({ apiKeyFile: app.apiKey.file }, `practice API key ${app.apiKey.generated ? 'generated' : 'read'}: see ${app.apiKey.file}`);
   }
   logger.info({ url }, `openconsult is listening: ${url}`);
+  const setup = app.firstAdminSetupUrl();
+  if (setup) {
+    // Straight to the terminal, not the structured log: a one-time credential for whoever started the service.
+    process.stdout.write(`\nNo practice admin has been set up yet. Open this link once to set up the first admin account\n(it works once, and a new one is printed at each start until then):\n\n  ${setup}\n\n`);
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

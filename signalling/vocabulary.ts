@@ -11,6 +11,21 @@ export type ConsultationStatus = (typeof consultationStatuses)[number];
 export const roles = ['patient', 'clinician', 'guest'] as const;
 export type Role = (typeof roles)[number];
 
+/**
+ * What a member of a practice's staff may do (server/auth/permissions.ts grants each its rights).
+ * A person may hold several: a GP partner is often `clinician` and `admin`.
+ */
+export const staffRoles = ['admin', 'clinician', 'receptionist'] as const;
+export type StaffRole = (typeof staffRoles)[number];
+
+/** A staff account: invited (its set-up link not used yet), active, or disabled by an admin. */
+export const userStatuses = ['invited', 'active', 'disabled'] as const;
+export type UserStatus = (typeof userStatuses)[number];
+
+/** A practice: suspended by the operator, its keys and people are refused (its data stays). */
+export const practiceStatuses = ['active', 'suspended'] as const;
+export type PracticeStatus = (typeof practiceStatuses)[number];
+
 /** A participant's presence in a live consultation (transitions: server/consultations/participant.ts). */
 export const presences = [
   'checking', // has a session, has not pressed Join yet (not connected)
@@ -54,6 +69,9 @@ export const errorCodes = [
   'sms_failed',
   'internal',
   'unavailable',
+  'practice_suspended',
+  'csrf_failed',
+  'account_locked',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

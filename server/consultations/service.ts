@@ -11,7 +11,10 @@ import { invitationText } from '../sms/message.js';
 import { normaliseUkMobile } from '../sms/phone.js';
 import type { SmsProvider } from '../sms/provider.js';
 import { linkError, linkRefusal } from '../auth/links.js';
-import type { AuditEvent, AuditStore, ConsultationRecord, ConsultationStore, LinkRecord, LinkStore, ParticipantRecord, SmsStatus } from '../store/store.js';
+import type {
+  AuditEvent, AuditStore, ConsultationRecord, ConsultationStore, LinkRecord, LinkStore, ParticipantRecord, PracticeRecord, PracticeStore, SmsStatus,
+} from '../store/store.js';
+import type { PrincipalActor } from '../auth/principal.js';
 import { NotifyError } from '../sms/notify.js';
 import { type CloseReason, type ConsultationStatus, isTerminal, transition } from './lifecycle.js';
 import type { Role } from './participant.js';
@@ -22,6 +25,12 @@ export interface CreateInput {
   patientPhone: string;
   patientName?: string | undefined;
   clinicianName?: string | undefined;
+}
+
+/** Whose consultation it is: the practice that holds it, and the staff member it is for, if any. */
+export interface Holder {
+  practice: PracticeRecord;
+  owner?: { userId: string; displayName: string } | undefined;
 }
 
 export interface Created {
@@ -58,12 +67,11 @@ interface ConsultationEvents {
 }
 
 export interface ConsultationDeps {
-  store: ConsultationStore & LinkStore & AuditStore;
+  store: ConsultationStore & LinkStore & AuditStore & Pick<PracticeStore, 'getPractice'>;
   sms: SmsProvider;
   logger: Logger;
   now: () => number;
   linkTtlSeconds: number;
-  practiceName: string;
   /** Base of every link; a function because it may be known only once the server listens. */
   publicUrl: () => string;
   /** Guests one consultation may have (each invitation may send an SMS); default 5. */
@@ -80,8 +88,8 @@ const closedError = () =>
 const revokedError = () =>
   new AppError('unauthorized', 'This link or session is no longer valid: the practice has sent a new link or closed your place. Ask the practice if you still need to join.');
 
-/** Who did something, for the audit log: a role or the system, never a name. */
-export type Actor = Role | 'api' | 'system';
+/** Who did something, for the audit log: a key or user by id, a participant's role or the system, never a name. */
+export type Actor = Role | PrincipalActor | 'system';
 
 export class Consultations extends EventEmitter<ConsultationEvents> {
   private readonly inviting = new Map<string, Promise<unknown>>();
@@ -94,27 +102,30 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     return `${this.deps.publicUrl()}/j/${code}`;
   }
 
-  async create(input: CreateInput, actor: Actor = 'api'): Promise<Created> {
+  async create(input: CreateInput, actor: Actor, holder: Holder): Promise<Created> {
     const phone = normaliseUkMobile(input.patientPhone);
     if (!phone.ok) throw new AppError('validation_failed', phone.message);
     const now = this.deps.now();
     const expiresAt = now + this.deps.linkTtlSeconds * 1000;
+    // The clinician's name is theirs as the practice knows them, unless the request names someone.
+    const clinicianName = input.clinicianName ?? holder.owner?.displayName ?? null;
     const consultation: ConsultationRecord = {
-      id: newId(), status: 'created', createdAt: now, updatedAt: now, expiresAt, endedReason: null,
-      patientPhone: phone.e164, patientName: input.patientName ?? null, clinicianName: input.clinicianName ?? null,
+      id: newId(), practiceId: holder.practice.id, ownerUserId: holder.owner?.userId ?? null,
+      status: 'created', createdAt: now, updatedAt: now, expiresAt, endedReason: null,
+      patientPhone: phone.e164, patientName: input.patientName ?? null, clinicianName,
     };
     const patient: ParticipantRecord = { id: newId(), consultationId: consultation.id, role: 'patient', displayName: input.patientName ?? null };
-    const clinician: ParticipantRecord = { id: newId(), consultationId: consultation.id, role: 'clinician', displayName: input.clinicianName ?? null };
+    const clinician: ParticipantRecord = { id: newId(), consultationId: consultation.id, role: 'clinician', displayName: clinicianName };
     const patientCode = newCode();
     const clinicianCode = newCode();
     const link = (p: ParticipantRecord, code: string): LinkRecord => ({
       codeHash: hashCode(code), consultationId: consultation.id, participantId: p.id, expiresAt, redeemedAt: null, revokedAt: null,
     });
     await this.deps.store.createConsultation(consultation, [patient, clinician], [link(patient, patientCode), link(clinician, clinicianCode)]);
-    await this.audit(consultation.id, actor, 'created', { expiresAt });
+    await this.audit(consultation.id, actor, 'created', { expiresAt, ...(holder.owner ? { owner: holder.owner.userId } : {}) });
     this.emit('expiryChanged', { id: consultation.id, expiresAt });
 
-    const sent = await this.sendInvitation(consultation.id, phone.e164, patientCode);
+    const sent = await this.sendInvitation(consultation.id, phone.e164, patientCode, holder.practice);
     return {
       id: consultation.id, status: consultation.status, clinicianUrl: this.linkUrl(clinicianCode),
       expiresAt: new Date(expiresAt).toISOString(), sms: sent.status, ...(sent.error ? { smsError: sent.error } : {}),
@@ -139,7 +150,7 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     await this.deps.store.setExpiresAt(id, expiresAt);
     await this.audit(id, actor, 'link_resent', { expiresAt });
     if (c.status === 'created') this.emit('expiryChanged', { id, expiresAt });
-    const sent = await this.sendInvitation(id, c.patientPhone, code);
+    const sent = await this.sendInvitation(id, c.patientPhone, code, await this.practiceOf(c));
     return { sms: sent.status, ...(sent.error ? { smsError: sent.error } : {}), expiresAt: new Date(expiresAt).toISOString() };
   }
 
@@ -196,12 +207,29 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     // The label is free text ("Mrs Smith's daughter"): personal data, like a name, so not audited.
     await this.audit(id, actor, 'guest_invited', { participantId: guest.id });
     let sms: SmsStatus | 'not_sent' = 'not_sent';
-    if (phone?.ok) sms = (await this.sendInvitation(id, phone.e164, code, false)).status;
+    if (phone?.ok) sms = (await this.sendInvitation(id, phone.e164, code, await this.practiceOf(c), false)).status;
     return { participantId: guest.id, url: this.linkUrl(code), sms };
   }
 
-  list(since: number): Promise<ConsultationRecord[]> {
-    return this.deps.store.listConsultations(since);
+  /** A practice's consultations created since `since`; only those of `owner` if given. */
+  list(practiceId: string, since: number, owner?: string): Promise<ConsultationRecord[]> {
+    return this.deps.store.listConsultations(practiceId, since, owner);
+  }
+
+  /**
+   * The consultation if `practiceId` holds it. Another practice's consultation is answered
+   * exactly as one that does not exist: ids are not secrets, and a refusal would confirm one.
+   */
+  async getIn(practiceId: string, id: string): Promise<ConsultationRecord> {
+    const c = await this.deps.store.getConsultation(id);
+    if (!c || c.practiceId !== practiceId) throw new AppError('consultation_not_found', 'There is no consultation with that id.');
+    return c;
+  }
+
+  private async practiceOf(c: ConsultationRecord): Promise<PracticeRecord> {
+    const practice = await this.deps.store.getPractice(c.practiceId);
+    if (!practice) throw new Error(`consultation ${c.id} names no practice`);
+    return practice;
   }
 
   find(id: string): Promise<ConsultationRecord | undefined> {
@@ -342,12 +370,14 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     return this.deps.store.listEvents(id);
   }
 
-  private async sendInvitation(consultationId: string, to: string, code: string, isPatient = true): Promise<{ status: SmsStatus; error?: string }> {
+  private async sendInvitation(
+    consultationId: string, to: string, code: string, practice: PracticeRecord, isPatient = true,
+  ): Promise<{ status: SmsStatus; error?: string }> {
     const link = this.linkUrl(code);
     try {
       await this.deps.sms.send({
-        to, consultationId, body: invitationText(this.deps.practiceName, link),
-        personalisation: { practice_name: this.deps.practiceName, link },
+        to, consultationId, body: invitationText(practice.name, link),
+        personalisation: { practice_name: practice.name, link }, templateId: practice.notifyTemplateId ?? undefined,
       });
       await this.audit(consultationId, 'system', 'sms_sent', { provider: this.deps.sms.name });
       if (isPatient) await this.deps.store.setSmsStatus(consultationId, 'sent');

@@ -1,24 +1,32 @@
-/** The practice API (v1): create, read and end consultations, read their audit log. */
-import type { FastifyInstance, FastifySchema } from 'fastify';
-import type { Consultations } from '../consultations/service.js';
+/**
+ * The practice API (v1): create, read and end consultations, read their audit log. Every request
+ * is a practice's API key or a signed-in member of its staff (./principal.ts), and sees only that
+ * practice: a consultation of another practice is the same 404 as one that does not exist.
+ * Each route names the right it needs (server/auth/permissions.ts).
+ */
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
+import { type Permission, demand } from '../auth/permissions.js';
+import { actorOf, userIdOf } from '../auth/principal.js';
+import type { Consultations, Holder } from '../consultations/service.js';
 import type { Rooms } from '../consultations/rooms.js';
+import { AppError } from '../errors.js';
 import { maskPhone } from '../sms/phone.js';
-import type { ConsultationRecord } from '../store/store.js';
-import { requireBearer } from './bearer.js';
+import type { ConsultationRecord, PracticeStore, UserStore } from '../store/store.js';
+import { type PrincipalDeps, requirePrincipal } from './principal.js';
 import {
   ClinicianLinkReply, ConsultationList, ConsultationReply, type ConsultationSummary, CreateBody, CreatedReply, EndReply, EventsReply,
   IdParams, InviteBody, InviteReply, ListQuery, ResendReply,
 } from './schemas.js';
 
-export interface ApiDeps {
+export interface ApiDeps extends PrincipalDeps {
   consultations: Consultations;
   rooms: Rooms;
-  apiKey: string;
-  /** Requests per minute per API key (counted once the key is checked). */
+  store: Pick<PracticeStore, 'getPractice'> & Pick<UserStore, 'getUser' | 'findUserByEmail'>;
+  /** Requests per minute per API key or signed-in person (counted once they are known). */
   perMinute: number;
 }
 
-/** One line of the console: status, SMS outcome, who waits since when; names for the clinician only. */
+/** One line of the console: status, SMS outcome, who waits since when; names for the practice only. */
 function summary(c: ConsultationRecord, rooms: Rooms): ConsultationSummary {
   const live = rooms.find(c.id);
   const waiting = live?.list().filter((m) => m.presence === 'waiting') ?? [];
@@ -38,42 +46,77 @@ function summary(c: ConsultationRecord, rooms: Rooms): ConsultationSummary {
 
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { consultations, rooms } = deps;
-  // One bucket: there is one practice API key, and requests count only once it is checked.
-  const limit = { rateLimit: { max: deps.perMinute, timeWindow: 60_000, keyGenerator: () => 'practice-api-key' } };
+  // One bucket per key or person: one busy practice system does not slow another practice.
+  const limit = {
+    rateLimit: { max: deps.perMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => actorOf(req.principal) },
+  };
   const route = (schema: FastifySchema) => ({ schema, config: limit });
-  await app.register(requireBearer, { secret: deps.apiKey, message: 'Send the practice API key as "Authorization: Bearer <key>".' });
+  await app.register(requirePrincipal, deps);
+
+  /** The consultation of `:id` if the asker's practice holds it and the asker holds `right`. */
+  const own = async (req: FastifyRequest<{ Params: IdParams }>, right: Permission) => {
+    demand(req.principal, right);
+    return consultations.getIn(req.principal.practiceId, req.params.id);
+  };
+
+  /** Who a new consultation is for: the signed-in clinician, or the clinician the request names. */
+  const holderOf = async (req: FastifyRequest<{ Body: CreateBody }>): Promise<Holder> => {
+    const p = req.principal;
+    const practice = await deps.store.getPractice(p.practiceId);
+    if (!practice) throw new AppError('unauthorized', 'Your practice is not known to this service.');
+    if (req.body.clinicianEmail !== undefined) {
+      const u = await deps.store.findUserByEmail(req.body.clinicianEmail);
+      if (!u || u.practiceId !== p.practiceId || u.status === 'disabled' || !u.roles.includes('clinician')) {
+        throw new AppError('validation_failed', 'There is no clinician with that e-mail address in this practice.');
+      }
+      return { practice, owner: { userId: u.id, displayName: u.displayName } };
+    }
+    if (p.kind === 'user' && p.roles.includes('clinician')) return { practice, owner: { userId: p.userId, displayName: p.displayName } };
+    return { practice };
+  };
 
   app.post<{ Body: CreateBody }>('/consultations', route({ body: CreateBody, response: { 201: CreatedReply } }), async (req, reply) => {
-    const created: CreatedReply = await consultations.create(req.body, 'api');
+    demand(req.principal, 'consultation.create');
+    const { clinicianEmail: _, ...input } = req.body;
+    const created: CreatedReply = await consultations.create(input, actorOf(req.principal), await holderOf(req));
     return reply.status(201).send(created);
   });
 
-  /** Today's consultations (or since `since`), newest first: what the clinician's console shows. */
+  /** Today's consultations (or since `since`), newest first: what the console shows. `owner=me`: the clinician's own. */
   app.get<{ Querystring: ListQuery }>('/consultations', route({ querystring: ListQuery, response: { 200: ConsultationList } }),
     async (req): Promise<ConsultationList> => {
+      demand(req.principal, 'consultation.read');
       const since = req.query.since ? Date.parse(req.query.since) : new Date().setHours(0, 0, 0, 0);
-      return { consultations: (await consultations.list(since)).map((c) => summary(c, rooms)) };
+      const me = userIdOf(req.principal);
+      if (req.query.owner === 'me' && !me) throw new AppError('validation_failed', '`owner=me` needs a signed-in person, not an API key.');
+      const list = await consultations.list(req.principal.practiceId, since, req.query.owner === 'me' ? me : undefined);
+      return { consultations: list.map((c) => ({ ...summary(c, rooms), mine: me !== undefined && c.ownerUserId === me })) };
     });
 
   app.post<{ Params: IdParams }>('/consultations/:id/resend', route({ params: IdParams, response: { 200: ResendReply } }),
-    async (req): Promise<ResendReply> => consultations.resend(req.params.id, 'api'));
+    async (req): Promise<ResendReply> => {
+      const c = await own(req, 'consultation.resend');
+      return consultations.resend(c.id, actorOf(req.principal));
+    });
 
   app.post<{ Params: IdParams }>('/consultations/:id/clinician-link', route({ params: IdParams, response: { 201: ClinicianLinkReply } }),
     async (req, reply) => {
-      const link: ClinicianLinkReply = await consultations.clinicianLink(req.params.id, 'api');
+      const c = await own(req, 'consultation.join');
+      const link: ClinicianLinkReply = await consultations.clinicianLink(c.id, actorOf(req.principal));
       return reply.status(201).send(link);
     });
 
   app.post<{ Params: IdParams; Body: InviteBody }>('/consultations/:id/guests',
     route({ params: IdParams, body: InviteBody, response: { 201: InviteReply } }),
     async (req, reply) => {
-      const invited: InviteReply = await consultations.invite(req.params.id, req.body, 'api');
+      const c = await own(req, 'consultation.invite');
+      const invited: InviteReply = await consultations.invite(c.id, req.body, actorOf(req.principal));
       return reply.status(201).send(invited);
     });
 
   app.get<{ Params: IdParams }>('/consultations/:id', route({ params: IdParams, response: { 200: ConsultationReply } }),
     async (req): Promise<ConsultationReply> => {
-      const c = await consultations.get(req.params.id);
+      const c = await own(req, 'consultation.read');
       const live = rooms.find(c.id);
       return {
         id: c.id,
@@ -90,12 +133,14 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   app.post<{ Params: IdParams }>('/consultations/:id/end', route({ params: IdParams, response: { 200: EndReply } }),
     async (req): Promise<EndReply> => {
-      const c = await consultations.end(req.params.id, 'api', 'ended_by_api');
-      return { id: c.id, status: c.status };
+      const c = await own(req, 'consultation.end');
+      const ended = await consultations.end(c.id, actorOf(req.principal), 'ended_by_api');
+      return { id: ended.id, status: ended.status };
     });
 
   app.get<{ Params: IdParams }>('/consultations/:id/events', route({ params: IdParams, response: { 200: EventsReply } }),
-    async (req): Promise<EventsReply> => ({
-      events: (await consultations.events(req.params.id)).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-    }));
+    async (req): Promise<EventsReply> => {
+      const c = await own(req, 'consultation.events');
+      return { events: (await consultations.events(c.id)).map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
+    });
 }

@@ -28,6 +28,8 @@ export const CreateBody = Type.Object(
     patientPhone: Type.String({ minLength: 1, maxLength: 32 }),
     patientName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     clinicianName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    /** The clinician it is for (a user of the practice with the clinician role); their name is shown unless clinicianName is given. */
+    clinicianEmail: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
   },
   { additionalProperties: false },
 );
@@ -38,7 +40,11 @@ export const InviteBody = InvitePayload;
 export type InviteBody = Static<typeof InviteBody>;
 
 export const ListQuery = Type.Object(
-  { since: Type.Optional(Type.String({ format: 'date-time' })) },
+  {
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    /** `me`: only the signed-in clinician's own consultations. */
+    owner: Type.Optional(Type.Literal('me')),
+  },
   { additionalProperties: false },
 );
 export type ListQuery = Static<typeof ListQuery>;
@@ -74,6 +80,8 @@ export const ConsultationSummary = Type.Object({
   waitingSince: Nullable(Time),
   /** How many people are admitted to the call. */
   inCall: Type.Integer(),
+  /** The consultation is the signed-in clinician's own. */
+  mine: Type.Optional(Type.Boolean()),
 });
 export type ConsultationSummary = Static<typeof ConsultationSummary>;
 
@@ -112,6 +120,7 @@ export const EventsReply = Type.Object({
   events: Type.Array(Type.Object({
     seq: Type.Integer(),
     consultationId: Type.String(),
+    practiceId: Type.String(),
     at: Time,
     actor: Type.String(),
     type: Type.String(),

@@ -63,7 +63,7 @@ export async function runReportCli(opts: ReportCliOptions): Promise<number> {
   }
   const store = new SqliteStore(openDb(file));
   try {
-    print(s97Output(await s97Report(store, week, config.practiceOdsCode), format).text);
+    print(s97Output(await s97Report(store, week, await store.listPractices()), format).text);
     return 0;
   } catch (err) {
     if (err instanceof AppError) return usageError(err.message);

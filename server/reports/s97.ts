@@ -115,18 +115,22 @@ function countConsultation(events: AuditEvent[], counts: S97Counts): void {
 }
 
 /** The report of `week` from the audit log. */
-export async function s97Report(audit: Pick<AuditStore, 'eventsOfCreatedBetween'>, week: string, odsCode: string | undefined): Promise<S97Report> {
+/** One row per practice given, each counting only its own consultations. */
+export async function s97Report(
+  audit: Pick<AuditStore, 'eventsOfCreatedBetween'>, week: string, practices: readonly { id: string; odsCode: string }[],
+): Promise<S97Report> {
   const { from, to } = isoWeekBounds(week);
-  const byConsultation = new Map<string, AuditEvent[]>();
-  for (const e of await audit.eventsOfCreatedBetween(from, to)) {
-    byConsultation.set(e.consultationId, [...(byConsultation.get(e.consultationId) ?? []), e]);
+  const rows = [];
+  for (const practice of practices) {
+    const byConsultation = new Map<string, AuditEvent[]>();
+    for (const e of await audit.eventsOfCreatedBetween(from, to, practice.id)) {
+      byConsultation.set(e.consultationId, [...(byConsultation.get(e.consultationId) ?? []), e]);
+    }
+    const counts = emptyCounts();
+    for (const events of byConsultation.values()) countConsultation(events, counts);
+    rows.push({ odsCode: practice.odsCode, ...counts });
   }
-  const counts = emptyCounts();
-  for (const events of byConsultation.values()) countConsultation(events, counts);
-  return {
-    week, timeZone: REPORT_TIME_ZONE, from: new Date(from).toISOString(), to: new Date(to).toISOString(),
-    practices: [{ odsCode: odsCode ?? '', ...counts }],
-  };
+  return { week, timeZone: REPORT_TIME_ZONE, from: new Date(from).toISOString(), to: new Date(to).toISOString(), practices: rows };
 }
 
 const CSV_COLUMNS = ['week', 'from', 'to', 'odsCode', ...s97Counts] as const;

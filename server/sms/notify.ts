@@ -174,7 +174,7 @@ export class NotifySms implements SmsProvider {
       const res = await retry(
         (attempt) => {
           attempts = attempt;
-          return this.client.sendSms(this.templateId, sms.to, {
+          return this.client.sendSms(sms.templateId ?? this.templateId, sms.to, {
             personalisation: { ...sms.personalisation, body: sms.body },
             reference: sms.consultationId,
           });

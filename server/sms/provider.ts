@@ -7,6 +7,8 @@ export interface Sms {
   consultationId: string;
   /** The parts of the text, for Notify templates written with their own wording. */
   personalisation: { practice_name: string; link: string };
+  /** The practice's own Notify template, instead of NOTIFY_TEMPLATE_ID (providers without templates ignore it). */
+  templateId?: string | undefined;
 }
 
 export interface SmsProvider {

@@ -7,10 +7,14 @@
 import type { LinkRefusal } from '../auth/links.js';
 import type { ConsultationStatus } from '../consultations/lifecycle.js';
 import type { Role } from '../consultations/participant.js';
-import type { EndReason, SmsStatus } from '../../signalling/vocabulary.js';
+import type { EndReason, PracticeStatus, SmsStatus, StaffRole, UserStatus } from '../../signalling/vocabulary.js';
 
 export interface ConsultationRecord {
   id: string;
+  /** The practice that holds it: only that practice's keys and people see it. */
+  practiceId: string;
+  /** The staff member it is for (the clinician who started it, or the one the API named), if any. */
+  ownerUserId?: string | null;
   status: ConsultationStatus;
   createdAt: number;
   updatedAt: number;
@@ -57,8 +61,12 @@ export interface LinkRecord {
 export interface AuditEvent {
   seq: number;
   consultationId: string;
+  practiceId: string;
   at: number;
-  /** A role or `api`/`system`, never a person's name. */
+  /**
+   * Who: `user:<id>`, `key:<id>`, a participant's role or `system` (before version 5 also `api`),
+   * never a person's name or e-mail.
+   */
   actor: string;
   type: string;
   detail: Record<string, unknown> | null;
@@ -76,8 +84,8 @@ export interface ConsultationStore {
   getConsultation(id: string): Promise<ConsultationRecord | undefined>;
   /** Compare-and-set: moves status only if it is still `from`. Resolves to whether it moved. */
   setStatus(id: string, from: ConsultationStatus, to: ConsultationStatus, at: number, reason?: string): Promise<boolean>;
-  /** Consultations created since `since` (epoch ms), newest first. */
-  listConsultations(since: number): Promise<ConsultationRecord[]>;
+  /** A practice's consultations created since `since` (epoch ms), newest first; only `owner`'s if given. */
+  listConsultations(practiceId: string, since: number, owner?: string): Promise<ConsultationRecord[]>;
   listByStatus(status: ConsultationStatus): Promise<ConsultationRecord[]>;
   /** How many consultations are in each status. */
   countByStatus(): Promise<Partial<Record<ConsultationStatus, number>>>;
@@ -122,7 +130,8 @@ export interface DeadlineStore {
 
 /** The append-only audit log. */
 export interface AuditStore {
-  appendEvent(e: Omit<AuditEvent, 'seq'>): Promise<void>;
+  /** Appends an event; without `practiceId` it is the consultation's practice's. */
+  appendEvent(e: Omit<AuditEvent, 'seq' | 'practiceId'> & { practiceId?: string }): Promise<void>;
   listEvents(consultationId: string): Promise<AuditEvent[]>;
   /** When the consultation last moved to `status` (from the audit log), if it did. */
   statusSince(consultationId: string, status: ConsultationStatus): Promise<number | undefined>;
@@ -130,7 +139,7 @@ export interface AuditStore {
    * Every event of the consultations whose `created` event is at or after `from` and before `to`
    * (epoch ms), in order (by consultation, then seq): what a weekly report counts.
    */
-  eventsOfCreatedBetween(from: number, to: number): Promise<AuditEvent[]>;
+  eventsOfCreatedBetween(from: number, to: number, practiceId?: string): Promise<AuditEvent[]>;
 }
 
 /** Deleting personal data once it is no longer needed (design.md: retention). */
@@ -145,6 +154,151 @@ export interface RetentionStore {
   personalDataDeleted(consultationId: string): Promise<boolean>;
 }
 
+export interface PracticeRecord {
+  id: string;
+  /** The NHS ODS code (e.g. A81001): how operators and reports name the practice. */
+  odsCode: string;
+  /** As the patient's SMS names it. */
+  name: string;
+  /** A GOV.UK Notify template of the practice's own wording, instead of the deployment's. */
+  notifyTemplateId: string | null;
+  status: PracticeStatus;
+  createdAt: number;
+}
+
+export interface UserRecord {
+  id: string;
+  practiceId: string;
+  /** Unique in the deployment (case-insensitive): what an invitation and a sign-in are matched by. */
+  email: string;
+  displayName: string;
+  roles: StaffRole[];
+  status: UserStatus;
+  /** The identity provider's `sub`, bound at the first OpenID Connect sign-in. */
+  oidcSubject: string | null;
+  /** A local account's password hash (server/staff/password.ts), or null. */
+  passwordHash: string | null;
+  /** A local account's TOTP secret (base32), or null. */
+  totpSecret: string | null;
+  /** The last TOTP time step accepted, so a code works once. */
+  lastTotpStep: number | null;
+  failedLogins: number;
+  lockedUntil: number | null;
+  createdAt: number;
+}
+
+/** Fields of a user that change after creation. */
+export type UserPatch = Partial<Pick<UserRecord,
+  'displayName' | 'roles' | 'status' | 'oidcSubject' | 'passwordHash' | 'totpSecret' | 'lastTotpStep' | 'failedLogins' | 'lockedUntil'>>;
+
+/** A one-time link for an invited person to set up their account (only its hash is kept). */
+export interface SetupLinkRecord {
+  codeHash: string;
+  userId: string;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  practiceId: string;
+  /** What the practice calls it ("EMIS integration"). */
+  name: string;
+  /** SHA-256 of the key; the key itself is shown once, at creation. */
+  keyHash: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  /** Set when the key was rotated: it works until then, so the practice system can switch over. */
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+/** A signed-in staff member's browser session (only the hash of the cookie's value is kept). */
+export interface StaffSessionRecord {
+  idHash: string;
+  userId: string;
+  /** Sent back in `x-csrf-token` on every state-changing request made with the cookie. */
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** The absolute end (STAFF_SESSION_MAX); the idle end is lastSeenAt + STAFF_SESSION_IDLE. */
+  expiresAt: number;
+}
+
+/** An audit line about a practice's people and keys (or, with no practice, the deployment). */
+export interface PracticeEvent {
+  seq: number;
+  practiceId: string | null;
+  at: number;
+  /** `user:<id>`, `key:<id>`, `operator` or `system`: never a name or an e-mail. */
+  actor: string;
+  type: string;
+  detail: Record<string, unknown> | null;
+}
+
+/** Practices (the operator's CLI adds and suspends them). */
+export interface PracticeStore {
+  addPractice(p: PracticeRecord): Promise<void>;
+  getPractice(id: string): Promise<PracticeRecord | undefined>;
+  findPracticeByOds(odsCode: string): Promise<PracticeRecord | undefined>;
+  listPractices(): Promise<PracticeRecord[]>;
+  updatePractice(id: string, patch: Partial<Pick<PracticeRecord, 'odsCode' | 'name' | 'notifyTemplateId' | 'status'>>): Promise<void>;
+}
+
+/** Staff accounts and their set-up links. */
+export interface UserStore {
+  /** A user and, if given, their set-up link, atomically. */
+  addUser(u: UserRecord, setup?: Omit<SetupLinkRecord, 'userId' | 'usedAt'>): Promise<void>;
+  getUser(id: string): Promise<UserRecord | undefined>;
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  findUserBySubject(subject: string): Promise<UserRecord | undefined>;
+  listUsers(practiceId: string): Promise<UserRecord[]>;
+  updateUser(id: string, patch: UserPatch, at: number): Promise<void>;
+  /** A new set-up link for the user; every earlier one stops working, atomically. */
+  replaceSetupLink(link: Omit<SetupLinkRecord, 'usedAt'>, at: number): Promise<void>;
+  findSetupLink(codeHash: string): Promise<SetupLinkRecord | undefined>;
+  /** Uses a set-up link exactly once (unused, unexpired), atomically; undefined if it would not. */
+  takeSetupLink(codeHash: string, now: number): Promise<SetupLinkRecord | undefined>;
+  /**
+   * Counts a failed sign-in, atomically; at `max` failures the account locks until `now + lockMs`
+   * and the count restarts. Resolves to the user as it is now.
+   */
+  recordLoginFailure(userId: string, now: number, max: number, lockMs: number): Promise<UserRecord | undefined>;
+}
+
+/** The practices' API keys. */
+export interface ApiKeyStore {
+  addApiKey(k: ApiKeyRecord): Promise<void>;
+  /** Replaces the hash of a key with a known id, or adds it (the configured API_KEY, at each start). */
+  putApiKey(k: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(practiceId: string): Promise<ApiKeyRecord[]>;
+  touchApiKey(id: string, at: number): Promise<void>;
+  revokeApiKey(id: string, at: number): Promise<void>;
+  /** The key keeps working until `at` (rotation), unless it ends sooner. */
+  expireApiKey(id: string, at: number): Promise<void>;
+}
+
+export interface StaffSessionStore {
+  addStaffSession(s: StaffSessionRecord): Promise<void>;
+  getStaffSession(idHash: string): Promise<StaffSessionRecord | undefined>;
+  touchStaffSession(idHash: string, at: number): Promise<void>;
+  deleteStaffSession(idHash: string): Promise<void>;
+  /** Signs a user out everywhere (disabled, or their password changed). */
+  deleteUserSessions(userId: string): Promise<void>;
+  /** Deletes sessions past their absolute end or idle since before `idleBefore`. */
+  pruneStaffSessions(now: number, idleBefore: number): Promise<number>;
+}
+
+export interface PracticeAuditStore {
+  appendPracticeEvent(e: Omit<PracticeEvent, 'seq'>): Promise<void>;
+  listPracticeEvents(practiceId: string): Promise<PracticeEvent[]>;
+}
+
+/** Everything about practices, their people, keys and staff sessions. */
+export interface TenancyStore extends PracticeStore, UserStore, ApiKeyStore, StaffSessionStore, PracticeAuditStore {}
+
 /** The store as a whole. */
 export interface StoreLifecycle {
   /** Leaves what was written self-contained (SQLite: the write-ahead log into the file), before a stop or after a purge. */
@@ -153,4 +307,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export interface Store extends ConsultationStore, LinkStore, DeadlineStore, AuditStore, RetentionStore, StoreLifecycle {}
+export interface Store extends ConsultationStore, LinkStore, DeadlineStore, AuditStore, RetentionStore, TenancyStore, StoreLifecycle {}

@@ -5,7 +5,10 @@
 import { consultationStatuses, isTerminal } from '../../consultations/lifecycle.js';
 import type { ConsultationStatus } from '../../consultations/lifecycle.js';
 import type { Db } from '../db.js';
-import type { ConsultationRow, ConsumedRow, DeadlineRow, EventRow, LinkRow, ParticipantRow } from './rows.js';
+import type {
+  ApiKeyRow, ConsultationRow, ConsumedRow, DeadlineRow, EventRow, LinkRow, ParticipantRow, PracticeEventRow, PracticeRow, SetupLinkRow,
+  StaffSessionRow, UserRow,
+} from './rows.js';
 
 /** `'ended', 'expired'`: the lifecycle's terminal states, as an SQL list (constants, not input). */
 const TERMINAL = consultationStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
@@ -15,8 +18,8 @@ export type LinkStateRow = LinkRow & { consultation_status: ConsultationStatus }
 export function prepareStatements(db: Db) {
   return {
     insertConsultation: db.prepare(`INSERT INTO consultations
-      (id, status, created_at, updated_at, expires_at, ended_reason, patient_phone, patient_name, clinician_name, sms_status)
-      VALUES (@id, @status, @createdAt, @updatedAt, @expiresAt, @endedReason, @patientPhone, @patientName, @clinicianName, @smsStatus)`),
+      (id, practice_id, owner_user_id, status, created_at, updated_at, expires_at, ended_reason, patient_phone, patient_name, clinician_name, sms_status)
+      VALUES (@id, @practiceId, @ownerUserId, @status, @createdAt, @updatedAt, @expiresAt, @endedReason, @patientPhone, @patientName, @clinicianName, @smsStatus)`),
     insertParticipant: db.prepare(`INSERT INTO participants (id, consultation_id, role, display_name, created_at)
       VALUES (@id, @consultationId, @role, @displayName, @createdAt)`),
     insertLink: db.prepare(`INSERT INTO links (code_hash, consultation_id, participant_id, created_at, expires_at)
@@ -26,7 +29,9 @@ export function prepareStatements(db: Db) {
       ended_reason = COALESCE(@reason, ended_reason) WHERE id = @id AND status = @from`),
     getParticipant: db.prepare<[string], ParticipantRow>('SELECT * FROM participants WHERE id = ?'),
     listParticipants: db.prepare<[string], ParticipantRow>('SELECT * FROM participants WHERE consultation_id = ? ORDER BY created_at, rowid'),
-    listSince: db.prepare<[number], ConsultationRow>('SELECT * FROM consultations WHERE created_at >= ? ORDER BY created_at DESC LIMIT 500'),
+    listSince: db.prepare<{ practiceId: string; since: number; owner: string | null }, ConsultationRow>(`SELECT * FROM consultations
+      WHERE practice_id = @practiceId AND created_at >= @since AND (@owner IS NULL OR owner_user_id = @owner)
+      ORDER BY created_at DESC LIMIT 500`),
     listByStatus: db.prepare<[string], ConsultationRow>('SELECT * FROM consultations WHERE status = ?'),
     countByStatus: db.prepare<[], { status: ConsultationStatus; n: number }>('SELECT status, COUNT(*) AS n FROM consultations GROUP BY status'),
     setExpiresAt: db.prepare('UPDATE consultations SET expires_at = @at WHERE id = @id'),
@@ -56,19 +61,75 @@ export function prepareStatements(db: Db) {
     deleteDue: db.prepare<[number]>('DELETE FROM deadlines WHERE due_at <= ?'),
     deadlinesOf: db.prepare<[string], DeadlineRow>('SELECT * FROM deadlines WHERE consultation_id = ? ORDER BY due_at'),
 
-    insertEvent: db.prepare(`INSERT INTO events (consultation_id, at, actor, type, detail)
-      VALUES (@consultationId, @at, @actor, @type, @detail)`),
+    insertEvent: db.prepare(`INSERT INTO events (consultation_id, practice_id, at, actor, type, detail)
+      VALUES (@consultationId, COALESCE(@practiceId, (SELECT practice_id FROM consultations WHERE id = @consultationId), ''),
+        @at, @actor, @type, @detail)`),
     listEvents: db.prepare<[string], EventRow>('SELECT * FROM events WHERE consultation_id = ? ORDER BY seq'),
     statusSince: db.prepare<{ id: string; status: string }, { at: number }>(`SELECT at FROM events
       WHERE consultation_id = @id AND type = 'status' AND json_extract(detail, '$.to') = @status ORDER BY seq DESC LIMIT 1`),
-    eventsOfCreatedBetween: db.prepare<{ from: number; to: number }, EventRow>(`SELECT * FROM events WHERE consultation_id IN
-      (SELECT consultation_id FROM events WHERE type = 'created' AND at >= @from AND at < @to) ORDER BY consultation_id, seq`),
+    eventsOfCreatedBetween: db.prepare<{ from: number; to: number; practiceId: string | null }, EventRow>(`SELECT * FROM events WHERE consultation_id IN
+      (SELECT consultation_id FROM events WHERE type = 'created' AND at >= @from AND at < @to
+        AND (@practiceId IS NULL OR practice_id = @practiceId)) ORDER BY consultation_id, seq`),
 
     toDelete: db.prepare<{ before: number }, { id: string }>(`SELECT id FROM consultations
       WHERE status IN (${TERMINAL}) AND updated_at < @before AND personal_data_deleted_at IS NULL`),
     clearConsultation: db.prepare(`UPDATE consultations SET patient_phone = NULL, patient_name = NULL, clinician_name = NULL,
       personal_data_deleted_at = @at WHERE id = @id`),
     clearParticipants: db.prepare('UPDATE participants SET display_name = NULL WHERE consultation_id = @id'),
+    // Practices, their people, keys and staff sessions
+    insertPractice: db.prepare(`INSERT INTO practices (id, ods_code, name, notify_template_id, status, created_at)
+      VALUES (@id, @odsCode, @name, @notifyTemplateId, @status, @createdAt)`),
+    getPractice: db.prepare<[string], PracticeRow>('SELECT * FROM practices WHERE id = ?'),
+    practiceByOds: db.prepare<[string], PracticeRow>('SELECT * FROM practices WHERE ods_code = ?'),
+    listPractices: db.prepare<[], PracticeRow>('SELECT * FROM practices ORDER BY created_at, rowid'),
+    updatePractice: db.prepare(`UPDATE practices SET ods_code = COALESCE(@odsCode, ods_code), name = COALESCE(@name, name),
+      notify_template_id = CASE WHEN @setTemplate THEN @notifyTemplateId ELSE notify_template_id END,
+      status = COALESCE(@status, status) WHERE id = @id`),
+
+    insertUser: db.prepare(`INSERT INTO users (id, practice_id, email, display_name, roles, status, oidc_subject, password_hash,
+      totp_secret, last_totp_step, failed_logins, locked_until, created_at, updated_at)
+      VALUES (@id, @practiceId, @email, @displayName, @roles, @status, @oidcSubject, @passwordHash, @totpSecret, @lastTotpStep,
+        @failedLogins, @lockedUntil, @createdAt, @createdAt)`),
+    getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+    userByEmail: db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?'),
+    userBySubject: db.prepare<[string], UserRow>('SELECT * FROM users WHERE oidc_subject = ?'),
+    listUsers: db.prepare<[string], UserRow>('SELECT * FROM users WHERE practice_id = ? ORDER BY display_name COLLATE NOCASE, rowid'),
+    loginFailure: db.prepare<{ id: string; now: number; max: number; lockMs: number }, UserRow>(`UPDATE users SET
+      failed_logins = CASE WHEN failed_logins + 1 >= @max THEN 0 ELSE failed_logins + 1 END,
+      locked_until = CASE WHEN failed_logins + 1 >= @max THEN @now + @lockMs ELSE locked_until END,
+      updated_at = @now WHERE id = @id RETURNING *`),
+    insertSetupLink: db.prepare(`INSERT INTO setup_links (code_hash, user_id, created_at, expires_at)
+      VALUES (@codeHash, @userId, @createdAt, @expiresAt)`),
+    expireSetupLinks: db.prepare('UPDATE setup_links SET expires_at = MIN(expires_at, @at) WHERE user_id = @userId AND used_at IS NULL'),
+    getSetupLink: db.prepare<[string], SetupLinkRow>('SELECT * FROM setup_links WHERE code_hash = ?'),
+    takeSetupLink: db.prepare<{ hash: string; now: number }, SetupLinkRow>(`UPDATE setup_links SET used_at = @now
+      WHERE code_hash = @hash AND used_at IS NULL AND expires_at > @now RETURNING *`),
+
+    insertApiKey: db.prepare(`INSERT INTO api_keys (id, practice_id, name, key_hash, created_at, last_used_at, expires_at, revoked_at)
+      VALUES (@id, @practiceId, @name, @keyHash, @createdAt, @lastUsedAt, @expiresAt, @revokedAt)`),
+    putApiKey: db.prepare(`INSERT INTO api_keys (id, practice_id, name, key_hash, created_at, last_used_at, expires_at, revoked_at)
+      VALUES (@id, @practiceId, @name, @keyHash, @createdAt, @lastUsedAt, @expiresAt, @revokedAt)
+      ON CONFLICT (id) DO UPDATE SET key_hash = excluded.key_hash, practice_id = excluded.practice_id, name = excluded.name,
+        revoked_at = NULL, expires_at = NULL`),
+    apiKeyByHash: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?'),
+    getApiKey: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ?'),
+    listApiKeys: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE practice_id = ? ORDER BY created_at, rowid'),
+    touchApiKey: db.prepare('UPDATE api_keys SET last_used_at = @at WHERE id = @id'),
+    revokeApiKey: db.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, @at) WHERE id = @id'),
+    expireApiKey: db.prepare('UPDATE api_keys SET expires_at = MIN(COALESCE(expires_at, @at), @at) WHERE id = @id'),
+
+    insertStaffSession: db.prepare(`INSERT INTO staff_sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+      VALUES (@idHash, @userId, @csrfToken, @createdAt, @lastSeenAt, @expiresAt)`),
+    getStaffSession: db.prepare<[string], StaffSessionRow>('SELECT * FROM staff_sessions WHERE id_hash = ?'),
+    touchStaffSession: db.prepare('UPDATE staff_sessions SET last_seen_at = MAX(last_seen_at, @at) WHERE id_hash = @idHash'),
+    deleteStaffSession: db.prepare<[string]>('DELETE FROM staff_sessions WHERE id_hash = ?'),
+    deleteUserSessions: db.prepare<[string]>('DELETE FROM staff_sessions WHERE user_id = ?'),
+    pruneStaffSessions: db.prepare('DELETE FROM staff_sessions WHERE expires_at <= @now OR last_seen_at < @idleBefore'),
+
+    insertPracticeEvent: db.prepare(`INSERT INTO practice_events (practice_id, at, actor, type, detail)
+      VALUES (@practiceId, @at, @actor, @type, @detail)`),
+    listPracticeEvents: db.prepare<[string], PracticeEventRow>('SELECT * FROM practice_events WHERE practice_id = ? ORDER BY seq'),
+
     isDeleted: db.prepare<[string], { d: number | null }>('SELECT personal_data_deleted_at AS d FROM consultations WHERE id = ?'),
   };
 }

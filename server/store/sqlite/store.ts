@@ -5,15 +5,27 @@
  */
 import type { ConsultationStatus } from '../../consultations/lifecycle.js';
 import { redeemRefusal } from '../../auth/links.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db.js';
 import type {
-  AuditEvent, ConsultationRecord, Deadline, DeadlineKind, LinkRecord, ParticipantRecord, RedeemResult, SmsStatus, Store,
+  ApiKeyRecord, AuditEvent, ConsultationRecord, Deadline, DeadlineKind, LinkRecord, ParticipantRecord, PracticeEvent, PracticeRecord,
+  RedeemResult, SetupLinkRecord, SmsStatus, StaffSessionRecord, Store, UserPatch, UserRecord,
 } from '../store.js';
-import { toConsultation, toDeadline, toEvent, toLink, toParticipant } from './rows.js';
+import {
+  toApiKey, toConsultation, toDeadline, toEvent, toLink, toParticipant, toPractice, toPracticeEvent, toSetupLink, toStaffSession, toUser,
+} from './rows.js';
 import { type Statements, prepareStatements } from './statements.js';
+
+/** The users columns a patch may set. */
+const USER_COLUMNS: Readonly<Record<keyof UserPatch, string>> = {
+  displayName: 'display_name', roles: 'roles', status: 'status', oidcSubject: 'oidc_subject', passwordHash: 'password_hash',
+  totpSecret: 'totp_secret', lastTotpStep: 'last_totp_step', failedLogins: 'failed_logins', lockedUntil: 'locked_until',
+};
 
 export class SqliteStore implements Store {
   private readonly q: Statements;
+  /** One prepared UPDATE per shape of patch, made on first use. */
+  private readonly userUpdates = new Map<string, Statement>();
 
   constructor(private readonly db: Db) {
     this.q = prepareStatements(db);
@@ -23,7 +35,7 @@ export class SqliteStore implements Store {
 
   async createConsultation(c: ConsultationRecord, participants: ParticipantRecord[], links: LinkRecord[]): Promise<void> {
     this.db.transaction(() => {
-      this.q.insertConsultation.run({ ...c, smsStatus: c.smsStatus ?? null });
+      this.q.insertConsultation.run({ ...c, ownerUserId: c.ownerUserId ?? null, smsStatus: c.smsStatus ?? null });
       for (const p of participants) this.insertParticipant(p, c.createdAt);
       for (const l of links) this.q.insertLink.run({ ...l, createdAt: c.createdAt });
     })();
@@ -38,8 +50,8 @@ export class SqliteStore implements Store {
     return this.q.setStatus.run({ id, from, to, at, reason: reason ?? null }).changes === 1;
   }
 
-  async listConsultations(since: number): Promise<ConsultationRecord[]> {
-    return this.q.listSince.all(since).map(toConsultation);
+  async listConsultations(practiceId: string, since: number, owner?: string): Promise<ConsultationRecord[]> {
+    return this.q.listSince.all({ practiceId, since, owner: owner ?? null }).map(toConsultation);
   }
 
   async listByStatus(status: ConsultationStatus): Promise<ConsultationRecord[]> {
@@ -138,7 +150,7 @@ export class SqliteStore implements Store {
 
   // Audit log
 
-  async appendEvent(e: Omit<AuditEvent, 'seq'>): Promise<void> {
+  async appendEvent(e: Omit<AuditEvent, 'seq' | 'practiceId'> & { practiceId?: string }): Promise<void> {
     this.insertEvent(e);
   }
 
@@ -150,8 +162,8 @@ export class SqliteStore implements Store {
     return this.q.statusSince.get({ id: consultationId, status })?.at;
   }
 
-  async eventsOfCreatedBetween(from: number, to: number): Promise<AuditEvent[]> {
-    return this.q.eventsOfCreatedBetween.all({ from, to }).map(toEvent);
+  async eventsOfCreatedBetween(from: number, to: number, practiceId?: string): Promise<AuditEvent[]> {
+    return this.q.eventsOfCreatedBetween.all({ from, to, practiceId: practiceId ?? null }).map(toEvent);
   }
 
   // Retention
@@ -174,6 +186,171 @@ export class SqliteStore implements Store {
     return (this.q.isDeleted.get(consultationId)?.d ?? null) !== null;
   }
 
+  // Practices
+
+  async addPractice(p: PracticeRecord): Promise<void> {
+    this.q.insertPractice.run(p);
+  }
+
+  async getPractice(id: string): Promise<PracticeRecord | undefined> {
+    const r = this.q.getPractice.get(id);
+    return r && toPractice(r);
+  }
+
+  async findPracticeByOds(odsCode: string): Promise<PracticeRecord | undefined> {
+    const r = this.q.practiceByOds.get(odsCode);
+    return r && toPractice(r);
+  }
+
+  async listPractices(): Promise<PracticeRecord[]> {
+    return this.q.listPractices.all().map(toPractice);
+  }
+
+  async updatePractice(id: string, patch: Partial<Pick<PracticeRecord, 'odsCode' | 'name' | 'notifyTemplateId' | 'status'>>): Promise<void> {
+    this.q.updatePractice.run({
+      id, odsCode: patch.odsCode ?? null, name: patch.name ?? null, status: patch.status ?? null,
+      setTemplate: patch.notifyTemplateId !== undefined ? 1 : 0, notifyTemplateId: patch.notifyTemplateId ?? null,
+    });
+  }
+
+  // Staff accounts
+
+  async addUser(u: UserRecord, setup?: Omit<SetupLinkRecord, 'userId' | 'usedAt'>): Promise<void> {
+    this.db.transaction(() => {
+      this.q.insertUser.run({ ...u, roles: JSON.stringify(u.roles) });
+      if (setup) this.q.insertSetupLink.run({ ...setup, userId: u.id, createdAt: u.createdAt });
+    })();
+  }
+
+  async getUser(id: string): Promise<UserRecord | undefined> {
+    const r = this.q.getUser.get(id);
+    return r && toUser(r);
+  }
+
+  async findUserByEmail(email: string): Promise<UserRecord | undefined> {
+    const r = this.q.userByEmail.get(email);
+    return r && toUser(r);
+  }
+
+  async findUserBySubject(subject: string): Promise<UserRecord | undefined> {
+    const r = this.q.userBySubject.get(subject);
+    return r && toUser(r);
+  }
+
+  async listUsers(practiceId: string): Promise<UserRecord[]> {
+    return this.q.listUsers.all(practiceId).map(toUser);
+  }
+
+  async updateUser(id: string, patch: UserPatch, at: number): Promise<void> {
+    const sets = Object.keys(patch).filter((k): k is keyof UserPatch => k in USER_COLUMNS && patch[k as keyof UserPatch] !== undefined);
+    if (!sets.length) return;
+    const key = sets.sort().join(',');
+    let stmt = this.userUpdates.get(key);
+    if (!stmt) {
+      // Column names come from USER_COLUMNS only, never from input.
+      stmt = this.db.prepare(`UPDATE users SET ${sets.map((k) => `${USER_COLUMNS[k]} = @${k}`).join(', ')}, updated_at = @at WHERE id = @id`);
+      this.userUpdates.set(key, stmt);
+    }
+    const values: Record<string, unknown> = { id, at };
+    for (const k of sets) values[k] = k === 'roles' ? JSON.stringify(patch.roles) : patch[k];
+    stmt.run(values);
+  }
+
+  async replaceSetupLink(link: Omit<SetupLinkRecord, 'usedAt'>, at: number): Promise<void> {
+    this.db.transaction(() => {
+      this.q.expireSetupLinks.run({ userId: link.userId, at });
+      this.q.insertSetupLink.run({ ...link, createdAt: at });
+    })();
+  }
+
+  async findSetupLink(codeHash: string): Promise<SetupLinkRecord | undefined> {
+    const r = this.q.getSetupLink.get(codeHash);
+    return r && toSetupLink(r);
+  }
+
+  async takeSetupLink(codeHash: string, now: number): Promise<SetupLinkRecord | undefined> {
+    const r = this.q.takeSetupLink.get({ hash: codeHash, now });
+    return r && toSetupLink(r);
+  }
+
+  async recordLoginFailure(userId: string, now: number, max: number, lockMs: number): Promise<UserRecord | undefined> {
+    const r = this.q.loginFailure.get({ id: userId, now, max, lockMs });
+    return r && toUser(r);
+  }
+
+  // API keys
+
+  async addApiKey(k: ApiKeyRecord): Promise<void> {
+    this.q.insertApiKey.run(k);
+  }
+
+  async putApiKey(k: ApiKeyRecord): Promise<void> {
+    this.q.putApiKey.run(k);
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const r = this.q.apiKeyByHash.get(keyHash);
+    return r && toApiKey(r);
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const r = this.q.getApiKey.get(id);
+    return r && toApiKey(r);
+  }
+
+  async listApiKeys(practiceId: string): Promise<ApiKeyRecord[]> {
+    return this.q.listApiKeys.all(practiceId).map(toApiKey);
+  }
+
+  async touchApiKey(id: string, at: number): Promise<void> {
+    this.q.touchApiKey.run({ id, at });
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<void> {
+    this.q.revokeApiKey.run({ id, at });
+  }
+
+  async expireApiKey(id: string, at: number): Promise<void> {
+    this.q.expireApiKey.run({ id, at });
+  }
+
+  // Staff sessions
+
+  async addStaffSession(s: StaffSessionRecord): Promise<void> {
+    this.q.insertStaffSession.run(s);
+  }
+
+  async getStaffSession(idHash: string): Promise<StaffSessionRecord | undefined> {
+    const r = this.q.getStaffSession.get(idHash);
+    return r && toStaffSession(r);
+  }
+
+  async touchStaffSession(idHash: string, at: number): Promise<void> {
+    this.q.touchStaffSession.run({ idHash, at });
+  }
+
+  async deleteStaffSession(idHash: string): Promise<void> {
+    this.q.deleteStaffSession.run(idHash);
+  }
+
+  async deleteUserSessions(userId: string): Promise<void> {
+    this.q.deleteUserSessions.run(userId);
+  }
+
+  async pruneStaffSessions(now: number, idleBefore: number): Promise<number> {
+    return this.q.pruneStaffSessions.run({ now, idleBefore }).changes;
+  }
+
+  // The practices' own audit log
+
+  async appendPracticeEvent(e: Omit<PracticeEvent, 'seq'>): Promise<void> {
+    this.q.insertPracticeEvent.run({ ...e, detail: e.detail ? JSON.stringify(e.detail) : null });
+  }
+
+  async listPracticeEvents(practiceId: string): Promise<PracticeEvent[]> {
+    return this.q.listPracticeEvents.all(practiceId).map(toPracticeEvent);
+  }
+
   // The file
 
   async checkpoint(): Promise<void> {
@@ -188,7 +365,7 @@ export class SqliteStore implements Store {
     this.q.insertParticipant.run({ id: p.id, consultationId: p.consultationId, role: p.role, displayName: p.displayName, createdAt });
   }
 
-  private insertEvent(e: Omit<AuditEvent, 'seq'>): void {
-    this.q.insertEvent.run({ ...e, detail: e.detail ? JSON.stringify(e.detail) : null });
+  private insertEvent(e: Omit<AuditEvent, 'seq' | 'practiceId'> & { practiceId?: string }): void {
+    this.q.insertEvent.run({ ...e, practiceId: e.practiceId ?? null, detail: e.detail ? JSON.stringify(e.detail) : null });
   }
 }
