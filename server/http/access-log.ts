@@ -2,7 +2,9 @@
 import fp from 'fastify-plugin';
 
 export function maskCodes(url: string): string {
-  return url.replace(/\/j\/[^/?#]+/, '/j/[code]').replace(/\/links\/[^/?#]+/, '/links/[code]');
+  return url.replace(/\/j\/[^/?#]+/, '/j/[code]').replace(/\/links\/[^/?#]+/, '/links/[code]')
+    // Staff set-up links, and what an OpenID provider sends back (server/http/signin.ts).
+    .replace(/\/setup\/[^/?#]+/, '/setup/[code]').replace(/([?&](?:setup|code|state)=)[^&#]*/g, '$1[code]');
 }
 
 export const accessLog = fp(async (app) => {
