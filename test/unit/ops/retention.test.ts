@@ -41,7 +41,7 @@ beforeEach(async () => {
     store, sms: new OutboxSms(outbox), logger, now, linkTtlSeconds: 3600, publicUrl: () => 'https://v.example',
   });
   holder = await defaultHolder(store, 'Riverside Surgery');
-  retention = new Retention({ store, now, days: 30, logger, outboxFile: outbox });
+  retention = new Retention({ store, now, days: 30, staffIdleSeconds: 1800, logger, outboxFile: outbox });
 });
 
 afterEach(async () => {
@@ -109,7 +109,7 @@ describe('data retention', () => {
     clock += 31 * DAY;
     const recent = await consultations.create({ patientPhone: '07700 900789' }, 'key:test', holder);
     const result = await retention.runOnce();
-    expect(result).toEqual({ consultations: [old], outboxLines: 2 });
+    expect(result).toEqual({ consultations: [old], outboxLines: 2, staffSessions: 0 });
     const left = readFileSync(outbox, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { consultationId: string });
     expect(left.map((l) => l.consultationId)).toEqual([recent.id]);
   });
@@ -130,13 +130,13 @@ describe('data retention', () => {
     await consultations.resend(resent.id, 'key:test');
     clock += 31 * 60_000; // the first link's hour is over; the others were sent within it
 
-    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 3 });
+    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 3, staffSessions: 0 });
     const text = readFileSync(outbox, 'utf8');
     for (const gone of [codeIn(expiring.id), firstCode]) expect(text).not.toContain(gone);
     expect(text).not.toContain(used.id);
     const left = text.trim().split('\n').map((l) => JSON.parse(l) as { consultationId: string });
     expect(left.map((l) => l.consultationId)).toEqual([live.id, resent.id]);
-    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 0 });
+    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 0, staffSessions: 0 });
   });
 
   it('clears expired consultations too, and leaves open ones alone however old', async () => {
@@ -154,7 +154,7 @@ describe('data retention', () => {
     clock += 31 * DAY;
     expect((await retention.runOnce()).consultations).toEqual([id]);
     clock += DAY;
-    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 0 });
+    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 0, staffSessions: 0 });
     expect((await store.listEvents(id)).filter((e) => e.type === 'personal_data_deleted')).toHaveLength(1);
   });
 
@@ -168,5 +168,19 @@ describe('data retention', () => {
     expect(bytes.includes('Ann Example')).toBe(false);
     store = new SqliteStore(openDb(path.join(dir, DB_FILE_NAME)));
     expect((await store.getConsultation(id))?.status).toBe('ended');
+  });
+
+  it('removes staff sign-in sessions once they are past their end, and keeps live ones', async () => {
+    const user = { id: 'u1', practiceId: 'default', email: 'gp@nhs.net', displayName: 'Dr A', roles: ['clinician' as const], status: 'active' as const,
+      oidcSubject: null, passwordHash: null, totpSecret: null, lastTotpStep: null, failedLogins: 0, lockedUntil: null, createdAt: clock };
+    await store.addUser(user);
+    const session = (idHash: string, lastSeenAt: number, expiresAt: number) =>
+      store.addStaffSession({ idHash, userId: 'u1', csrfToken: 't', createdAt: clock - 3600_000, lastSeenAt, expiresAt });
+    await session('idle', clock - 31 * 60_000, clock + 3600_000);
+    await session('over', clock - 60_000, clock);
+    await session('live', clock - 60_000, clock + 3600_000);
+    expect((await retention.runOnce()).staffSessions).toBe(2);
+    expect(await store.getStaffSession('live')).toBeDefined();
+    expect(await store.getStaffSession('idle')).toBeUndefined();
   });
 });
