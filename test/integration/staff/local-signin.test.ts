@@ -4,6 +4,7 @@
  * absolute end of a session, sign-out. A test clock drives TOTP, lockout and session ends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { SIGNIN_REFUSALS_PER_MINUTE } from '../../../server/http/signin.js';
 import { totpAt } from '../../../server/staff/totp.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 
@@ -202,5 +203,17 @@ describe('local staff sign-in', () => {
     expect((await call('POST', '/auth/local', { email: 'gp@example.nhs.uk', password: PASSWORD, code: await totpAt(secret, t), next: '//evil.example/' })).body.next).toBe('/console');
     t += 30_000;
     expect((await call('POST', '/auth/local', { email: 'gp@example.nhs.uk', password: PASSWORD, code: await totpAt(secret, t), next: 'https://evil.example/' })).body.next).toBe('/console');
+  });
+
+  it('refuses an address after SIGNIN_REFUSALS_PER_MINUTE refused attempts, before checking anything', async () => {
+    await start();
+    const secret = await localAccount();
+    for (let i = 0; i < SIGNIN_REFUSALS_PER_MINUTE; i++) {
+      expect((await call('GET', `/api/v1/setup/${'A'.repeat(21)}${i % 10}`)).status).toBe(404);
+    }
+    const res = await signIn(secret);
+    expect(res.status).toBe(429);
+    expect(res.body.error.code).toBe('rate_limited');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });
