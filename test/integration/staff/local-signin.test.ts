@@ -3,53 +3,29 @@
  * one refusal for every wrong thing, lockout and unlock, CSRF on the practice API, idle and
  * absolute end of a session, sign-out. A test clock drives TOTP, lockout and session ends.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SIGNIN_REFUSALS_PER_MINUTE } from '../../../server/http/signin.js';
 import { totpAt } from '../../../server/staff/totp.js';
-import { startServer, type TestServer } from '../../helpers/server.js';
+import { PASSWORD, staffServer } from './staff-http.js';
 
-const PASSWORD = 'a long staff password';
-let server: TestServer | undefined;
-let t = Date.UTC(2026, 10, 30, 9, 0, 15);
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(overrides: Record<string, unknown> = {}): Promise<TestServer> {
-  t = Date.UTC(2026, 10, 30, 9, 0, 15);
-  server = await startServer({ loginMaxFailures: 3, loginLockout: 120, ...overrides }, { now: () => t });
-  return server;
-}
-
-interface Answer { status: number; body: any; cookie: string | undefined; headers: Headers }
-
-async function call(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${server?.url}${route}`, {
-    method, redirect: 'manual',
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const set = res.headers.getSetCookie().find((c) => c.startsWith('oc_staff='));
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, cookie: set?.split(';')[0], headers: res.headers };
-}
+const s = staffServer;
+const call = (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => s.call(method, route, body, headers);
+const start = (overrides: Record<string, unknown> = {}) => s.start({ loginMaxFailures: 3, loginLockout: 120, ...overrides });
 
 /** Invites a clinician and sets up their local account through the set-up link; their TOTP secret. */
 async function localAccount(email = 'gp@example.nhs.uk'): Promise<string> {
-  const inv = await server!.app.people.invite('default', { email, displayName: 'Dr Ada Jones', roles: ['clinician'] }, 'operator');
+  const inv = await s.server!.app.people.invite('default', { email, displayName: 'Dr Ada Jones', roles: ['clinician'] }, 'operator');
   const info = await call('GET', `/api/v1/setup/${inv.setupCode}`);
   expect(info.status).toBe(200);
   const secret: string = info.body.local.secret;
-  const done = await call('POST', `/api/v1/setup/${inv.setupCode}`, { password: PASSWORD, totpSecret: secret, code: await totpAt(secret, t) });
+  const done = await call('POST', `/api/v1/setup/${inv.setupCode}`, { password: PASSWORD, totpSecret: secret, code: await totpAt(secret, s.t) });
   expect(done.status).toBe(200);
-  t += 30_000; // the set-up used this step's code
+  s.t += 30_000; // the set-up used this step's code
   return secret;
 }
 
 const signIn = async (secret: string, over: Partial<{ email: string; password: string; code: string }> = {}) =>
-  call('POST', '/auth/local', { email: 'gp@example.nhs.uk', password: PASSWORD, code: await totpAt(secret, t), ...over });
+  call('POST', '/auth/local', { email: 'gp@example.nhs.uk', password: PASSWORD, code: await totpAt(secret, s.t), ...over });
 
 describe('local staff sign-in', () => {
   it('signs in with e-mail, password and code: a session cookie, the CSRF token and the console next', async () => {
@@ -62,7 +38,7 @@ describe('local staff sign-in', () => {
     expect(res.cookie).toBeDefined();
     const me = await call('GET', '/auth/session', undefined, { cookie: res.cookie! });
     expect(me.body).toMatchObject({ displayName: 'Dr Ada Jones', roles: ['clinician'], csrfToken: res.body.csrfToken });
-    const events = await server!.app.store.listPracticeEvents('default');
+    const events = await s.server!.app.store.listPracticeEvents('default');
     expect(events.map((e) => e.type)).toContain('signed_in');
     expect(JSON.stringify(events)).not.toContain('gp@example.nhs.uk');
   });
@@ -70,7 +46,7 @@ describe('local staff sign-in', () => {
   it('gives one refusal for an unknown e-mail, a wrong password and a wrong code', async () => {
     await start({ loginMaxFailures: 10 });
     const secret = await localAccount();
-    const wrongCode = (await totpAt(secret, t)) === '000000' ? '111111' : '000000';
+    const wrongCode = (await totpAt(secret, s.t)) === '000000' ? '111111' : '000000';
     const answers = [
       await signIn(secret, { email: 'nobody@example.nhs.uk' }),
       await signIn(secret, { password: 'not the password at all' }),
@@ -102,9 +78,9 @@ describe('local staff sign-in', () => {
     expect(right.status).toBe(423);
     expect(Number(right.headers.get('retry-after'))).toBe(120);
     expect(right.cookie).toBeUndefined();
-    t += 121_000;
+    s.t += 121_000;
     expect((await signIn(secret)).status).toBe(200);
-    const types = (await server!.app.store.listPracticeEvents('default')).map((e) => e.type);
+    const types = (await s.server!.app.store.listPracticeEvents('default')).map((e) => e.type);
     expect(types).toContain('account_locked');
   });
 
@@ -114,10 +90,10 @@ describe('local staff sign-in', () => {
     await signIn(secret, { password: 'wrong password one' });
     await signIn(secret, { password: 'wrong password two' });
     expect((await signIn(secret)).status).toBe(200);
-    t += 30_000;
+    s.t += 30_000;
     await signIn(secret, { password: 'wrong password three' });
     await signIn(secret, { password: 'wrong password four' });
-    t += 30_000;
+    s.t += 30_000;
     expect((await signIn(secret)).status).toBe(200);
   });
 
@@ -145,11 +121,11 @@ describe('local staff sign-in', () => {
     await start({ staffSessionIdle: 120, staffSessionMax: 3600 });
     const secret = await localAccount();
     const { cookie } = await signIn(secret);
-    t += 119_000;
+    s.t += 119_000;
     expect((await call('GET', '/auth/session', undefined, { cookie: cookie! })).status).toBe(200);
-    t += 119_000; // kept alive by the last request
+    s.t += 119_000; // kept alive by the last request
     expect((await call('GET', '/api/v1/consultations', undefined, { cookie: cookie! })).status).toBe(200);
-    t += 121_000;
+    s.t += 121_000;
     expect((await call('GET', '/api/v1/consultations', undefined, { cookie: cookie! })).status).toBe(401);
   });
 
@@ -158,7 +134,7 @@ describe('local staff sign-in', () => {
     const secret = await localAccount();
     const { cookie } = await signIn(secret);
     for (let i = 0; i < 4; i++) {
-      t += 45_000;
+      s.t += 45_000;
       expect((await call('GET', '/api/v1/consultations', undefined, { cookie: cookie! })).status).toBe(200);
     }
   });
@@ -168,10 +144,10 @@ describe('local staff sign-in', () => {
     const secret = await localAccount();
     const { cookie } = await signIn(secret);
     for (let i = 0; i < 5; i++) {
-      t += 50_000;
+      s.t += 50_000;
       expect((await call('GET', '/api/v1/consultations', undefined, { cookie: cookie! })).status).toBe(200);
     }
-    t += 50_000;
+    s.t += 50_000;
     expect((await call('GET', '/api/v1/consultations', undefined, { cookie: cookie! })).status).toBe(401);
   });
 
@@ -188,7 +164,7 @@ describe('local staff sign-in', () => {
   it('refuses sign-in for a suspended practice\'s user', async () => {
     await start();
     const secret = await localAccount();
-    await server!.app.store.updatePractice('default', { status: 'suspended' });
+    await s.server!.app.store.updatePractice('default', { status: 'suspended' });
     const res = await signIn(secret);
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('practice_suspended');
@@ -198,11 +174,11 @@ describe('local staff sign-in', () => {
   it('sends a signed-in person back to a same-origin page, never to another site', async () => {
     await start();
     const secret = await localAccount();
-    expect((await call('POST', '/auth/local', { email: 'gp@example.nhs.uk', password: PASSWORD, code: await totpAt(secret, t), next: '/console?x=1' })).body.next).toBe('/console?x=1');
-    t += 30_000;
-    expect((await call('POST', '/auth/local', { email: 'gp@example.nhs.uk', password: PASSWORD, code: await totpAt(secret, t), next: '//evil.example/' })).body.next).toBe('/console');
-    t += 30_000;
-    expect((await call('POST', '/auth/local', { email: 'gp@example.nhs.uk', password: PASSWORD, code: await totpAt(secret, t), next: 'https://evil.example/' })).body.next).toBe('/console');
+    expect((await call('POST', '/auth/local', { email: 'gp@example.nhs.uk', password: PASSWORD, code: await totpAt(secret, s.t), next: '/console?x=1' })).body.next).toBe('/console?x=1');
+    s.t += 30_000;
+    expect((await call('POST', '/auth/local', { email: 'gp@example.nhs.uk', password: PASSWORD, code: await totpAt(secret, s.t), next: '//evil.example/' })).body.next).toBe('/console');
+    s.t += 30_000;
+    expect((await call('POST', '/auth/local', { email: 'gp@example.nhs.uk', password: PASSWORD, code: await totpAt(secret, s.t), next: 'https://evil.example/' })).body.next).toBe('/console');
   });
 
   it('refuses an address after SIGNIN_REFUSALS_PER_MINUTE refused attempts, before checking anything', async () => {
