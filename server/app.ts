@@ -197,7 +197,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   await http.register(metricsRoutes, { metrics, token: config.metricsToken, allow: config.metricsAllow });
   await http.register(telemetryRoutes, { metrics, tokens });
   await http.register(pageRoutes);
-  await http.register(signinRoutes, { store, staff, now, publicUrl, secret: sessionSecret.value, logger: logger.child({ component: 'signin' }), config });
+  await http.register(signinRoutes, { store, staff, now, publicUrl, secret: sessionSecret.value, secureCookies: tokens.cookies.secure, logger: logger.child({ component: 'signin' }), config });
 
   const signalling = new Signalling(http.server, {
     live, consultations, tokens, logger: logger.child({ component: 'signalling' }), now,

@@ -8,5 +8,6 @@ export const refusalMessages: Readonly<Record<string, string>> = {
   link_used: 'This set-up link has already been used. Sign in, or ask your practice\'s admin for a new link.',
   link_expired: 'This set-up link has expired. Ask your practice\'s admin for a new one.',
   link_not_found: 'This set-up link is not one of ours. Ask your practice\'s admin for a new one.',
+  no_verified_email: 'Your organisation\'s account did not tell us a verified e-mail address. Set up your account with a password instead, or ask your practice\'s admin.',
   refused: 'Your sign-in did not complete. Start again.',
 };

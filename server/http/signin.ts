@@ -26,6 +26,8 @@ export interface SigninDeps {
   publicUrl: () => string;
   /** The service's session secret (the OIDC state cookie's key is derived from it). */
   secret: string;
+  /** PUBLIC_URL is https: cookies are Secure. */
+  secureCookies: boolean;
   logger: Logger;
   config: {
     localSignin: boolean;
@@ -84,7 +86,7 @@ export async function signinRoutes(app: FastifyInstance, deps: SigninDeps): Prom
   const oidc = config.oidcIssuer && config.oidcClientId && config.oidcClientSecret
     ? new OidcSignin({
       issuer: config.oidcIssuer, clientId: config.oidcClientId, clientSecret: config.oidcClientSecret, scopes: config.oidcScopes,
-      publicUrl: deps.publicUrl, secret: deps.secret, secure: staff.cookieName.startsWith('__Host-'), logger: deps.logger,
+      publicUrl: deps.publicUrl, secret: deps.secret, secure: deps.secureCookies, logger: deps.logger,
     })
     : undefined;
   oidc?.warmUp();
@@ -243,6 +245,7 @@ function refusalWord(err: unknown): string {
     case 'unavailable': return 'unavailable';
     case 'link_used': case 'link_expired': case 'link_not_found': return err.code;
     case 'invalid_state': return 'already_linked';
+    case 'validation_failed': return 'no_verified_email';
     default: return 'refused';
   }
 }

@@ -55,7 +55,8 @@ export class OidcSignin {
   constructor(private readonly opts: OidcOptions) {
     // A key of its own: a state cookie can never pass for a consultation session, or back.
     this.key = createSecretKey(createHmac('sha256', opts.secret).update('oidc-state').digest());
-    this.cookieName = opts.secure ? '__Host-oc_oidc' : 'oc_oidc';
+    // __Secure-, not __Host-: the cookie is scoped to /auth/oidc, and __Host- demands Path=/.
+    this.cookieName = opts.secure ? '__Secure-oc_oidc' : 'oc_oidc';
   }
 
   /** Discovers the provider now (at start); a failure is logged and retried on the next sign-in. */

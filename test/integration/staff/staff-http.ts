@@ -17,8 +17,13 @@ export const staffServer = {
     this.server = await startServer(overrides, { now: () => this.t });
     return this.server;
   },
+  /** Where the server listens (its links may name another PUBLIC_URL). */
+  base(): string {
+    const addr = this.server?.app.http.server.address();
+    return typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : '';
+  },
   async call(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-    const res = await fetch(`${this.server?.url}${route}`, {
+    const res = await fetch(`${this.base()}${route}`, {
       method, redirect: 'manual',
       headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
