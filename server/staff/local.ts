@@ -24,12 +24,28 @@ export type LocalOutcome =
   | { ok: false; reason: 'locked'; until: number };
 
 export class LocalSignin {
+  /**
+   * Sign-ins to one account run one after another, so two requests at the same moment cannot
+   * both use one TOTP code or both slip past the failure count (one service process owns the store).
+   */
+  private readonly inFlight = new Map<string, Promise<LocalOutcome>>();
+
   constructor(private readonly deps: LocalSigninDeps) {
     // Made now, so the first unknown e-mail does not take longer than the rest (hash + verify).
     void dummyHash();
   }
 
-  async check(creds: Credentials): Promise<LocalOutcome> {
+  check(creds: Credentials): Promise<LocalOutcome> {
+    const key = creds.email.trim().toLowerCase();
+    const run = (this.inFlight.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.checkNow(creds));
+    this.inFlight.set(key, run);
+    run.finally(() => {
+      if (this.inFlight.get(key) === run) this.inFlight.delete(key);
+    }).catch(() => undefined);
+    return run;
+  }
+
+  private async checkNow(creds: Credentials): Promise<LocalOutcome> {
     const { store, now } = this.deps;
     const user = await store.findUserByEmail(creds.email.trim());
     const at = now();

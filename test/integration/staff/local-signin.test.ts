@@ -66,6 +66,13 @@ describe('local staff sign-in', () => {
     expect((await signIn(secret)).status).toBe(401);
   });
 
+  it('lets one of two sign-ins sent at once with the same code through, not both', async () => {
+    await start();
+    const secret = await localAccount();
+    const [a, b] = await Promise.all([signIn(secret), signIn(secret)]);
+    expect([a.status, b.status].sort()).toEqual([200, 401]);
+  });
+
   it('locks the account after LOGIN_MAX_FAILURES refusals, even for the right password, until LOGIN_LOCKOUT has passed', async () => {
     await start();
     const secret = await localAccount();
