@@ -4,6 +4,8 @@
  * and lands on the console; signed out, they sign in on /signin. Errors appear in the summary
  * and beside their fields; a used link gets a clear page. Axe checks each state.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { totpAt } from '../../../server/staff/totp.js';
@@ -12,11 +14,15 @@ import { clickButton, closeParticipants, openParticipant, waitForText } from '..
 import { startServer, type TestServer } from '../../helpers/server.js';
 
 let server: TestServer;
+const screenshots = path.resolve('test-artifacts', 'screenshots');
+/** Saved for review (test-artifacts/ is not committed). */
+const shoot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshots, `staff-${name}.png`), fullPage: true });
 /** Moved on by each use of a code, so no code is refused as replayed. */
 let t = Date.UTC(2026, 10, 30, 9, 0, 15);
 
 beforeAll(async () => {
   server = await startServer({}, { now: () => t });
+  await mkdir(screenshots, { recursive: true });
 });
 afterEach(async () => {
   await closeParticipants();
@@ -47,6 +53,7 @@ describe('set-up and sign-in pages', () => {
     expect(await page.$eval('#password', (e) => e.getAttribute('aria-invalid'))).toBe('true');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('error-summary');
     await expectAccessible(page, 'set-up page with errors');
+    await shoot(page, 'setup-errors');
 
     const secret = (await page.$eval('#totp-secret', (e) => e.textContent ?? '')).replace(/\s/g, '');
     expect(await page.$eval('#totp-qr', (e) => (e as HTMLImageElement).src)).toMatch(/^data:image\/svg\+xml;base64,/);
@@ -76,6 +83,7 @@ describe('set-up and sign-in pages', () => {
     await clickButton(page, 'Sign in');
     await waitForText(page, 'E-mail, password or code not recognised');
     await expectAccessible(page, 'sign-in page after a refusal');
+    await shoot(page, 'signin-refused');
 
     await fill(page, 'password', PASSWORD);
     await fill(page, 'code', await totpAt(secret, t));
