@@ -38,6 +38,13 @@ const table: Record<string, Row> = {
   'POST /api/v1/telemetry/first-frame': { kind: 'unscoped', why: 'a participant\'s page reports a timing to the metrics, reads nothing' },
 };
 
+/** What a browser would send to produce and connect (mediasoup checks the shape, not the media). */
+const opus: Record<string, unknown> = {
+  codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
+  encodings: [{ ssrc: 1111 }], headerExtensions: [], rtcp: { cname: 'isolation' },
+};
+const dtlsParameters = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }] };
+
 /** An id of the right shape that names no consultation. */
 const UNKNOWN_ID = 'AAAAAAAAAAAAAAAAAAAAAAAA';
 
@@ -207,6 +214,24 @@ describe('links and sockets', () => {
     const admitted = new Promise((resolve) => waiting.socket.once('admitted', resolve));
     expect(await hostA.timeout(5000).emitWithAck('admit', { id: patientA.participantId })).toEqual({ ok: true, data: {} });
     await admitted;
+
+    // Media: B's clinician can neither consume, pause, close nor connect to A's clinician's.
+    const send = await hostA.timeout(5000).emitWithAck('createTransport', { direction: 'send' });
+    if (!send.ok) throw new Error(send.error.code);
+    const produced = await hostA.timeout(5000).emitWithAck('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: opus, source: 'mic' });
+    if (!produced.ok) throw new Error(produced.error.code);
+    const { producerId } = produced.data;
+    const joinedB = await hostB.timeout(5000).emitWithAck('createTransport', { direction: 'recv' });
+    expect(joinedB.ok).toBe(true);
+    const rtpCapabilities = waiting.info.routerRtpCapabilities;
+    expect(await hostB.timeout(5000).emitWithAck('consume', { producerId, rtpCapabilities })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await hostB.timeout(5000).emitWithAck('pauseProducer', { id: producerId, paused: true })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await hostB.timeout(5000).emitWithAck('closeProducer', { id: producerId })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect((await hostB.timeout(5000).emitWithAck('connectTransport', { transportId: send.data.id, dtlsParameters })).ok).toBe(false);
+    // A's patient still receives it.
+    expect((await waiting.socket.timeout(5000).emitWithAck('createTransport', { direction: 'recv' })).ok).toBe(true);
+    expect(await waiting.socket.timeout(5000).emitWithAck('consume', { producerId, rtpCapabilities })).toMatchObject({ ok: true, data: { producerId, producerPaused: false } });
+
     // B's end ended B only.
     expect(await hostB.timeout(5000).emitWithAck('end', {})).toEqual({ ok: true, data: {} });
     expect((await server.app.store.getConsultation(a.id))?.status).toBe('in_call');
