@@ -24,7 +24,7 @@ const at = (iso: string) => Date.parse(iso);
 let dataDir: string;
 let store: SqliteStore;
 
-/** The practices: A is the default practice (the fixture's week is its), B a second one. */
+/** The practices: A is the default practice (the fixture's week is its; its ODS code is PRACTICE_ODS_CODE's), B a second one. */
 const A = { id: DEFAULT_PRACTICE_ID, odsCode: 'A81001' };
 const B = { id: 'practice-b', odsCode: 'B82002' };
 
@@ -46,7 +46,6 @@ const call = (start: number, minutes: number, reason = 'ended_by_clinician'): [s
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'openconsult-s97-'));
   store = new SqliteStore(openDb(path.join(dataDir, DB_FILE_NAME)));
-  await store.updatePractice(A.id, { odsCode: A.odsCode });
   await store.addPractice({ ...B, name: 'Riverside Surgery', notifyTemplateId: null, status: 'active', createdAt: Date.now() });
   // 2026-W48: Monday 23 November 2026 00:00 GMT (= UTC) to Monday 30 November.
   await consultation('a', at('2026-11-23T00:00:00.000Z'), call(10, 4 + 59 / 60)); // first instant of the week; < 5 min
@@ -128,7 +127,8 @@ describe('S97 report', () => {
   });
 
   it('runs as a command on the data folder (npm run report)', async () => {
-    const env = { PATH: process.env.PATH, DATA_DIR: dataDir };
+    // The default practice's ODS code comes from PRACTICE_ODS_CODE, as the service sets it at start.
+    const env = { PATH: process.env.PATH, DATA_DIR: dataDir, PRACTICE_ODS_CODE: 'A81001' };
     const script = path.join(projectRoot, 'scripts', 'report.ts');
     const csv = await run(process.execPath, ['--import', 'tsx', script, 's97', '--week', '2026-W48', '--format', 'csv'], { env, cwd: projectRoot });
     expect(csv.stdout).toBe(BOTH_CSV);
