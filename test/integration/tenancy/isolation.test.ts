@@ -177,6 +177,16 @@ describe('links and sockets', () => {
     await expect(connect(server, b.id, renamed, opened)).rejects.toMatchObject({ data: { code: 'unauthorized' } });
   });
 
+  it('each patient\'s text names the practice that holds their consultation', async () => {
+    const a = await consultationOf('A');
+    const b = await consultationOf('B');
+    const texts = await server.outbox();
+    const nameOf = async (p: 'A' | 'B') => (await server.app.store.getPractice(two.ids[p]))?.name as string;
+    expect(texts.find((m) => m.consultationId === a.id)?.body.startsWith(`${await nameOf('A')}: `)).toBe(true);
+    expect(texts.find((m) => m.consultationId === b.id)?.body.startsWith(`${await nameOf('B')}: `)).toBe(true);
+    expect(await nameOf('A')).not.toBe(await nameOf('B'));
+  });
+
   it('a link of practice B redeems, and grants nothing over A', async () => {
     const a = await consultationOf('A');
     const b = await consultationOf('B');
