@@ -13,9 +13,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../server/log.js';
 import { DB_FILE_NAME } from '../../../server/store/db.js';
-import {
-  type Answer, type Caller, type ClientSocket, type TwoPractices, joined, patientLink, redeem, twoPractices,
-} from '../../helpers/practices.js';
+import { type ClientSocket, joined, patientLink, redeem } from '../../helpers/participants.js';
+import { type Answer, type Caller, type TwoPractices, twoPractices } from '../../helpers/practices.js';
 import { type TestServer, codeOf, startServer } from '../../helpers/server.js';
 
 /** The day's people: each must appear in no audit row, and A's in no answer to B. */

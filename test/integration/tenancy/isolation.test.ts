@@ -8,9 +8,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Permission, grants } from '../../../server/auth/permissions.js';
 import { sessionCookieName } from '../../../server/auth/session.js';
-import {
-  type Caller, type ClientSocket, type TwoPractices, connect, joined, patientLink, redeem, twoPractices,
-} from '../../helpers/practices.js';
+import { type ClientSocket, connect, joined, patientLink, redeem } from '../../helpers/participants.js';
+import { type Caller, type TwoPractices, twoPractices } from '../../helpers/practices.js';
 import { type TestServer, startServer } from '../../helpers/server.js';
 
 /**
