@@ -67,11 +67,14 @@ describe('openconsult practice', () => {
     expect(events).toContainEqual(expect.objectContaining({ actor: 'operator', type: 'practice_added', detail: { odsCode: 'A81001' } }));
   });
 
-  it('refuses a practice whose ODS code is taken, is PRACTICE_ODS_CODE, or is unknown (exit 1)', async () => {
+  it('refuses a practice whose ODS code is taken or is PRACTICE_ODS_CODE, and an unknown one (exit 1)', async () => {
     expect(await cli(['practice', 'add', '--ods', 'B82002', '--name', 'Hill Surgery'])).toMatchObject({ code: 0 });
     const again = await cli(['practice', 'add', '--ods', 'B82002', '--name', 'Other Surgery']);
     expect(again).toMatchObject({ code: 1, err: expect.stringContaining('already exists') });
-    expect(await cli(['practice', 'add', '--ods', 'Y00001', '--name', 'Other Surgery'])).toMatchObject({ code: 1, err: expect.stringContaining('PRACTICE_ODS_CODE') });
+    expect(await cli(['practice', 'add', '--ods', 'Y00001', '--name', 'Other Surgery'])).toMatchObject({ code: 1, err: expect.stringContaining('already exists') });
+    // The code the default practice takes at its next start.
+    expect(await cli(['practice', 'add', '--ods', 'Y00002', '--name', 'Other Surgery'], { PUBLIC_URL, PRACTICE_ODS_CODE: 'Y00002' }))
+      .toMatchObject({ code: 1, err: expect.stringContaining('PRACTICE_ODS_CODE') });
     expect(await cli(['practice', 'suspend', '--ods', 'Z99999'])).toMatchObject({ code: 1, err: expect.stringContaining('no practice with ODS code Z99999') });
     expect((await server.app.store.findPracticeByOds('B82002'))?.name).toBe('Hill Surgery');
   });
