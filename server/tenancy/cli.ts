@@ -152,6 +152,18 @@ async function setPracticeStatus(ctx: Context, flags: Flags, status: PracticeRec
   ctx.print(`${practice.odsCode} is now ${status}\n`);
 }
 
+/** A command that does one thing to the user with `--email`. */
+function onUser(act: (people: People, userId: string) => Promise<void>, done: string): Command {
+  return {
+    flags: ['email'],
+    required: ['email'],
+    async run(ctx, flags) {
+      await act(ctx.people, (await userByEmail(ctx, flags.email as string)).id);
+      ctx.print(`${done}\n`);
+    },
+  };
+}
+
 const commands: Record<string, Record<string, Command>> = {
   practice: {
     add: {
@@ -210,22 +222,8 @@ const commands: Record<string, Record<string, Command>> = {
         ctx.print(table([['EMAIL', 'STATUS', 'ROLES', 'NAME'], ...rows.map((r) => [r.email, r.status, r.roles.join(','), r.name])]));
       },
     },
-    disable: {
-      flags: ['email'],
-      required: ['email'],
-      async run(ctx, flags) {
-        await ctx.people.disable((await userByEmail(ctx, flags.email as string)).id, 'operator');
-        ctx.print('disabled: their sign-ins have ended\n');
-      },
-    },
-    enable: {
-      flags: ['email'],
-      required: ['email'],
-      async run(ctx, flags) {
-        await ctx.people.enable((await userByEmail(ctx, flags.email as string)).id, 'operator');
-        ctx.print('enabled\n');
-      },
-    },
+    disable: onUser((people, id) => people.disable(id, 'operator'), 'disabled: their sign-ins have ended'),
+    enable: onUser((people, id) => people.enable(id, 'operator'), 'enabled'),
     link: {
       flags: ['email'],
       required: ['email'],
