@@ -7,7 +7,7 @@
  * release's `bin/openconsult practice|user`, and `npm run practice|user --`).
  * Exit codes: 0 done, 1 failed (nothing found, already exists, no database), 2 usage.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
@@ -267,6 +267,9 @@ export async function runTenancyCli(opts: TenancyCliOptions): Promise<number> {
     }
     const file = path.join(config.dataDir, DB_FILE_NAME);
     if (!existsSync(file)) throw new Failure(`no database at ${file} (is DATA_DIR right? start the service once to create it)`);
+    // SQLite may create the -wal and -shm files beside it: owned by anyone else, the service could not open them.
+    const owner = statSync(file).uid;
+    if (process.getuid && process.getuid() !== owner) throw new Failure(`run this as the owner of ${file} (uid ${owner}), e.g. with sudo -u openconsult`);
     store = new SqliteStore(openDb(file));
     const now = opts.now ?? Date.now;
     const people = new People({

@@ -6,14 +6,15 @@
  * of bad argument. Also the command as a process from the repository.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashCode } from '../../../server/auth/codes.js';
 import { projectRoot } from '../../../server/paths.js';
-import { DEFAULT_PRACTICE_ID } from '../../../server/store/db.js';
+import { DB_FILE_NAME, DEFAULT_PRACTICE_ID, openDb } from '../../../server/store/db.js';
+import { SqliteStore } from '../../../server/store/sqlite/store.js';
 import { runTenancyCli } from '../../../server/tenancy/cli.js';
 import { type TestServer, startServer } from '../../helpers/server.js';
 
@@ -203,6 +204,23 @@ describe('arguments', () => {
       expect(readdirSync(empty)).toEqual([]);
     } finally {
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to run as anyone but the database\'s owner (exit 1), since SQLite makes files beside it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'openconsult-cli-owner-'));
+    try {
+      const file = path.join(dir, DB_FILE_NAME);
+      await new SqliteStore(openDb(file)).close();
+      // As root (how the tests run), hand the database to `nobody`; otherwise it is ours and accepted.
+      const foreign = process.getuid?.() === 0;
+      if (foreign) chownSync(file, 65534, 65534);
+      let err = '';
+      const code = await runTenancyCli({ argv: ['practice', 'list'], env: { DATA_DIR: dir }, out: () => undefined, err: (t) => (err += t) });
+      expect({ code, owner: err.includes('run this as the owner') }).toEqual(foreign ? { code: 1, owner: true } : { code: 0, owner: false });
+      expect(readdirSync(dir)).toEqual([DB_FILE_NAME]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
