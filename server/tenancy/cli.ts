@@ -125,8 +125,12 @@ async function userByEmail(ctx: Context, email: string): Promise<UserRecord> {
   return user;
 }
 
-/** Columns padded to their widest cell; the last one is left ragged. */
-function table(rows: string[][]): string {
+/**
+ * Columns padded to their widest cell; the last one is left ragged. Control characters are shown
+ * as `?`: a name typed on the admin page must not drive the operator's terminal.
+ */
+function table(cells: string[][]): string {
+  const rows = cells.map((r) => r.map((cell) => cell.replace(/\p{Cc}/gu, '?')));
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((cell, i) => (i < r.length - 1 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  ')).join('\n') + '\n';
 }

@@ -132,6 +132,15 @@ describe('openconsult user', () => {
     expect(JSON.stringify(events)).not.toMatch(/patel/i);
   });
 
+  it('lists names as text without the control characters one typed on the admin page could hold', async () => {
+    expect(await cli(['practice', 'add', '--ods', 'J89009', '--name', 'Quay Surgery'])).toMatchObject({ code: 0 });
+    const practice = await server.app.store.findPracticeByOds('J89009');
+    await server.app.people.invite(practice!.id, { email: 'esc@nhs.net', displayName: 'Evil\u001b[2J Name', roles: ['receptionist'] }, 'system');
+    const text = (await cli(['user', 'list', '--practice', 'J89009'])).out;
+    expect(text).toContain('Evil?[2J Name');
+    expect(text).not.toContain('\u001b');
+  });
+
   it('says the link assumes http://localhost:PORT when PUBLIC_URL is not set', async () => {
     expect(await cli(['practice', 'add', '--ods', 'E85005', '--name', 'Lane Surgery'])).toMatchObject({ code: 0 });
     const added = await cli(['user', 'add', '--practice', 'E85005', '--email', 'r.jones@nhs.net', '--name', 'R Jones', '--role', 'receptionist'], { PORT: '8123' });
