@@ -18,3 +18,16 @@ export function focusOn(e: HTMLElement): void {
   if (!e.hasAttribute('tabindex')) e.tabIndex = -1;
   e.focus({ preventScroll: false });
 }
+
+export function make<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string } = {}): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (props.className) e.className = props.className;
+  if (props.text !== undefined) e.textContent = props.text;
+  return e;
+}
+
+/** Visible text plus words only screen readers hear, so every control names its patient. */
+export function labelled<T extends HTMLElement>(e: T, visible: string, hidden: string): T {
+  e.append(visible, make('span', { className: 'visually-hidden', text: hidden }));
+  return e;
+}

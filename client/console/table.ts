@@ -6,6 +6,7 @@
  */
 import type { Permission } from '../../server/auth/permissions.js';
 import type { ConsultationSummary } from './api.js';
+import { labelled, make } from './dom.js';
 import { clock, isClosed, patientLabel, statusWords } from './words.js';
 
 export interface RowActions {
@@ -24,19 +25,6 @@ interface Row {
   resend: HTMLButtonElement;
   end: HTMLButtonElement;
   current: ConsultationSummary;
-}
-
-function make<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string } = {}): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (props.className) e.className = props.className;
-  if (props.text !== undefined) e.textContent = props.text;
-  return e;
-}
-
-/** Visible text plus words only screen readers hear, so every control names its patient. */
-function labelled<T extends HTMLElement>(e: T, visible: string, hidden: string): T {
-  e.append(visible, make('span', { className: 'visually-hidden', text: hidden }));
-  return e;
 }
 
 function setText(e: HTMLElement, text: string): void {

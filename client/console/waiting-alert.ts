@@ -4,6 +4,7 @@
  * waiting changes, so screen readers announce arrivals rather than every poll.
  */
 import type { ConsultationSummary } from './api.js';
+import { labelled, make } from './dom.js';
 import type { Tone } from './tone.js';
 import { clock, isWaiting, patientLabel, type WaitingConsultation, waitingLine } from './words.js';
 
@@ -45,13 +46,8 @@ export class WaitingAlert {
       p.append(line, ` (since ${clock(c.waitingSince)})`);
       const join = this.join;
       if (join) {
-        const button = document.createElement('button');
+        const button = labelled(make('button', { className: 'button' }), 'Join', ` video consultation with ${patientLabel(c)}`);
         button.type = 'button';
-        button.className = 'button';
-        const hidden = document.createElement('span');
-        hidden.className = 'visually-hidden';
-        hidden.textContent = ` video consultation with ${patientLabel(c)}`;
-        button.append('Join', hidden);
         button.addEventListener('click', () => {
           if (button.getAttribute('aria-disabled') !== 'true') join(c, button);
         });
