@@ -15,10 +15,12 @@ import { DB_FILE_NAME, openDb } from '../server/store/db.js';
 import { shownDefault } from './settings-table.js';
 
 /** What a column holds, as a DPIA sees it. */
-type Kind = 'personal' | 'pseudonymous' | 'none';
+type Kind = 'personal' | 'staff' | 'pseudonymous' | 'secret' | 'none';
 
 const kindText: Record<Kind, string> = {
   personal: '**personal data**',
+  staff: "**staff's personal data** (kept while the account exists)",
+  secret: 'a credential (a hash or a secret): no personal data',
   pseudonymous: 'pseudonymous (no meaning outside the service)',
   none: 'no personal data',
 };
@@ -53,13 +55,61 @@ export const columns: Record<string, { kind: Kind; holds: string }> = {
   'events.seq': { kind: 'none', holds: 'order of the audit log' },
   'events.consultation_id': { kind: 'pseudonymous', holds: 'the consultation' },
   'events.at': { kind: 'none', holds: 'time of the event' },
-  'events.actor': { kind: 'none', holds: 'who acted: a role or the system' },
+  'events.actor': { kind: 'pseudonymous', holds: 'who acted: a user or key id, a role or the system' },
   'events.type': { kind: 'none', holds: 'what happened (created, admitted, ended, sms_failed, ...)' },
   'events.detail': { kind: 'pseudonymous', holds: 'codes, times and participant identifiers; never numbers, names or link codes' },
   'deadlines.consultation_id': { kind: 'pseudonymous', holds: 'the consultation' },
   'deadlines.kind': { kind: 'none', holds: 'which lifecycle timer' },
   'deadlines.participant_id': { kind: 'pseudonymous', holds: 'whose timer, if one person' },
   'deadlines.due_at': { kind: 'none', holds: 'when it fires' },
+  'consultations.practice_id': { kind: 'pseudonymous', holds: 'the practice that holds it' },
+  'consultations.owner_user_id': { kind: 'pseudonymous', holds: 'the staff member it is for, if any' },
+  'events.practice_id': { kind: 'pseudonymous', holds: 'the practice the event belongs to' },
+  'practices.id': { kind: 'pseudonymous', holds: 'identifier of the practice' },
+  'practices.ods_code': { kind: 'none', holds: "the practice's NHS ODS code" },
+  'practices.name': { kind: 'none', holds: 'the practice name used in SMS' },
+  'practices.notify_template_id': { kind: 'none', holds: "the practice's own GOV.UK Notify template" },
+  'practices.status': { kind: 'none', holds: 'active or suspended' },
+  'practices.created_at': { kind: 'none', holds: 'time added' },
+  'users.id': { kind: 'pseudonymous', holds: 'random identifier of a staff member' },
+  'users.practice_id': { kind: 'pseudonymous', holds: 'their practice' },
+  'users.email': { kind: 'staff', holds: "a staff member's work e-mail, to match invitations and sign-ins" },
+  'users.display_name': { kind: 'staff', holds: "a staff member's name, shown to patients in calls" },
+  'users.roles': { kind: 'none', holds: 'admin, clinician, receptionist' },
+  'users.status': { kind: 'none', holds: 'invited, active or disabled' },
+  'users.oidc_subject': { kind: 'pseudonymous', holds: "the identity provider's identifier of the person (CIS2 UUID or Entra ID subject)" },
+  'users.password_hash': { kind: 'secret', holds: "scrypt hash of a local account's password" },
+  'users.totp_secret': { kind: 'secret', holds: "the second factor's shared secret" },
+  'users.last_totp_step': { kind: 'none', holds: 'the last one-time code step used (codes work once)' },
+  'users.failed_logins': { kind: 'none', holds: 'failed sign-ins in a row' },
+  'users.locked_until': { kind: 'none', holds: 'end of a lockout' },
+  'users.created_at': { kind: 'none', holds: 'time invited' },
+  'users.updated_at': { kind: 'none', holds: 'time of the last change' },
+  'setup_links.code_hash': { kind: 'secret', holds: 'hash of a one-time account set-up link' },
+  'setup_links.user_id': { kind: 'pseudonymous', holds: 'whose link' },
+  'setup_links.created_at': { kind: 'none', holds: 'time issued' },
+  'setup_links.expires_at': { kind: 'none', holds: 'time it expires' },
+  'setup_links.used_at': { kind: 'none', holds: 'time used' },
+  'api_keys.id': { kind: 'pseudonymous', holds: 'identifier of an API key (named in the audit log)' },
+  'api_keys.practice_id': { kind: 'pseudonymous', holds: 'its practice' },
+  'api_keys.name': { kind: 'none', holds: 'what the practice calls it' },
+  'api_keys.key_hash': { kind: 'secret', holds: 'hash of the key (the key itself is shown once, never stored)' },
+  'api_keys.created_at': { kind: 'none', holds: 'time created' },
+  'api_keys.last_used_at': { kind: 'none', holds: 'time last used' },
+  'api_keys.expires_at': { kind: 'none', holds: "end of a rotated key's grace" },
+  'api_keys.revoked_at': { kind: 'none', holds: 'time revoked' },
+  'staff_sessions.id_hash': { kind: 'secret', holds: "hash of a signed-in browser's session cookie" },
+  'staff_sessions.user_id': { kind: 'pseudonymous', holds: 'whose session' },
+  'staff_sessions.csrf_token': { kind: 'secret', holds: "the session's request-forgery token" },
+  'staff_sessions.created_at': { kind: 'none', holds: 'time signed in' },
+  'staff_sessions.last_seen_at': { kind: 'none', holds: 'time of the last request' },
+  'staff_sessions.expires_at': { kind: 'none', holds: 'absolute end' },
+  'practice_events.seq': { kind: 'none', holds: 'order of the practice audit log' },
+  'practice_events.practice_id': { kind: 'pseudonymous', holds: 'the practice' },
+  'practice_events.at': { kind: 'none', holds: 'time of the event' },
+  'practice_events.actor': { kind: 'none', holds: 'who acted: a user or key id, the operator or the system' },
+  'practice_events.type': { kind: 'none', holds: 'what happened (user_invited, api_key_revoked, signin_failed, ...)' },
+  'practice_events.detail': { kind: 'pseudonymous', holds: 'codes, times and identifiers; never names or e-mails' },
 };
 
 /** The settings that bound how long anything is kept or valid. */
@@ -93,6 +143,7 @@ export function dataProtectionSummary(): string {
     throw new Error(`scripts/data-protection.ts: classify ${unclassified.join(', ') || '(none)'}; drop ${gone.join(', ') || '(none)'}`);
   }
   const personal = Object.entries(columns).filter(([, c]) => c.kind === 'personal').map(([k]) => `\`${k}\``);
+  const staff = Object.entries(columns).filter(([, c]) => c.kind === 'staff').map(([k]) => `\`${k}\``);
   const tables = schema.flatMap(({ table, columns: cols }) => [
     `### \`${table}\``, '', '| Column | Personal data | Holds |', '| --- | --- | --- |',
     ...cols.map((c) => {
@@ -126,6 +177,8 @@ export function dataProtectionSummary(): string {
     '',
     `The only personal data stored are ${personal.join(', ')}: what the practice typed to create the consultation or invite a guest. No date of birth, NHS number, address or clinical content is stored.`,
     '',
+    `About staff, the service keeps ${staff.join(' and ')}, with their roles and sign-in records, while their account exists (an admin disables it; the operator's \`user\` command too).`,
+    '',
     '## How long it is kept',
     '',
     `Phone numbers and names are deleted ${shownDefault(settings.retentionDays)} days (\`RETENTION_DAYS\`) after a consultation ends or expires, by a purge that runs at start and every hour; the consultation's row, status and audit log stay, with no personal data in them. SMS outbox lines go when their link is used, revoked or expired, and with the rest of their consultation's personal data. Links, waits and calls are bounded by these settings (defaults shown; each can be changed):`,
@@ -136,9 +189,9 @@ export function dataProtectionSummary(): string {
     '',
     '## Who can see it',
     '',
-    "- **Practice staff** with the practice's API key (its systems, or the console): the practice's consultations, with the patient's number and name, until the purge.",
+    "- **The practice's staff**, signed in as themselves, and its systems, with the practice's own API keys: that practice's consultations only, with the patient's name and a masked number, until the purge (README: Practices, people and sign-in). Receptionists create and re-send; clinicians also join and end; admins manage people and keys. Another practice on the same service sees none of it.",
     "- **People in the call**: the names shown in it (the clinician's, a guest's label), and the patient's name to the clinician. A patient never sees another patient's data: a link opens one consultation only.",
-    "- **The service's operators**, with access to the server: the database, the outbox and the logs. Keep backups (`scripts/backup.ts`) under the same access and retention as `DATA_DIR`.",
+    "- **The service's operators**: through the service's commands, practices, staff accounts and counts, no patient data; with access to the server itself, the database, the outbox and the logs. Keep backups (`scripts/backup.ts`) under the same access and retention as `DATA_DIR`.",
     '',
     '## The database, column by column',
     '',

@@ -134,7 +134,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
 
   const retention = new Retention({
-    store, now, days: config.retentionDays, logger: logger.child({ component: 'retention' }),
+    store, now, days: config.retentionDays, staffIdleSeconds: config.staffSessionIdle, logger: logger.child({ component: 'retention' }),
     outboxFile: config.smsProvider === 'outbox' ? config.smsOutboxFile : undefined,
   });
 

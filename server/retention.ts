@@ -10,16 +10,18 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { CODE_PATTERN, hashCode } from './auth/codes.js';
 import { linkRefusal } from './auth/links.js';
 import type { Logger } from './log.js';
-import type { LinkStore, RetentionStore, StoreLifecycle } from './store/store.js';
+import type { LinkStore, RetentionStore, StaffSessionStore, StoreLifecycle } from './store/store.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** How often the purge runs. An hour late is well inside any retention period counted in days. */
 export const RETENTION_INTERVAL_MS = 3600 * 1000;
 
 export interface RetentionDeps {
-  store: RetentionStore & Pick<LinkStore, 'findLink'> & Pick<StoreLifecycle, 'checkpoint'>;
+  store: RetentionStore & Pick<LinkStore, 'findLink'> & Pick<StoreLifecycle, 'checkpoint'> & Pick<StaffSessionStore, 'pruneStaffSessions'>;
   now: () => number;
   days: number;
+  /** STAFF_SESSION_IDLE: staff sessions idle this long are over, and their rows go. */
+  staffIdleSeconds: number;
   logger: Logger;
   /** The outbox provider's file, when it is in use. */
   outboxFile?: string | undefined;
@@ -30,6 +32,8 @@ export interface RetentionResult {
   consultations: string[];
   /** SMS outbox lines removed by this run. */
   outboxLines: number;
+  /** Staff sign-in sessions past their end, removed by this run. */
+  staffSessions: number;
 }
 
 export class Retention {
@@ -44,11 +48,13 @@ export class Retention {
     const ids = await store.deletePersonalData(at - days * DAY_MS, at, { retentionDays: days });
     for (const id of ids) logger.info({ consultationId: id, event: 'personal_data_deleted', retentionDays: days }, 'consultation event');
     const outboxLines = await this.trimOutbox();
+    // A session past its end is refused anyway (staff/sessions.ts); this only stops the rows piling up.
+    const staffSessions = await store.pruneStaffSessions(at, at - this.deps.staffIdleSeconds * 1000);
     if (ids.length > 0) await store.checkpoint();
     if (ids.length > 0 || outboxLines > 0) {
       logger.info({ consultations: ids.length, outboxLines, retentionDays: days }, 'retention: personal data deleted');
     }
-    return { consultations: ids, outboxLines };
+    return { consultations: ids, outboxLines, staffSessions };
   }
 
   start(): void {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import { AppError } from '../errors.js';
-import { DB_FILE_NAME, openDb } from '../store/db.js';
+import { DB_FILE_NAME, DEFAULT_PRACTICE_ID, openDb } from '../store/db.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 import { type S97Format, s97Formats, s97Output, s97Report } from './s97.js';
 
@@ -63,7 +63,10 @@ export async function runReportCli(opts: ReportCliOptions): Promise<number> {
   }
   const store = new SqliteStore(openDb(file));
   try {
-    print(s97Output(await s97Report(store, week, await store.listPractices()), format).text);
+    // The default practice's ODS code is PRACTICE_ODS_CODE's, as the service sets it at each start.
+    const practices = (await store.listPractices()).map((p) =>
+      p.id === DEFAULT_PRACTICE_ID && config.practiceOdsCode ? { ...p, odsCode: config.practiceOdsCode } : p);
+    print(s97Output(await s97Report(store, week, practices), format).text);
     return 0;
   } catch (err) {
     if (err instanceof AppError) return usageError(err.message);

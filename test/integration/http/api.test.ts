@@ -232,7 +232,7 @@ describe('ending a consultation', () => {
     const events = res.body.events as { type: string; actor: string; at: string; detail: unknown }[];
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['created', 'sms_sent', 'status']));
     expect(events.map((e) => e.type).indexOf('created')).toBe(0);
-    expect(events.find((e) => e.type === 'status')).toMatchObject({ actor: 'api', detail: { from: 'created', to: 'ended', reason: 'ended_by_api' } });
+    expect(events.find((e) => e.type === 'status')).toMatchObject({ actor: 'key:configured', detail: { from: 'created', to: 'ended', reason: 'ended_by_api' } });
     for (const e of events) expect(Number.isNaN(Date.parse(e.at))).toBe(false);
     const json = JSON.stringify(res.body);
     for (const secret of ['07700 900456', '+447700900456', '7700900456', '900456', 'Priya', 'Patient', 'Clinician']) {

@@ -25,10 +25,10 @@ let store: SqliteStore;
 
 /** One consultation's audit events: created at `created`, then each [status, minutes after creation, reason?]. */
 async function consultation(id: string, created: number, moves: [string, number, string?][]) {
-  await store.appendEvent({ consultationId: id, at: created, actor: 'api', type: 'created', detail: { expiresAt: created + 60 * MIN } });
+  await store.appendEvent({ consultationId: id, practiceId: 'default', at: created, actor: 'api', type: 'created', detail: { expiresAt: created + 60 * MIN } });
   let from = 'created';
   for (const [to, minutes, reason] of moves) {
-    await store.appendEvent({ consultationId: id, at: created + minutes * MIN, actor: 'system', type: 'status', detail: { from, to, ...(reason ? { reason } : {}) } });
+    await store.appendEvent({ consultationId: id, practiceId: 'default', at: created + minutes * MIN, actor: 'system', type: 'status', detail: { from, to, ...(reason ? { reason } : {}) } });
     from = to;
   }
 }
@@ -89,7 +89,7 @@ describe('S97 weeks', () => {
 
 describe('S97 report', () => {
   it('counts the fixture week exactly, in JSON and CSV, with no personal data', async () => {
-    const report = await s97Report(store, '2026-W48', 'A81001');
+    const report = await s97Report(store, '2026-W48', [{ id: 'default', odsCode: 'A81001' }]);
     expect(report).toEqual({
       week: '2026-W48', timeZone: 'Europe/London', from: '2026-11-23T00:00:00.000Z', to: '2026-11-30T00:00:00.000Z',
       practices: [{ odsCode: 'A81001', ...W48 }],
@@ -98,8 +98,8 @@ describe('S97 report', () => {
   });
 
   it('counts by the practice clock across the clocks change', async () => {
-    expect((await s97Report(store, '2026-W43', undefined)).practices).toEqual([expect.objectContaining({ odsCode: '', offered: 2, open: 2 })]);
-    expect((await s97Report(store, '2026-W42', undefined)).practices[0]?.offered).toBe(1);
+    expect((await s97Report(store, '2026-W43', [{ id: 'default', odsCode: '' }])).practices).toEqual([expect.objectContaining({ odsCode: '', offered: 2, open: 2 })]);
+    expect((await s97Report(store, '2026-W42', [{ id: 'default', odsCode: '' }])).practices[0]?.offered).toBe(1);
   });
 
   it('runs as a command on the data folder (npm run report)', async () => {

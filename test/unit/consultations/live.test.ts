@@ -4,6 +4,8 @@
  * close, and the three defects this owner fixed (admission persisted first, a join re-checked
  * after the media wait, one departure sequence).
  */
+import { defaultHolder } from '../../helpers/holder.js';
+import type { Holder } from '../../../server/consultations/service.js';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,6 +56,7 @@ class FakeMedia {
 
 const logger = createLogger('silent');
 let dir: string;
+let holder: Holder;
 let store: SqliteStore;
 
 beforeEach(() => {
@@ -69,12 +72,13 @@ async function setUp() {
   const consultations = new Consultations({
     times: { waitingTimeout: 1800, maxCallDuration: 5400 },
     store, sms: { name: 'memory', send: async () => undefined }, logger, now: Date.now, linkTtlSeconds: 3600,
-    practiceName: 'Test Surgery', publicUrl: () => 'https://vc.example.org',
+    publicUrl: () => 'https://vc.example.org',
   });
+  holder = await defaultHolder(store, 'Test Surgery');
   const media = new FakeMedia();
   const rooms = new Rooms();
   const registry = new LiveConsultations({ consultations, media, rooms, logger, now: () => 1000 });
-  const { id } = await consultations.create({ patientPhone: '07700900123', patientName: 'Ann', clinicianName: 'Dr Lee' });
+  const { id } = await consultations.create({ patientPhone: '07700900123', patientName: 'Ann', clinicianName: 'Dr Lee' }, 'key:test', holder);
   const everyone = await consultations.participants(id);
   const [patient, clinician] = (['patient', 'clinician'] as const).map((role) => everyone.find((p) => p.role === role)!.id) as [string, string];
   const live = await registry.open(id);
@@ -127,7 +131,7 @@ describe('LiveConsultation', () => {
     let open!: () => void;
     media.gate = new Promise((resolve) => (open = resolve));
     const joining = live.join(patient, 'patient', 'sock-p');
-    await consultations.end(id, 'api', 'ended_by_api');
+    await consultations.end(id, 'key:test', 'ended_by_api');
     open();
     expect(codeOf(await joining.catch((e: unknown) => e))).toBe('consultation_closed');
     expect(presence).toEqual([]);

@@ -2,6 +2,8 @@
  * Every lifecycle timer against a fake clock, with the real SQLite store underneath (so the
  * same tests show the timers are durable: a new Timekeeper on the same file picks them up).
  */
+import { defaultHolder } from '../../helpers/holder.js';
+import type { Holder } from '../../../server/consultations/service.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,15 +44,16 @@ class FakePresence implements PresencePort {
 }
 
 let dir: string;
+let holder: Holder;
 let opened: { store: SqliteStore; keeper: Timekeeper }[] = [];
 
 async function boot() {
   const store = new SqliteStore(openDb(path.join(dir, 'db.sqlite')));
   const consultations = new Consultations({
     times: { waitingTimeout: 1800, maxCallDuration: 5400 },
-    store, sms: new SentSms(), logger, now: Date.now, linkTtlSeconds: LINK_TTL, practiceName: 'Test Surgery',
-    publicUrl: () => 'https://vc.example.org',
+    store, sms: new SentSms(), logger, now: Date.now, linkTtlSeconds: LINK_TTL, publicUrl: () => 'https://vc.example.org',
   });
+  holder = await defaultHolder(store, 'Test Surgery');
   const presence = new FakePresence();
   const keeper = new Timekeeper(store, consultations, times, Date.now, logger, presence);
   await keeper.start();
@@ -83,7 +86,7 @@ afterEach(async () => {
 describe('lifecycle timers', () => {
   it('expires a consultation whose link was never used, when the link lifetime runs out', async () => {
     const { consultations } = await boot();
-    const { id } = await consultations.create({ patientPhone: '07700900123' });
+    const { id } = await consultations.create({ patientPhone: '07700900123' }, 'key:test', holder);
     await vi.advanceTimersByTimeAsync(sec(LINK_TTL - 1));
     expect((await consultations.get(id)).status).toBe('created');
     await vi.advanceTimersByTimeAsync(sec(1));
@@ -92,7 +95,7 @@ describe('lifecycle timers', () => {
 
   it('expires a consultation whose patient waited longer than the maximum wait', async () => {
     const { consultations } = await boot();
-    const { id } = await consultations.create({ patientPhone: '07700900123' });
+    const { id } = await consultations.create({ patientPhone: '07700900123' }, 'key:test', holder);
     await consultations.markWaiting(id, 'patient');
     await vi.advanceTimersByTimeAsync(sec(times.waitingTimeout - 1));
     expect((await consultations.get(id)).status).toBe('waiting');
@@ -102,7 +105,7 @@ describe('lifecycle timers', () => {
 
   it('does not expire a waiting patient because the link lifetime passed', async () => {
     const { consultations } = await boot();
-    const { id } = await consultations.create({ patientPhone: '07700900123' });
+    const { id } = await consultations.create({ patientPhone: '07700900123' }, 'key:test', holder);
     await vi.advanceTimersByTimeAsync(sec(LINK_TTL - 60));
     await consultations.markWaiting(id, 'patient');
     await vi.advanceTimersByTimeAsync(sec(120));
@@ -111,7 +114,7 @@ describe('lifecycle timers', () => {
 
   it('warns before the call time limit, then ends the call at the limit', async () => {
     const { consultations, presence } = await boot();
-    const { id } = await consultations.create({ patientPhone: '07700900123' });
+    const { id } = await consultations.create({ patientPhone: '07700900123' }, 'key:test', holder);
     await consultations.markWaiting(id, 'patient');
     await consultations.startCall(id, 'clinician');
     const start = Date.now();
@@ -128,8 +131,8 @@ describe('lifecycle timers', () => {
 
   it('ends a call nobody is in after the empty-room grace, unless someone comes back', async () => {
     const { consultations, keeper, presence } = await boot();
-    const a = await consultations.create({ patientPhone: '07700900123' });
-    const b = await consultations.create({ patientPhone: '07700900124' });
+    const a = await consultations.create({ patientPhone: '07700900123' }, 'key:test', holder);
+    const b = await consultations.create({ patientPhone: '07700900124' }, 'key:test', holder);
     for (const { id } of [a, b]) {
       await consultations.markWaiting(id, 'patient');
       await consultations.startCall(id, 'clinician');
@@ -145,7 +148,7 @@ describe('lifecycle timers', () => {
 
   it('counts a dropped participant as gone only when the reconnect grace runs out', async () => {
     const { consultations, keeper, presence } = await boot();
-    const { id } = await consultations.create({ patientPhone: '07700900123' });
+    const { id } = await consultations.create({ patientPhone: '07700900123' }, 'key:test', holder);
     await keeper.participantDropped(id, 'p1');
     await keeper.participantDropped(id, 'p2');
     await vi.advanceTimersByTimeAsync(sec(times.reconnectGrace - 1));
@@ -157,9 +160,9 @@ describe('lifecycle timers', () => {
 
   it('keeps pending expiries across a restart and fires those that fell due while it was down', async () => {
     const first = await boot();
-    const soon = await first.consultations.create({ patientPhone: '07700900123' });
+    const soon = await first.consultations.create({ patientPhone: '07700900123' }, 'key:test', holder);
     await vi.advanceTimersByTimeAsync(sec(600));
-    const later = await first.consultations.create({ patientPhone: '07700900124' });
+    const later = await first.consultations.create({ patientPhone: '07700900124' }, 'key:test', holder);
     await shutdown(); // like SIGKILL: nothing but the database survives
 
     vi.setSystemTime(Date.now() + sec(LINK_TTL - 300)); // down for most of an hour
@@ -176,7 +179,7 @@ describe('lifecycle timers', () => {
 
   it('gives a call in progress at a restart the reconnect and empty-room grace before ending it', async () => {
     const first = await boot();
-    const { id } = await first.consultations.create({ patientPhone: '07700900123' });
+    const { id } = await first.consultations.create({ patientPhone: '07700900123' }, 'key:test', holder);
     await first.consultations.markWaiting(id, 'patient');
     await first.consultations.startCall(id, 'clinician');
     await shutdown();
@@ -190,12 +193,12 @@ describe('lifecycle timers', () => {
 
   it('restarts the link lifetime when the link is re-sent, and forgets timers of ended consultations', async () => {
     const { consultations, keeper } = await boot();
-    const { id } = await consultations.create({ patientPhone: '07700900123' });
+    const { id } = await consultations.create({ patientPhone: '07700900123' }, 'key:test', holder);
     await vi.advanceTimersByTimeAsync(sec(LINK_TTL - 10));
-    await consultations.resend(id, 'api');
+    await consultations.resend(id, 'key:test');
     await vi.advanceTimersByTimeAsync(sec(20));
     expect((await consultations.get(id)).status).toBe('created');
-    await consultations.end(id, 'api', 'ended_by_api');
+    await consultations.end(id, 'key:test', 'ended_by_api');
     expect(await keeper.pending(id)).toEqual([]);
   });
 });

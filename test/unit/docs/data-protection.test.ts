@@ -29,7 +29,7 @@ describe('data protection summary', () => {
         codeHash: hashCode(newCode()), consultationId: 'c1', participantId, expiresAt: T0 + 60_000, redeemedAt: null, revokedAt: null,
       });
       await store.createConsultation(
-        { id: 'c1', status: 'created', createdAt: T0, updatedAt: T0, expiresAt: T0 + 60_000, endedReason: null,
+        { id: 'c1', practiceId: 'default', status: 'created', createdAt: T0, updatedAt: T0, expiresAt: T0 + 60_000, endedReason: null,
           patientPhone: person.phone, patientName: person.patient, clinicianName: person.clinician },
         [{ id: 'p1', consultationId: 'c1', role: 'patient', displayName: person.patient },
           { id: 'p2', consultationId: 'c1', role: 'clinician', displayName: person.clinician }],

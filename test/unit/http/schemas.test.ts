@@ -19,14 +19,15 @@ describe('HTTP routes', () => {
     });
     // Registering touches no dependency: they are used when a request comes.
     const unused = {} as never;
-    await app.register(apiRoutes, { prefix: '/api/v1', consultations: unused, rooms: unused, apiKey: 'k', perMinute: 1 });
+    const principals = { keys: unused, staff: unused, practices: unused };
+    await app.register(apiRoutes, { prefix: '/api/v1', consultations: unused, rooms: unused, store: unused, ...principals, perMinute: 1 });
     await app.register(linkRoutes, { consultations: unused, tokens: unused, redeemPerMinute: 1 });
     await app.register(healthRoutes, { ready: () => ({ ok: true, checks: {} }) });
     const metrics = createMetrics({ mediaSessions: () => 0 });
     await app.register(metricsRoutes, { metrics, token: 't', allow: [] });
     await app.register(telemetryRoutes, { metrics, tokens: unused });
     await app.register(pageRoutes);
-    await app.register(reportRoutes, { prefix: '/api/v1/reports', audit: unused, odsCode: undefined, apiKey: 'k', perMinute: 1 });
+    await app.register(reportRoutes, { prefix: '/api/v1/reports', audit: unused, ...principals, perMinute: 1 });
     await app.ready();
 
     expect(routes.length).toBeGreaterThanOrEqual(15);

@@ -3,6 +3,8 @@
  * consultation ends or expires; the consultation, its status and its audit log stay; the SMS
  * outbox loses the cleared consultations' lines; open consultations keep everything.
  */
+import { defaultHolder } from '../../helpers/holder.js';
+import type { Holder } from '../../../server/consultations/service.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,13 +22,14 @@ const DAY = 24 * 3600 * 1000;
 const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
 
 let dir: string;
+let holder: Holder;
 let outbox: string;
 let store: SqliteStore;
 let clock: number;
 let consultations: Consultations;
 let retention: Retention;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'openconsult-retention-'));
   outbox = path.join(dir, 'sms-outbox.jsonl');
   store = new SqliteStore(openDb(path.join(dir, DB_FILE_NAME)));
@@ -35,9 +38,10 @@ beforeEach(() => {
   const logger = createLogger('silent');
   consultations = new Consultations({
     times: { waitingTimeout: 1800, maxCallDuration: 5400 },
-    store, sms: new OutboxSms(outbox), logger, now, linkTtlSeconds: 3600, practiceName: 'Riverside Surgery', publicUrl: () => 'https://v.example',
+    store, sms: new OutboxSms(outbox), logger, now, linkTtlSeconds: 3600, publicUrl: () => 'https://v.example',
   });
-  retention = new Retention({ store, now, days: 30, logger, outboxFile: outbox });
+  holder = await defaultHolder(store, 'Riverside Surgery');
+  retention = new Retention({ store, now, days: 30, staffIdleSeconds: 1800, logger, outboxFile: outbox });
 });
 
 afterEach(async () => {
@@ -59,7 +63,7 @@ function rows(id: string) {
 }
 
 async function finishedCall(): Promise<string> {
-  const c = await consultations.create({ patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell' });
+  const c = await consultations.create({ patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell' }, 'key:test', holder);
   await consultations.invite(c.id, { label: 'Interpreter', name: 'Ivo Interpreter', phone: '07700 900456' }, 'clinician');
   await consultations.markWaiting(c.id, 'patient');
   clock += 60_000;
@@ -103,9 +107,9 @@ describe('data retention', () => {
     const old = await finishedCall();
     expect(readFileSync(outbox, 'utf8')).toContain('+447700900456');
     clock += 31 * DAY;
-    const recent = await consultations.create({ patientPhone: '07700 900789' });
+    const recent = await consultations.create({ patientPhone: '07700 900789' }, 'key:test', holder);
     const result = await retention.runOnce();
-    expect(result).toEqual({ consultations: [old], outboxLines: 2 });
+    expect(result).toEqual({ consultations: [old], outboxLines: 2, staffSessions: 0 });
     const left = readFileSync(outbox, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { consultationId: string });
     expect(left.map((l) => l.consultationId)).toEqual([recent.id]);
   });
@@ -116,29 +120,29 @@ describe('data retention', () => {
         .find((l) => l.consultationId === id);
       return /\/j\/([A-Za-z0-9_-]{22})/.exec(line?.body ?? '')?.[1] as string;
     };
-    const expiring = await consultations.create({ patientPhone: '07700 900301' });
+    const expiring = await consultations.create({ patientPhone: '07700 900301' }, 'key:test', holder);
     clock += 30 * 60_000;
-    const used = await consultations.create({ patientPhone: '07700 900302' });
-    const live = await consultations.create({ patientPhone: '07700 900303' });
+    const used = await consultations.create({ patientPhone: '07700 900302' }, 'key:test', holder);
+    const live = await consultations.create({ patientPhone: '07700 900303' }, 'key:test', holder);
     expect((await store.redeemLink(hashCode(codeIn(used.id)), clock)).ok).toBe(true);
-    const resent = await consultations.create({ patientPhone: '07700 900304' });
+    const resent = await consultations.create({ patientPhone: '07700 900304' }, 'key:test', holder);
     const firstCode = codeIn(resent.id);
-    await consultations.resend(resent.id, 'api');
+    await consultations.resend(resent.id, 'key:test');
     clock += 31 * 60_000; // the first link's hour is over; the others were sent within it
 
-    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 3 });
+    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 3, staffSessions: 0 });
     const text = readFileSync(outbox, 'utf8');
     for (const gone of [codeIn(expiring.id), firstCode]) expect(text).not.toContain(gone);
     expect(text).not.toContain(used.id);
     const left = text.trim().split('\n').map((l) => JSON.parse(l) as { consultationId: string });
     expect(left.map((l) => l.consultationId)).toEqual([live.id, resent.id]);
-    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 0 });
+    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 0, staffSessions: 0 });
   });
 
   it('clears expired consultations too, and leaves open ones alone however old', async () => {
-    const expired = await consultations.create({ patientPhone: '07700 900111', patientName: 'Old Link' });
+    const expired = await consultations.create({ patientPhone: '07700 900111', patientName: 'Old Link' }, 'key:test', holder);
     await consultations.expire(expired.id, 'link_expired');
-    const open = await consultations.create({ patientPhone: '07700 900222', patientName: 'Still Open' });
+    const open = await consultations.create({ patientPhone: '07700 900222', patientName: 'Still Open' }, 'key:test', holder);
     clock += 90 * DAY;
     expect((await retention.runOnce()).consultations).toEqual([expired.id]);
     expect(rows(expired.id).consultation).toMatchObject({ status: 'expired', patient_phone: null, patient_name: null });
@@ -150,7 +154,7 @@ describe('data retention', () => {
     clock += 31 * DAY;
     expect((await retention.runOnce()).consultations).toEqual([id]);
     clock += DAY;
-    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 0 });
+    expect(await retention.runOnce()).toEqual({ consultations: [], outboxLines: 0, staffSessions: 0 });
     expect((await store.listEvents(id)).filter((e) => e.type === 'personal_data_deleted')).toHaveLength(1);
   });
 
@@ -164,5 +168,19 @@ describe('data retention', () => {
     expect(bytes.includes('Ann Example')).toBe(false);
     store = new SqliteStore(openDb(path.join(dir, DB_FILE_NAME)));
     expect((await store.getConsultation(id))?.status).toBe('ended');
+  });
+
+  it('removes staff sign-in sessions once they are past their end, and keeps live ones', async () => {
+    const user = { id: 'u1', practiceId: 'default', email: 'gp@nhs.net', displayName: 'Dr A', roles: ['clinician' as const], status: 'active' as const,
+      oidcSubject: null, passwordHash: null, totpSecret: null, lastTotpStep: null, failedLogins: 0, lockedUntil: null, createdAt: clock };
+    await store.addUser(user);
+    const session = (idHash: string, lastSeenAt: number, expiresAt: number) =>
+      store.addStaffSession({ idHash, userId: 'u1', csrfToken: 't', createdAt: clock - 3600_000, lastSeenAt, expiresAt });
+    await session('idle', clock - 31 * 60_000, clock + 3600_000);
+    await session('over', clock - 60_000, clock);
+    await session('live', clock - 60_000, clock + 3600_000);
+    expect((await retention.runOnce()).staffSessions).toBe(2);
+    expect(await store.getStaffSession('live')).toBeDefined();
+    expect(await store.getStaffSession('idle')).toBeUndefined();
   });
 });

@@ -22,7 +22,7 @@ async function seed(id: string): Promise<{ patientCode: string; clinicianCode: s
   });
   await store.createConsultation(
     {
-      id, status: 'created', createdAt: T0, updatedAt: T0, expiresAt: T0 + TTL, endedReason: null,
+      id, practiceId: 'default', status: 'created', createdAt: T0, updatedAt: T0, expiresAt: T0 + TTL, endedReason: null,
       patientPhone: '+447700900123', patientName: 'Pat', clinicianName: 'Dr Who',
     },
     [
