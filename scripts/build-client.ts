@@ -23,7 +23,9 @@ export async function buildClient(): Promise<void> {
   const { metafile } = await build({
     absWorkingDir: root,
     metafile: true,
-    entryPoints: { join: path.join(root, 'client', 'join.ts'), console: path.join(root, 'client', 'console.ts') },
+    entryPoints: {
+      join: path.join(root, 'client', 'join.ts'), console: path.join(root, 'client', 'console.ts'), admin: path.join(root, 'client', 'admin.ts'),
+    },
     outdir: outDir,
     bundle: true,
     format: 'esm',
@@ -41,7 +43,7 @@ export async function buildClient(): Promise<void> {
   for (const f of ['index.html', 'accessibility.html', 'app.css']) {
     await copyFile(path.join(root, 'client', f), path.join(outDir, f));
   }
-  for (const f of ['join.html', 'console.html']) {
+  for (const f of ['join.html', 'console.html', 'admin.html']) {
     const html = await readFile(path.join(root, 'client', f), 'utf8');
     await writeFile(path.join(outDir, f), withModulePreloads(html, metafile));
   }

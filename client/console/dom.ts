@@ -31,3 +31,11 @@ export function labelled<T extends HTMLElement>(e: T, visible: string, hidden: s
   e.append(visible, make('span', { className: 'visually-hidden', text: hidden }));
   return e;
 }
+
+/** A button named by `visible` + `hidden` (heard by screen readers only) that runs `onClick`. */
+export function button(visible: string, hidden: string, className: string, onClick: () => void): HTMLButtonElement {
+  const b = labelled(make('button', { className }), visible, hidden);
+  b.type = 'button';
+  b.addEventListener('click', onClick);
+  return b;
+}
