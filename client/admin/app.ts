@@ -5,8 +5,9 @@
  * without a sign-in goes to the sign-in page, which brings them back.
  */
 import { staffRoles, type StaffRole } from '../../signalling/vocabulary.js';
-import { ApiError, type MeReply, Requester, signInUrl } from '../console/api.js';
+import { ApiError } from '../console/api.js';
 import { byId, fieldError, make } from '../console/dom.js';
+import { signedIn, toSignIn } from '../console/signed-in.js';
 import { AdminApi, type ApiKeyView, type StaffUser } from './api.js';
 import { KeysTable } from './keys.js';
 import { PeopleTable } from './people.js';
@@ -17,7 +18,6 @@ const unknownError = () => new ApiError(0, 'unknown', 'Something went wrong. Ple
 
 export class AdminApp {
   private api: AdminApi | undefined;
-  private http: Requester | undefined;
   private people: PeopleTable | undefined;
   private keys: KeysTable | undefined;
   private users = new Map<string, StaffUser>();
@@ -31,18 +31,9 @@ export class AdminApp {
   }
 
   private async load(): Promise<void> {
-    let me: MeReply;
-    try {
-      me = await Requester.me();
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) window.location.assign(signInUrl('/admin'));
-      else byId('loading-message').textContent = `${(err instanceof ApiError ? err : unknownError()).message} Reload the page to try again.`;
-      return;
-    }
-    byId('who-name').textContent = me.user ? `${me.user.displayName}, ${me.practice.name}` : me.practice.name;
-    byId('who').hidden = false;
-    this.http = new Requester(me.csrfToken);
-    byId('sign-out').addEventListener('click', () => void this.signOut());
+    const signed = await signedIn('/admin');
+    if (!signed) return;
+    const { me } = signed;
     if (!me.user || !me.rights.includes('practice.manage')) {
       const message = byId('loading-message');
       message.textContent = 'Only your practice\'s admins can manage its people and keys. ';
@@ -51,7 +42,7 @@ export class AdminApp {
       message.append(back);
       return;
     }
-    this.api = new AdminApi(this.http);
+    this.api = new AdminApi(signed.http);
     this.people = new PeopleTable(byId<HTMLTableSectionElement>('people-body'), {
       setRoles: (u, roles) => void this.act(u.id, 'people', () => this.api!.setRoles(u.id, roles), `Roles of ${u.displayName} saved.`),
       disable: (u) => void this.act(u.id, 'people', () => this.api!.disable(u.id), `${u.displayName} is disabled and signed out everywhere.`),
@@ -178,15 +169,10 @@ export class AdminApp {
     input.focus();
   }
 
-  private async signOut(): Promise<void> {
-    await this.http?.signOut();
-    window.location.assign('/signin');
-  }
-
   private failed(err: unknown): void {
     const e = err instanceof ApiError ? err : unknownError();
     if (e.status === 401) {
-      window.location.assign(signInUrl('/admin'));
+      toSignIn('/admin');
       return;
     }
     this.problem(e.message);

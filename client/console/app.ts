@@ -4,14 +4,15 @@
  * any proxy), a form to create one, and per row what they may do: join (clinicians, in a new
  * tab), re-send a link, end; and an alert when a patient starts waiting. Nobody types a key:
  * the sign-in is the session cookie, and a page without one (or whose session ended) goes to
- * the sign-in page, which brings them back.
+ * the sign-in page, which brings them back (./signed-in.ts).
  *
  *   loading --(GET /me)--> signed in --(401 from any call, or Sign out)--> sign-in page
  */
 import type { Permission } from '../../server/auth/permissions.js';
-import { ApiError, ConsoleApi, type ConsultationSummary, type MeReply, type Owner, Requester, signInUrl } from './api.js';
+import { ApiError, ConsoleApi, type ConsultationSummary, type Owner } from './api.js';
 import { byId, fieldError } from './dom.js';
 import { Poller } from './poller.js';
+import { signedIn, toSignIn } from './signed-in.js';
 import { ownerChoice } from './storage.js';
 import { ConsultationTable } from './table.js';
 import { Tone } from './tone.js';
@@ -33,7 +34,6 @@ const unknownError = () => new ApiError(0, 'unknown', 'Something went wrong. Ple
 
 export class ConsoleApp {
   private api: ConsoleApi | undefined;
-  private http: Requester | undefined;
   private owner: Owner = 'everyone';
   private readonly poller = new Poller(() => this.poll(), POLL_MS);
   private readonly tone = new Tone();
@@ -53,16 +53,10 @@ export class ConsoleApp {
   // --- who is signed in -----------------------------------------------------------------
 
   private async load(): Promise<void> {
-    let me: MeReply;
-    try {
-      me = await Requester.me();
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) this.toSignIn();
-      else byId('loading-message').textContent = `${(err instanceof ApiError ? err : unknownError()).message} Reload the page to try again.`;
-      return;
-    }
-    this.http = new Requester(me.csrfToken);
-    this.api = new ConsoleApi(this.http);
+    const signed = await signedIn('/console');
+    if (!signed) return;
+    const { me } = signed;
+    this.api = new ConsoleApi(signed.http);
     const may = (right: Permission) => me.rights.includes(right);
     const join = may('consultation.join') ? (c: ConsultationSummary, b: HTMLButtonElement) => void this.join(c, b) : undefined;
     this.alert = new WaitingAlert(byId('waiting-alert'), this.tone, document.title, join);
@@ -73,10 +67,8 @@ export class ConsoleApp {
     }, me.rights);
 
     const isClinician = me.user?.roles.includes('clinician') ?? false;
-    byId('who-name').textContent = me.user ? `${me.user.displayName}, ${me.practice.name}` : me.practice.name;
-    byId('who').hidden = false;
     byId('admin-link').hidden = !may('practice.manage');
-    byId('sign-out').addEventListener('click', () => void this.signOut());
+    byId('sign-out').addEventListener('click', () => this.stop());
 
     byId('new-panel').hidden = !may('consultation.create');
     byId<HTMLFormElement>('new-form').addEventListener('submit', (e) => {
@@ -111,18 +103,16 @@ export class ConsoleApp {
     byId('list-caption').textContent = this.owner === 'me' ? 'My consultations today, newest first' : "Everyone's consultations today, newest first";
   }
 
-  private toSignIn(): void {
-    if (this.leaving) return;
+  /** No more polls: the page is leaving (signing out, or its sign-in is over). */
+  private stop(): void {
     this.leaving = true;
     this.poller.stop();
-    window.location.assign(signInUrl('/console'));
   }
 
-  private async signOut(): Promise<void> {
-    this.poller.stop();
-    this.leaving = true;
-    await this.http?.signOut();
-    window.location.assign('/signin');
+  private toSignIn(): void {
+    if (this.leaving) return;
+    this.stop();
+    toSignIn('/console');
   }
 
   /** Every call ends here on failure: a 401 means the sign-in is over. */
