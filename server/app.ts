@@ -67,6 +67,8 @@ export interface App {
   readonly staff: StaffSessions;
   /** A link to set up the default practice's first admin, while it has none (main.ts prints it once listening). */
   firstAdminSetupUrl(): string | undefined;
+  /** Every route registered, as `METHOD /path` (the isolation test walks them all, so none escapes it). */
+  routes(): readonly string[];
   /** Listens on config.host:config.port; resolves to the base URL links use. */
   listen(): Promise<string>;
   /** Process ids of the mediasoup workers (diagnostics and tests). */
@@ -164,6 +166,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     bodyLimit: 16 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
+  const routes: string[] = [];
+  http.addHook('onRoute', (r) => void [r.method].flat().forEach((m) => routes.push(`${m} ${r.url}`)));
   let draining = false;
   await http.register(errorHandling);
   await http.register(drainGate, { draining: () => draining });
@@ -225,6 +229,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     people,
     keys,
     staff,
+    routes: () => routes,
     firstAdminSetupUrl: () => (boot.firstAdminSetupCode ? people.setupUrl(boot.firstAdminSetupCode) : undefined),
     publicUrl,
     mediaWorkerPids: () => pool.pids,

@@ -8,13 +8,18 @@ import { consultationStatuses } from '../signalling/vocabulary.js';
 export type { Logger };
 
 // `label`: a guest's role as the clinician typed it ("Mrs Smith's daughter"), free text like a name.
-const PERSONAL = ['patientPhone', 'patientName', 'clinicianName', 'phone', 'name', 'to', 'body', 'displayName', 'label'];
+// Staff e-mails, passwords and one-time codes: sign-in never logs them, and a slip would be redacted.
+const PERSONAL = [
+  'patientPhone', 'patientName', 'clinicianName', 'phone', 'name', 'to', 'body', 'displayName', 'label',
+  'email', 'password', 'totpSecret', 'csrfToken',
+];
 
 export const redactPaths = [
   ...PERSONAL,
   ...PERSONAL.map((k) => `*.${k}`),
   'req.headers.authorization',
   'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
 ];
 

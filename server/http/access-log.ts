@@ -2,7 +2,8 @@
 import fp from 'fastify-plugin';
 
 export function maskCodes(url: string): string {
-  return url.replace(/\/j\/[^/?#]+/, '/j/[code]').replace(/\/links\/[^/?#]+/, '/links/[code]');
+  // Staff set-up links (`/setup/{code}`, server/tenancy/people.ts) are one-time codes too.
+  return url.replace(/\/j\/[^/?#]+/, '/j/[code]').replace(/\/links\/[^/?#]+/, '/links/[code]').replace(/\/setup\/[^/?#]+/, '/setup/[code]');
 }
 
 export const accessLog = fp(async (app) => {

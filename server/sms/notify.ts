@@ -65,6 +65,9 @@ const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const API_KEY_RE = new RegExp(`^.+-${UUID}-${UUID}$`, 'i');
 const TEMPLATE_ID_RE = new RegExp(`^${UUID}$`, 'i');
 
+/** Whether `id` is a GOV.UK Notify template id (a UUID). */
+export const isTemplateId = (id: string): boolean => TEMPLATE_ID_RE.test(id);
+
 /** Connection failures that happen before a byte of the request leaves: nothing was sent. */
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',

@@ -4,7 +4,7 @@
  * one can be made; npm, npx and a system node replaced by tripwires; an empty HOME;
  * npm_config_offline=true). It answers /readyz, takes a consultation, stops cleanly on SIGTERM,
  * and a second unpacked copy (the upgrade) carries on with the same data folder: the unused link
- * still works. Prints the archive's size and the time from unpacking to ready.
+ * still works, and the operator's commands work from it. Prints the archive's size and the time from unpacking to ready.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -201,5 +201,18 @@ describe('offline release bundle', () => {
     });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toMatchObject({ file, consultations: 1 });
+  });
+
+  it('adds and lists practices with the release alone (the operator\'s commands)', () => {
+    const root = path.join(work, 'release-b', release.name);
+    const openconsult = (...args: string[]) => spawnSync(path.join(root, 'bin', 'openconsult'), args, {
+      encoding: 'utf8', env: { PATH: `${tripwires}:/usr/bin:/bin`, HOME: work, DATA_DIR: dataDir },
+    });
+    const added = openconsult('practice', 'add', '--ods', 'A81001', '--name', 'Riverside Surgery');
+    expect(added.status, added.stderr).toBe(0);
+    const listed = openconsult('practice', 'list', '--format', 'json');
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toContainEqual({ odsCode: 'A81001', name: 'Riverside Surgery', status: 'active', users: 0, apiKeys: 0 });
+    expect(openconsult('user', 'add', '--practice', 'A81001').status).toBe(2);
   });
 });
