@@ -112,8 +112,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   app.post<{ Params: UserIdParams }>('/users/:id/enable', { schema: { params: UserIdParams, response: { 200: UserReply } }, config: limit },
     async (req): Promise<UserReply> => {
       const u = await ownUser(req);
-      if (u.status !== 'disabled') throw new AppError('invalid_state', 'This account is not disabled.');
-      await people.enable(u.id, actor(req));
+      // Enabling an account that is not disabled changes nothing (and logs nothing).
+      if (u.status === 'disabled') await people.enable(u.id, actor(req));
       return { user: await reread(u.id) };
     });
 

@@ -112,9 +112,10 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
    */
   app.post<{ Params: IdParams }>('/consultations/:id/join', route({ params: IdParams, response: { 201: ClinicianLinkReply } }),
     async (req, reply) => {
-      const c = await own(req, 'consultation.join');
       const p = req.principal;
+      // Before the id is looked at: a key is refused alike for any id.
       if (p.kind !== 'user') throw new AppError('forbidden', 'Joining is for a signed-in clinician; a practice system asks for a clinician link.');
+      const c = await own(req, 'consultation.join');
       const link: ClinicianLinkReply = await consultations.clinicianLink(c.id, actorOf(p));
       await deps.store.renameClinician(c.id, p.displayName);
       return reply.status(201).send(link);
