@@ -2,7 +2,8 @@
  * The admin page (/admin) in real Chromium against the real server, for a signed-in practice
  * admin (test/helpers/staff.ts: a session as a sign-in leaves it; the sign-in itself is tested
  * on its own): invite a person (the set-up link shown once), create an API key (shown once, works
- * at once), revoke it with a confirmation step (refused at once), see the changes listed; no axe
+ * at once), rotate it (a new key; the old one works on through the grace), revoke it with a
+ * confirmation step (refused at once), see the changes listed; no axe
  * violations in any of those states. Someone who is not an admin is told so; nobody signed in
  * goes to the sign-in page.
  */
@@ -41,7 +42,7 @@ const rowOf = (page: Page, body: string, text: string) => page.waitForFunction(
 );
 
 describe('the admin page', () => {
-  it('invites a person, creates a key that works at once, revokes it after a confirmation, lists the changes', async () => {
+  it('invites a person, creates a key that works at once, rotates it, revokes the new one after a confirmation, lists the changes', async () => {
     const admin = await signedIn(server, { roles: ['admin'], displayName: 'Ada Admin' });
     const page = await openAdmin(admin);
     await page.waitForSelector('#view-admin:not([hidden])');
@@ -82,26 +83,40 @@ describe('the admin page', () => {
     await rowOf(page, 'keys-body', 'EMIS integration');
     await expectAccessible(page, 'admin page: key shown');
 
-    // Revoke asks first; Cancel keeps the key.
-    const id = (await server.app.store.listApiKeys('default')).find((k) => k.name === 'EMIS integration')!.id;
+    // Rotate: a new key shown once; the old one keeps working through the grace.
+    const first = (await server.app.store.listApiKeys('default')).find((k) => k.name === 'EMIS integration')!.id;
+    await page.click(`#keys-body tr[data-id="${first}"] .admin-rotate`);
+    await page.waitForFunction((old: string) => {
+      const v = (document.getElementById('key-secret') as HTMLInputElement).value;
+      return v.startsWith('ock_') && v !== old;
+    }, {}, key);
+    await waitForText(page, 'The old key works until');
+    const rotated = await page.$eval('#key-secret', (e) => (e as HTMLInputElement).value);
+    expect((await server.api('GET', '/api/v1/consultations', undefined, rotated)).status).toBe(200);
+    expect((await server.api('GET', '/api/v1/consultations', undefined, key)).status).toBe(200);
+    await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent?.includes('Replaced: works until'), {}, `#keys-body tr[data-id="${first}"]`);
+
+    // Revoke (the replacement) asks first; Cancel keeps the key.
+    const id = (await server.app.store.listApiKeys('default')).find((k) => k.name === 'EMIS integration' && k.id !== first)!.id;
     const row = `#keys-body tr[data-id="${id}"]`;
     await page.click(`${row} .admin-revoke`);
     await waitForText(page, 'The practice system using it stops working at once.');
     await expectAccessible(page, 'admin page: revoke confirmation');
     await clickButton(page, 'Cancel');
     expect(await page.$eval(`${row} .admin-revoke`, (b) => (b as HTMLElement).hidden)).toBe(false);
-    expect((await server.api('GET', '/api/v1/consultations', undefined, key)).status).toBe(200);
+    expect((await server.api('GET', '/api/v1/consultations', undefined, rotated)).status).toBe(200);
     await page.click(`${row} .admin-revoke`);
     await page.click(`${row} .admin-revoke-confirm`);
     await waitForText(page, 'The key "EMIS integration" is revoked');
     await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent?.includes('Revoked'), {}, row);
-    expect((await server.api('GET', '/api/v1/consultations', undefined, key)).status).toBe(401);
+    expect((await server.api('GET', '/api/v1/consultations', undefined, rotated)).status).toBe(401);
 
     // The changes, with the names the page knows put back (the log itself holds ids only).
     await waitForText(page, 'Ada Admin');
     const events = await page.$eval('#events-body', (e) => (e as HTMLElement).innerText);
     expect(events).toContain('revoked the API key "EMIS integration"');
     expect(events).toContain('created the API key "EMIS integration"');
+    expect(events).toContain('replaced the API key "EMIS integration"');
     expect(events).toContain('invited Nina Nurse');
     await expectAccessible(page, 'admin page: after changes');
   });
