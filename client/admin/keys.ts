@@ -2,7 +2,7 @@
  * The practice's API keys as a table: name, created, last used, whether it works; Rotate, and
  * Revoke with a confirmation step in the row (revoking stops the practice system at once).
  */
-import { button, make } from '../console/dom.js';
+import { button, make, rowHeader } from '../console/dom.js';
 import type { ApiKeyView } from './api.js';
 import { keyStatus, when } from './words.js';
 
@@ -30,10 +30,8 @@ export class KeysTable {
     const tr = make('tr');
     tr.dataset.id = k.id;
     tr.setAttribute('role', 'row');
-    const name = make('th', { text: k.name });
-    name.scope = 'row';
-    name.setAttribute('role', 'rowheader');
-    name.tabIndex = -1;
+    const name = rowHeader();
+    name.textContent = k.name;
     const actions = cell('Actions', '');
     actions.className = 'console-actions';
     if (k.usable && !k.configured) {

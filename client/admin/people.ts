@@ -4,7 +4,7 @@
  * back to the row that changed.
  */
 import { staffRoles, type StaffRole } from '../../signalling/vocabulary.js';
-import { button, make } from '../console/dom.js';
+import { button, make, rowHeader } from '../console/dom.js';
 import type { StaffUser } from './api.js';
 import { roleWords, statusWords } from './words.js';
 
@@ -27,10 +27,7 @@ export class PeopleTable {
     const tr = make('tr');
     tr.dataset.id = u.id;
     tr.setAttribute('role', 'row');
-    const name = make('th');
-    name.scope = 'row';
-    name.setAttribute('role', 'rowheader');
-    name.tabIndex = -1;
+    const name = rowHeader();
     name.append(make('span', { className: 'console-patient', text: u.id === this.selfId ? `${u.displayName} (you)` : u.displayName }),
       make('span', { className: 'console-phone', text: u.email }));
 

@@ -39,3 +39,12 @@ export function button(visible: string, hidden: string, className: string, onCli
   b.addEventListener('click', onClick);
   return b;
 }
+
+/** A row's header cell, where focus goes when the control it was on disappears. */
+export function rowHeader(): HTMLTableCellElement {
+  const th = make('th');
+  th.scope = 'row';
+  th.setAttribute('role', 'rowheader');
+  th.tabIndex = -1;
+  return th;
+}

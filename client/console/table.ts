@@ -6,7 +6,7 @@
  */
 import type { Permission } from '../../server/auth/permissions.js';
 import type { ConsultationSummary } from './api.js';
-import { labelled, make } from './dom.js';
+import { labelled, make, rowHeader } from './dom.js';
 import { clock, isClosed, patientLabel, statusWords } from './words.js';
 
 export interface RowActions {
@@ -73,10 +73,7 @@ export class ConsultationTable {
     tr.dataset.id = c.id;
     tr.setAttribute('role', 'row');
 
-    const patient = make('th');
-    patient.scope = 'row';
-    patient.setAttribute('role', 'rowheader');
-    patient.tabIndex = -1; // where focus goes if the control it was on disappears
+    const patient = rowHeader();
     patient.append(make('span', { className: 'console-patient', text: who }));
     if (c.patientName && c.patientPhone) patient.append(make('span', { className: 'console-phone', text: c.patientPhone }));
 
