@@ -29,6 +29,7 @@ import { linkRoutes } from './http/links.js';
 import { metricsRoutes } from './http/metrics.js';
 import { pageRoutes } from './http/pages.js';
 import { securityHeaders } from './http/security.js';
+import { signinRoutes } from './http/signin.js';
 import { telemetryRoutes } from './http/telemetry.js';
 import { AppError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
@@ -204,6 +205,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   await http.register(metricsRoutes, { metrics, token: config.metricsToken, allow: config.metricsAllow });
   await http.register(telemetryRoutes, { metrics, tokens });
   await http.register(pageRoutes);
+  await http.register(signinRoutes, { store, staff, now, publicUrl, secret: sessionSecret.value, secureCookies: tokens.cookies.secure, logger: logger.child({ component: 'signin' }), config });
 
   const signalling = new Signalling(http.server, {
     live, consultations, tokens, logger: logger.child({ component: 'signalling' }), now,

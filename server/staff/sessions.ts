@@ -29,7 +29,10 @@ export interface StaffContext {
   practice: PracticeRecord;
 }
 
-/** Writes of `last_seen_at` are skipped within this long of the last one: one per minute per session. */
+/**
+ * Writes of `last_seen_at` are skipped within this long of the last one: one per minute per
+ * session, or every half idle period if that is shorter (else a busy session could idle out).
+ */
 const TOUCH_EVERY_MS = 60_000;
 
 export class StaffSessions {
@@ -76,7 +79,7 @@ export class StaffSessions {
     const practice = await this.store.getPractice(user.practiceId);
     if (!practice) return undefined;
     if (practice.status !== 'active') throw new AppError('practice_suspended', 'Your practice\'s use of this service is suspended. Contact the service\'s operator.');
-    if (now - session.lastSeenAt >= TOUCH_EVERY_MS) await this.store.touchStaffSession(idHash, now);
+    if (now - session.lastSeenAt >= Math.min(TOUCH_EVERY_MS, this.opts.idleSeconds * 500)) await this.store.touchStaffSession(idHash, now);
     return { session, user, practice };
   }
 

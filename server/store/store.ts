@@ -191,7 +191,7 @@ export interface UserRecord {
 
 /** Fields of a user that change after creation. */
 export type UserPatch = Partial<Pick<UserRecord,
-  'displayName' | 'roles' | 'status' | 'oidcSubject' | 'passwordHash' | 'totpSecret' | 'lastTotpStep' | 'failedLogins' | 'lockedUntil'>>;
+  'email' | 'displayName' | 'roles' | 'status' | 'oidcSubject' | 'passwordHash' | 'totpSecret' | 'lastTotpStep' | 'failedLogins' | 'lockedUntil'>>;
 
 /** A one-time link for an invited person to set up their account (only its hash is kept). */
 export interface SetupLinkRecord {

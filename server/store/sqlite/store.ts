@@ -18,7 +18,7 @@ import { type Statements, prepareStatements } from './statements.js';
 
 /** The users columns a patch may set. */
 const USER_COLUMNS: Readonly<Record<keyof UserPatch, string>> = {
-  displayName: 'display_name', roles: 'roles', status: 'status', oidcSubject: 'oidc_subject', passwordHash: 'password_hash',
+  email: 'email', displayName: 'display_name', roles: 'roles', status: 'status', oidcSubject: 'oidc_subject', passwordHash: 'password_hash',
   totpSecret: 'totp_secret', lastTotpStep: 'last_totp_step', failedLogins: 'failed_logins', lockedUntil: 'locked_until',
 };
 

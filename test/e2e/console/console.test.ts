@@ -11,6 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hashCode } from '../../../server/auth/codes.js';
 import { clickButton, closeParticipants, openParticipant, waitForText } from '../../helpers/browser.js';
 import { type TestServer, linkIn, startServer } from '../../helpers/server.js';
 import { type Staff, signInPage, signedIn } from '../../helpers/staff.js';
@@ -211,5 +212,7 @@ describe('the clinician console', () => {
     expect(await consolePage.$eval('#new-panel', (e) => (e as HTMLElement).hidden)).toBe(true);
     await clickButton(consolePage, 'Sign out');
     await consolePage.waitForFunction(() => location.pathname === '/signin', { polling: 100 });
+    // The sign-out (with the CSRF token) ended the session in the store.
+    expect(await server.app.store.getStaffSession(hashCode(admin.sessionId))).toBeUndefined();
   });
 });

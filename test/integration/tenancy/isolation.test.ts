@@ -53,6 +53,8 @@ const table: Record<string, Row> = {
   'POST /api/v1/links/:code/redeem': { kind: 'unscoped', why: 'a one-time link, no practice principal: "links" below' },
   'POST /api/v1/sessions/expire-done': { kind: 'unscoped', why: 'expires the browser\'s own participant cookies, answers nothing' },
   'POST /api/v1/telemetry/first-frame': { kind: 'unscoped', why: 'a participant\'s page reports a timing to the metrics, reads nothing' },
+  'GET /api/v1/setup/:code': { kind: 'unscoped', why: 'a one-time set-up link is the credential, no principal: test/integration/staff/setup-links' },
+  'POST /api/v1/setup/:code': { kind: 'unscoped', why: 'a one-time set-up link is the credential, no principal: test/integration/staff/setup-links' },
 };
 
 /** What a browser would send to produce and connect (mediasoup checks the shape, not the media). */
