@@ -69,6 +69,8 @@ export class ConsoleApp {
     const isClinician = me.user?.roles.includes('clinician') ?? false;
     byId('admin-link').hidden = !may('practice.manage');
     byId('sign-out').addEventListener('click', () => this.stop());
+    // Leaving the page: no poll may answer 401 meanwhile and send the browser elsewhere.
+    window.addEventListener('beforeunload', () => this.stop());
 
     byId('new-panel').hidden = !may('consultation.create');
     byId<HTMLFormElement>('new-form').addEventListener('submit', (e) => {
