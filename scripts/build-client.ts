@@ -25,7 +25,7 @@ export async function buildClient(): Promise<void> {
     metafile: true,
     entryPoints: {
       join: path.join(root, 'client', 'join.ts'), console: path.join(root, 'client', 'console.ts'),
-      signin: path.join(root, 'client', 'signin.ts'), setup: path.join(root, 'client', 'setup.ts'),
+      signin: path.join(root, 'client', 'signin.ts'), setup: path.join(root, 'client', 'setup.ts'), admin: path.join(root, 'client', 'admin.ts'),
     },
     outdir: outDir,
     bundle: true,
@@ -44,7 +44,7 @@ export async function buildClient(): Promise<void> {
   for (const f of ['index.html', 'accessibility.html', 'app.css']) {
     await copyFile(path.join(root, 'client', f), path.join(outDir, f));
   }
-  for (const f of ['join.html', 'console.html', 'signin.html', 'setup.html']) {
+  for (const f of ['join.html', 'console.html', 'signin.html', 'setup.html', 'admin.html']) {
     const html = await readFile(path.join(root, 'client', f), 'utf8');
     await writeFile(path.join(outDir, f), withModulePreloads(html, metafile));
   }

@@ -18,7 +18,9 @@ import { Rooms } from './consultations/rooms.js';
 import { Consultations } from './consultations/service.js';
 import { Timekeeper } from './consultations/timekeeper.js';
 import { accessLog } from './http/access-log.js';
+import { adminRoutes } from './http/admin.js';
 import { apiRoutes } from './http/api.js';
+import { meRoutes } from './http/me.js';
 import { reportRoutes } from './http/reports.js';
 import { drainGate } from './http/drain.js';
 import { errorHandling } from './http/errors.js';
@@ -191,6 +193,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
   const principals = { keys, staff, practices: store };
   await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, store, ...principals, perMinute: config.rateLimitApi });
+  await http.register(meRoutes, { prefix: '/api/v1', store, ...principals, perMinute: config.rateLimitApi });
+  await http.register(adminRoutes, { prefix: '/api/v1/admin', people, store, now, ...principals, perMinute: config.rateLimitApi });
   await http.register(reportRoutes, { prefix: '/api/v1/reports', audit: store, ...principals, perMinute: config.rateLimitApi });
   await http.register(healthRoutes, {
     ready: () => {

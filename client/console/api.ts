@@ -1,15 +1,17 @@
 /**
- * The practice API as the console uses it (server/http/api.ts): list today's consultations,
- * create one, re-send the patient's link, end one. Every call carries the API key as a bearer
- * token; every failure becomes an ApiError with the service's code and plain-English message.
+ * The practice API as the console uses it (server/http/api.ts): who is signed in, list today's
+ * consultations, create one, join one, re-send the patient's link, end one. Calls carry the staff
+ * session cookie (same origin) and, when they change something, the session's CSRF token; every
+ * failure becomes an ApiError with the service's code and plain-English message.
  */
 import type {
   ClinicianLinkReply, ConsultationList, ConsultationSummary, CreateBody, CreatedReply, ErrorReply, ResendReply,
 } from '../../server/http/schemas.js';
+import type { MeReply } from '../../server/http/admin-schemas.js';
 import { type EndReason, consultationStatuses, isOneOf, smsStatuses } from '../../signalling/vocabulary.js';
 
 // The answers' shapes are the service's own schemas (types only: nothing of the server is bundled).
-export type { ConsultationSummary };
+export type { ConsultationSummary, MeReply };
 
 export class ApiError extends Error {
   constructor(
@@ -48,42 +50,16 @@ function parseSummary(x: unknown): ConsultationSummary | null {
   };
 }
 
-export class ConsoleApi {
-  constructor(private readonly apiKey: string) {}
+/** Where a page sends someone whose sign-in is missing or over, to come back to `next` after. */
+export function signInUrl(next: string): string {
+  return `/signin?next=${encodeURIComponent(next)}`;
+}
 
-  /** Consultations created since `since` (the console passes the local midnight), newest first. */
-  async list(since: Date): Promise<ConsultationSummary[]> {
-    const body = await this.call('GET', `/api/v1/consultations?since=${encodeURIComponent(since.toISOString())}`);
-    const lines = (body as Partial<Record<keyof ConsultationList, unknown>>).consultations;
-    if (!Array.isArray(lines)) throw new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
-    return lines.map(parseSummary).filter((c): c is ConsultationSummary => c !== null);
-  }
+/** Same-origin JSON requests with the staff session's cookie, and its CSRF token on POST, PUT and DELETE. */
+export class Requester {
+  constructor(private readonly csrfToken: string | null) {}
 
-  async create(input: CreateBody): Promise<CreatedReply> {
-    const body = (await this.call('POST', '/api/v1/consultations', input)) as Partial<CreatedReply>;
-    if (!isString(body.id) || !isString(body.clinicianUrl) || !isOneOf(smsStatuses, body.sms)) {
-      throw new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
-    }
-    return body as CreatedReply;
-  }
-
-  async resend(id: string): Promise<Pick<ResendReply, 'sms' | 'expiresAt'>> {
-    const body = (await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/resend`)) as Partial<Record<keyof ResendReply, unknown>>;
-    return { sms: isOneOf(smsStatuses, body.sms) ? body.sms : 'failed', expiresAt: isString(body.expiresAt) ? body.expiresAt : '' };
-  }
-
-  /** A fresh clinician link (the one from creation may be in another tab or spent). */
-  async clinicianLink(id: string): Promise<string> {
-    const body = (await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/clinician-link`)) as Partial<Record<keyof ClinicianLinkReply, unknown>>;
-    if (!isString(body.clinicianUrl)) throw new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
-    return body.clinicianUrl;
-  }
-
-  async end(id: string): Promise<void> {
-    await this.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/end`);
-  }
-
-  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  async call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
     let res: Response;
@@ -95,7 +71,7 @@ export class ConsoleApi {
         signal: abort.signal,
         headers: {
           accept: 'application/json',
-          authorization: `Bearer ${this.apiKey}`,
+          ...(method !== 'GET' && this.csrfToken ? { 'x-csrf-token': this.csrfToken } : {}),
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -115,5 +91,57 @@ export class ConsoleApi {
       );
     }
     return answer ?? {};
+  }
+
+  /** Who is signed in (GET /api/v1/me); an ApiError with status 401 when nobody is. */
+  static async me(): Promise<MeReply> {
+    const body = (await new Requester(null).call('GET', '/api/v1/me')) as Partial<MeReply>;
+    if (!body.practice || !Array.isArray(body.rights)) throw badAnswer();
+    return body as MeReply;
+  }
+
+  /** Ends the session (the sign-in pages' route); whatever it answers, the page then goes to sign in. */
+  async signOut(): Promise<void> {
+    await this.call('POST', '/auth/signout').catch(() => undefined);
+  }
+}
+
+const badAnswer = () => new ApiError(500, 'bad_answer', 'The service sent an answer we did not understand.');
+
+/** Which consultations the list shows: the signed-in clinician's own, or the practice's. */
+export type Owner = 'me' | 'everyone';
+
+export class ConsoleApi {
+  constructor(private readonly http: Requester) {}
+
+  /** Consultations created since `since` (the console passes the local midnight), newest first. */
+  async list(since: Date, owner: Owner): Promise<ConsultationSummary[]> {
+    const mine = owner === 'me' ? '&owner=me' : '';
+    const body = await this.http.call('GET', `/api/v1/consultations?since=${encodeURIComponent(since.toISOString())}${mine}`);
+    const lines = (body as Partial<Record<keyof ConsultationList, unknown>>).consultations;
+    if (!Array.isArray(lines)) throw badAnswer();
+    return lines.map(parseSummary).filter((c): c is ConsultationSummary => c !== null);
+  }
+
+  async create(input: CreateBody): Promise<CreatedReply> {
+    const body = (await this.http.call('POST', '/api/v1/consultations', input)) as Partial<CreatedReply>;
+    if (!isString(body.id) || !isString(body.clinicianUrl) || !isOneOf(smsStatuses, body.sms)) throw badAnswer();
+    return body as CreatedReply;
+  }
+
+  async resend(id: string): Promise<Pick<ResendReply, 'sms' | 'expiresAt'>> {
+    const body = (await this.http.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/resend`)) as Partial<Record<keyof ResendReply, unknown>>;
+    return { sms: isOneOf(smsStatuses, body.sms) ? body.sms : 'failed', expiresAt: isString(body.expiresAt) ? body.expiresAt : '' };
+  }
+
+  /** The signed-in clinician joins: a fresh clinician link, with their name shown to the patient. */
+  async join(id: string): Promise<string> {
+    const body = (await this.http.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/join`)) as Partial<Record<keyof ClinicianLinkReply, unknown>>;
+    if (!isString(body.clinicianUrl)) throw badAnswer();
+    return body.clinicianUrl;
+  }
+
+  async end(id: string): Promise<void> {
+    await this.http.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/end`);
   }
 }

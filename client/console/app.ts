@@ -1,15 +1,19 @@
 /**
- * The clinician's console: sign in once with the practice API key (kept in this tab's
- * sessionStorage), then see today's consultations live (a poll every 2 seconds: simple, and it
- * works through any proxy), create one from a phone number, re-send a link, end one, and be
- * alerted when a patient starts waiting.
+ * The console of a signed-in member of staff: who they are and their practice, today's
+ * consultations live (theirs or everyone's; a poll every 2 seconds: simple, and it works through
+ * any proxy), a form to create one, and per row what they may do: join (clinicians, in a new
+ * tab), re-send a link, end; and an alert when a patient starts waiting. Nobody types a key:
+ * the sign-in is the session cookie, and a page without one (or whose session ended) goes to
+ * the sign-in page, which brings them back (./signed-in.ts).
  *
- *   signed out --(key accepted)--> signed in --(401 from any call, or Sign out)--> signed out
+ *   loading --(GET /me)--> signed in --(401 from any call, or Sign out)--> sign-in page
  */
-import { ApiError, ConsoleApi, type ConsultationSummary } from './api.js';
-import { byId, fieldError, focusOn } from './dom.js';
+import type { Permission } from '../../server/auth/permissions.js';
+import { ApiError, ConsoleApi, type ConsultationSummary, type Owner } from './api.js';
+import { byId, fieldError } from './dom.js';
 import { Poller } from './poller.js';
-import { apiKey, clinicianLinks, clinicianName } from './storage.js';
+import { signedIn, toSignIn } from './signed-in.js';
+import { ownerChoice } from './storage.js';
 import { ConsultationTable } from './table.js';
 import { Tone } from './tone.js';
 import { WaitingAlert } from './waiting-alert.js';
@@ -26,110 +30,98 @@ function startOfToday(): Date {
 
 type Problem = 'connection' | 'action';
 
+const unknownError = () => new ApiError(0, 'unknown', 'Something went wrong. Please try again.');
+
 export class ConsoleApp {
   private api: ConsoleApi | undefined;
+  private owner: Owner = 'everyone';
   private readonly poller = new Poller(() => this.poll(), POLL_MS);
-  private latest: ConsultationSummary[] = [];
   private readonly tone = new Tone();
-  private readonly alert = new WaitingAlert(byId('waiting-alert'), this.tone, document.title);
-  private readonly table = new ConsultationTable(byId<HTMLTableSectionElement>('list-body'), byId('list-empty'), {
-    videoLink: (c, button) => void this.videoLink(c, button),
-    resend: (c, button) => void this.resend(c, button),
-    end: (c, button) => void this.end(c, button),
-  });
+  private alert: WaitingAlert | undefined;
+  private table: ConsultationTable | undefined;
   private problemKind: Problem | undefined;
   private creating = false;
+  private leaving = false;
 
   /** Diagnostics for support staff and automated checks. */
   readonly diagnostics = { tones: (): number => this.tone.played };
 
   start(): void {
-    byId<HTMLFormElement>('signin-form').addEventListener('submit', (e) => {
-      e.preventDefault();
-      void this.signIn();
-    });
+    void this.load();
+  }
+
+  // --- who is signed in -----------------------------------------------------------------
+
+  private async load(): Promise<void> {
+    const signed = await signedIn('/console');
+    if (!signed) return;
+    const { me } = signed;
+    this.api = new ConsoleApi(signed.http);
+    const may = (right: Permission) => me.rights.includes(right);
+    const join = may('consultation.join') ? (c: ConsultationSummary, b: HTMLButtonElement) => void this.join(c, b) : undefined;
+    this.alert = new WaitingAlert(byId('waiting-alert'), this.tone, document.title, join);
+    this.table = new ConsultationTable(byId<HTMLTableSectionElement>('list-body'), byId('list-empty'), {
+      join: (c, button) => void this.join(c, button),
+      resend: (c, button) => void this.resend(c, button),
+      end: (c, button) => void this.end(c, button),
+    }, me.rights);
+
+    const isClinician = me.user?.roles.includes('clinician') ?? false;
+    byId('admin-link').hidden = !may('practice.manage');
+    byId('sign-out').addEventListener('click', () => this.stop());
+    // Leaving the page: no poll may answer 401 meanwhile and send the browser elsewhere.
+    window.addEventListener('beforeunload', () => this.stop());
+
+    byId('new-panel').hidden = !may('consultation.create');
     byId<HTMLFormElement>('new-form').addEventListener('submit', (e) => {
       e.preventDefault();
       void this.create();
     });
-    byId('sign-out').addEventListener('click', () => this.signOut(''));
-
-    const key = apiKey.get();
-    if (key) this.enter(new ConsoleApi(key), false);
-    else this.showSignIn('');
-  }
-
-  // --- signing in and out ---------------------------------------------------------------
-
-  private showSignIn(message: string): void {
-    byId('view-console').hidden = true;
-    byId('sign-out').hidden = true;
-    byId('view-signin').hidden = false;
-    const input = byId<HTMLInputElement>('api-key');
-    fieldError(input, message);
-    input.value = '';
-    input.focus();
-  }
-
-  private async signIn(): Promise<void> {
-    const input = byId<HTMLInputElement>('api-key');
-    const button = byId<HTMLButtonElement>('signin-button');
-    const key = input.value.trim();
-    if (!key) {
-      fieldError(input, 'Enter the practice API key.');
-      input.focus();
-      return;
-    }
-    if (button.getAttribute('aria-disabled') === 'true') return;
-    button.setAttribute('aria-disabled', 'true');
-    fieldError(input, '');
-    const api = new ConsoleApi(key);
-    try {
-      const list = await api.list(startOfToday());
-      apiKey.set(key);
-      input.value = '';
-      this.enter(api, true, list);
-    } catch (err) {
-      const e = err instanceof ApiError ? err : new ApiError(0, 'unknown', 'Something went wrong. Please try again.');
-      fieldError(input, e.status === 401 ? 'That key was not accepted. Check the practice API key and try again.' : e.message);
-      input.focus();
-    } finally {
-      button.removeAttribute('aria-disabled');
-    }
-  }
-
-  private enter(api: ConsoleApi, moveFocus: boolean, list?: ConsultationSummary[]): void {
-    this.api = api;
-    byId('view-signin').hidden = true;
-    byId('view-console').hidden = false;
-    byId('sign-out').hidden = false;
     const clinician = byId<HTMLInputElement>('clinician-name');
-    if (!clinician.value) clinician.value = clinicianName.get();
-    if (list) this.show(list);
-    if (moveFocus) focusOn(byId('view-console').querySelector('h1') as HTMLElement);
+    if (isClinician && me.user) {
+      clinician.value = me.user.displayName;
+    } else {
+      byId('clinician-name-label').textContent = "Clinician's name (optional)";
+    }
+
+    this.owner = ownerChoice.get() ?? (isClinician ? 'me' : 'everyone');
+    for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="owner"]')) {
+      radio.checked = radio.value === this.owner;
+      radio.addEventListener('change', () => {
+        if (!radio.checked || (radio.value !== 'me' && radio.value !== 'everyone')) return;
+        this.owner = radio.value;
+        ownerChoice.set(this.owner);
+        this.showCaption();
+        this.poller.kick();
+      });
+    }
+    this.showCaption();
+    byId('view-loading').hidden = true;
+    byId('view-console').hidden = false;
     this.poller.start();
   }
 
-  /** Forgets the key (and the clinician links) and asks for the key again. */
-  private signOut(message: string): void {
-    this.poller.stop();
-    this.api = undefined;
-    apiKey.clear();
-    if (!message) clinicianLinks.clear();
-    this.latest = [];
-    this.table.update([], Date.now());
-    this.alert.clear();
-    this.say('');
-    this.problem(undefined, '');
-    byId('created').hidden = true;
-    this.showSignIn(message);
+  private showCaption(): void {
+    byId('list-caption').textContent = this.owner === 'me' ? 'My consultations today, newest first' : "Everyone's consultations today, newest first";
   }
 
-  /** Every call ends here on failure: a 401 means the key is no longer accepted. */
+  /** No more polls: the page is leaving (signing out, or its sign-in is over). */
+  private stop(): void {
+    this.leaving = true;
+    this.poller.stop();
+  }
+
+  private toSignIn(): void {
+    if (this.leaving) return;
+    this.stop();
+    toSignIn('/console');
+  }
+
+  /** Every call ends here on failure: a 401 means the sign-in is over. */
   private failed(err: unknown, kind: Problem): void {
-    const e = err instanceof ApiError ? err : new ApiError(0, 'unknown', 'Something went wrong. Please try again.');
+    const e = err instanceof ApiError ? err : unknownError();
     if (e.status === 401) {
-      this.signOut('Your sign-in was not accepted any more. Enter the practice API key again.');
+      this.toSignIn();
       return;
     }
     this.problem(kind, kind === 'connection'
@@ -141,21 +133,21 @@ export class ConsoleApp {
 
   private async poll(): Promise<void> {
     const api = this.api;
-    if (!api) return;
+    if (!api || this.leaving) return;
+    const owner = this.owner;
     try {
-      const list = await api.list(startOfToday());
-      if (api !== this.api) return; // signed out meanwhile
+      const list = await api.list(startOfToday(), owner);
+      if (owner !== this.owner) return; // the choice changed meanwhile: the next poll shows it
       this.show(list);
       if (this.problemKind === 'connection') this.problem(undefined, '');
     } catch (err) {
-      if (api === this.api) this.failed(err, 'connection');
+      this.failed(err, 'connection');
     }
   }
 
   private show(list: ConsultationSummary[]): void {
-    this.latest = list;
-    this.table.update(list, Date.now());
-    this.alert.update(list);
+    this.table?.update(list, Date.now());
+    this.alert?.update(list);
   }
 
   // --- actions --------------------------------------------------------------------------
@@ -184,8 +176,6 @@ export class ConsoleApp {
     this.say('Creating the consultation and sending the link…');
     try {
       const created = await api.create(input);
-      clinicianLinks.set(created.id, created.clinicianUrl);
-      clinicianName.set(input.clinicianName ?? '');
       const who = input.patientName ?? 'the patient';
       this.showCreated(created.clinicianUrl, created.sms === 'sent'
         ? `Link sent to ${who} (${input.patientPhone}).`
@@ -225,21 +215,26 @@ export class ConsoleApp {
     hidden.textContent = ` with ${patientName ?? 'the patient'}`;
     open.replaceChildren('Open video', hidden);
     byId('created').hidden = false;
-    this.alert.rerender(this.latest);
   }
 
-  private async videoLink(c: ConsultationSummary, button: HTMLButtonElement): Promise<void> {
+  /** The clinician joins: the call opens in a new tab, with their name shown to the patient. */
+  private async join(c: ConsultationSummary, button: HTMLButtonElement): Promise<void> {
     const api = this.api;
     if (!api) return;
     button.setAttribute('aria-disabled', 'true');
+    // Opened now, while the click still counts as the person's: a tab opened after an await may be blocked.
+    const tab = window.open('', '_blank');
     try {
-      clinicianLinks.set(c.id, await api.clinicianLink(c.id));
-      this.table.refresh(c.id, Date.now());
-      this.alert.rerender(this.latest);
-      this.say(`Video link ready for ${patientLabel(c)}: choose "Open video".`);
-      // The new link replaces the button: put focus on it.
-      button.closest('td')?.querySelector<HTMLAnchorElement>('a.console-open')?.focus();
+      const url = await api.join(c.id);
+      this.say(`Joining the video consultation with ${patientLabel(c)} in a new tab.`);
+      if (tab) {
+        tab.opener = null;
+        tab.location.href = url;
+      } else {
+        window.location.assign(url);
+      }
     } catch (err) {
+      tab?.close();
       this.failed(err, 'action');
     } finally {
       button.removeAttribute('aria-disabled');

@@ -1,15 +1,17 @@
 /**
  * The list of today's consultations: one table row per consultation, keyed by id. Each poll
  * updates the rows' text in place, so a button the clinician is on keeps its focus; rows are
- * only added, moved when out of order, or removed when they leave the list.
+ * only added, moved when out of order, or removed when they leave the list. A row offers only
+ * what the signed-in person may do: a receptionist gets no Join and no End.
  */
+import type { Permission } from '../../server/auth/permissions.js';
 import type { ConsultationSummary } from './api.js';
-import { clinicianLinks } from './storage.js';
+import { labelled, make, rowHeader } from './dom.js';
 import { clock, isClosed, patientLabel, statusWords } from './words.js';
 
 export interface RowActions {
-  /** Asks for a fresh clinician link when this browser does not hold one. */
-  videoLink(c: ConsultationSummary, button: HTMLButtonElement): void;
+  /** The signed-in clinician joins the call (a fresh link of theirs, opened in a new tab). */
+  join(c: ConsultationSummary, button: HTMLButtonElement): void;
   resend(c: ConsultationSummary, button: HTMLButtonElement): void;
   end(c: ConsultationSummary, button: HTMLButtonElement): void;
 }
@@ -19,24 +21,10 @@ interface Row {
   patient: HTMLTableCellElement;
   created: HTMLTimeElement;
   status: HTMLSpanElement;
-  open: HTMLAnchorElement;
-  getLink: HTMLButtonElement;
+  join: HTMLButtonElement;
   resend: HTMLButtonElement;
   end: HTMLButtonElement;
   current: ConsultationSummary;
-}
-
-function make<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string } = {}): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (props.className) e.className = props.className;
-  if (props.text !== undefined) e.textContent = props.text;
-  return e;
-}
-
-/** Visible text plus words only screen readers hear, so every control names its patient. */
-function labelled<T extends HTMLElement>(e: T, visible: string, hidden: string): T {
-  e.append(visible, make('span', { className: 'visually-hidden', text: hidden }));
-  return e;
 }
 
 function setText(e: HTMLElement, text: string): void {
@@ -50,6 +38,8 @@ export class ConsultationTable {
     private readonly body: HTMLTableSectionElement,
     private readonly empty: HTMLElement,
     private readonly actions: RowActions,
+    /** The signed-in person's rights (GET /api/v1/me). */
+    private readonly rights: readonly Permission[],
   ) {}
 
   update(list: ConsultationSummary[], now: number): void {
@@ -77,22 +67,13 @@ export class ConsultationTable {
     this.empty.hidden = this.rows.size > 0;
   }
 
-  /** Re-shows a row's actions, e.g. after the clinician link for it became known. */
-  refresh(id: string, now: number): void {
-    const row = this.rows.get(id);
-    if (row) this.fill(row, row.current, now);
-  }
-
   private createRow(c: ConsultationSummary): Row {
     const who = patientLabel(c);
     const tr = make('tr');
     tr.dataset.id = c.id;
     tr.setAttribute('role', 'row');
 
-    const patient = make('th');
-    patient.scope = 'row';
-    patient.setAttribute('role', 'rowheader');
-    patient.tabIndex = -1; // where focus goes if the control it was on disappears
+    const patient = rowHeader();
     patient.append(make('span', { className: 'console-patient', text: who }));
     if (c.patientName && c.patientPhone) patient.append(make('span', { className: 'console-phone', text: c.patientPhone }));
 
@@ -108,23 +89,20 @@ export class ConsultationTable {
 
     const actionsCell = make('td', { className: 'console-actions' });
     actionsCell.dataset.label = 'Actions';
-    const open = labelled(make('a', { className: 'button console-open' }), 'Open video', ` with ${who}`);
-    open.target = '_blank';
-    open.rel = 'noopener noreferrer';
-    const getLink = labelled(make('button', { className: 'button console-get-link' }), 'Get video link', ` for ${who}`);
-    getLink.type = 'button';
+    const join = labelled(make('button', { className: 'button console-join' }), 'Join', ` video consultation with ${who}`);
+    join.type = 'button';
     const resend = labelled(make('button', { className: 'button secondary console-resend' }), 'Re-send link', ` to ${who}`);
     resend.type = 'button';
     const end = labelled(make('button', { className: 'button warning console-end' }), 'End', ` consultation with ${who}`);
     end.type = 'button';
-    actionsCell.append(open, getLink, resend, end);
+    actionsCell.append(join, resend, end);
 
     for (const cell of [createdCell, statusCell, actionsCell]) cell.setAttribute('role', 'cell');
     tr.append(patient, createdCell, statusCell, actionsCell);
 
-    const row: Row = { tr, patient, created, status, open, getLink, resend, end, current: c };
-    getLink.addEventListener('click', () => {
-      if (getLink.getAttribute('aria-disabled') !== 'true') this.actions.videoLink(row.current, getLink);
+    const row: Row = { tr, patient, created, status, join, resend, end, current: c };
+    join.addEventListener('click', () => {
+      if (join.getAttribute('aria-disabled') !== 'true') this.actions.join(row.current, join);
     });
     resend.addEventListener('click', () => {
       if (resend.getAttribute('aria-disabled') !== 'true') this.actions.resend(row.current, resend);
@@ -149,13 +127,11 @@ export class ConsultationTable {
     if (row.status.className !== badge) row.status.className = badge;
     row.tr.classList.toggle('console-row--waiting', words.tone === 'waiting');
 
-    const url = clinicianLinks.get(c.id);
-    if (url && row.open.href !== url) row.open.href = url;
-    row.open.hidden = !url || isClosed(c);
-    row.getLink.hidden = Boolean(url) || isClosed(c);
+    const may = (right: Permission) => this.rights.includes(right);
+    row.join.hidden = !may('consultation.join') || isClosed(c);
     // A new link only helps before the patient is in: the service refuses it during a call.
-    row.resend.hidden = !(c.status === 'created' || (c.status === 'waiting' && c.waitingSince === null));
-    row.end.hidden = isClosed(c);
+    row.resend.hidden = !may('consultation.resend') || !(c.status === 'created' || (c.status === 'waiting' && c.waitingSince === null));
+    row.end.hidden = !may('consultation.end') || isClosed(c);
 
     if (focused && focused.closest('[hidden]')) row.patient.focus();
   }

@@ -4,7 +4,7 @@
  * waiting changes, so screen readers announce arrivals rather than every poll.
  */
 import type { ConsultationSummary } from './api.js';
-import { clinicianLinks } from './storage.js';
+import { labelled, make } from './dom.js';
 import type { Tone } from './tone.js';
 import { clock, isWaiting, patientLabel, type WaitingConsultation, waitingLine } from './words.js';
 
@@ -16,6 +16,8 @@ export class WaitingAlert {
     private readonly banner: HTMLElement,
     private readonly tone: Tone,
     private readonly baseTitle: string,
+    /** Offered beside each waiting patient to those who may join (clinicians). */
+    private readonly join?: (c: ConsultationSummary, button: HTMLButtonElement) => void,
   ) {}
 
   update(list: ConsultationSummary[]): void {
@@ -30,11 +32,6 @@ export class WaitingAlert {
     if (arrived.length > 0) this.tone.play();
   }
 
-  /** Shows the banner again, e.g. once an "Open video" link for a waiting patient is known. */
-  rerender(list: ConsultationSummary[]): void {
-    this.render(list.filter(isWaiting));
-  }
-
   clear(): void {
     this.shown.clear();
     this.banner.replaceChildren();
@@ -47,18 +44,14 @@ export class WaitingAlert {
       const line = document.createElement('strong');
       line.textContent = waitingLine(c);
       p.append(line, ` (since ${clock(c.waitingSince)})`);
-      const url = clinicianLinks.get(c.id);
-      if (url) {
-        const open = document.createElement('a');
-        open.className = 'button';
-        open.href = url;
-        open.target = '_blank';
-        open.rel = 'noopener noreferrer';
-        const hidden = document.createElement('span');
-        hidden.className = 'visually-hidden';
-        hidden.textContent = ` with ${patientLabel(c)}`;
-        open.append('Open video', hidden);
-        p.append(' ', open);
+      const join = this.join;
+      if (join) {
+        const button = labelled(make('button', { className: 'button' }), 'Join', ` video consultation with ${patientLabel(c)}`);
+        button.type = 'button';
+        button.addEventListener('click', () => {
+          if (button.getAttribute('aria-disabled') !== 'true') join(c, button);
+        });
+        p.append(' ', button);
       }
       return p;
     }));

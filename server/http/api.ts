@@ -11,7 +11,7 @@ import type { Consultations, Holder } from '../consultations/service.js';
 import type { Rooms } from '../consultations/rooms.js';
 import { AppError } from '../errors.js';
 import { maskPhone } from '../sms/phone.js';
-import type { ConsultationRecord, PracticeStore, UserStore } from '../store/store.js';
+import type { ConsultationRecord, ConsultationStore, PracticeStore, UserStore } from '../store/store.js';
 import { type PrincipalDeps, requirePrincipal } from './principal.js';
 import {
   ClinicianLinkReply, ConsultationList, ConsultationReply, type ConsultationSummary, CreateBody, CreatedReply, EndReply, EventsReply,
@@ -21,7 +21,7 @@ import {
 export interface ApiDeps extends PrincipalDeps {
   consultations: Consultations;
   rooms: Rooms;
-  store: Pick<PracticeStore, 'getPractice'> & Pick<UserStore, 'getUser' | 'findUserByEmail'>;
+  store: Pick<PracticeStore, 'getPractice'> & Pick<UserStore, 'getUser' | 'findUserByEmail'> & Pick<ConsultationStore, 'renameClinician'>;
   /** Requests per minute per API key or signed-in person (counted once they are known). */
   perMinute: number;
 }
@@ -103,6 +103,21 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     async (req, reply) => {
       const c = await own(req, 'consultation.join');
       const link: ClinicianLinkReply = await consultations.clinicianLink(c.id, actorOf(req.principal));
+      return reply.status(201).send(link);
+    });
+
+  /**
+   * A signed-in clinician joins from the console: the call shows the patient their name, and a
+   * fresh clinician link (the console opens it in a new tab) saves a second link by SMS or e-mail.
+   */
+  app.post<{ Params: IdParams }>('/consultations/:id/join', route({ params: IdParams, response: { 201: ClinicianLinkReply } }),
+    async (req, reply) => {
+      const p = req.principal;
+      // Before the id is looked at: a key is refused alike for any id.
+      if (p.kind !== 'user') throw new AppError('forbidden', 'Joining is for a signed-in clinician; a practice system asks for a clinician link.');
+      const c = await own(req, 'consultation.join');
+      const link: ClinicianLinkReply = await consultations.clinicianLink(c.id, actorOf(p));
+      await deps.store.renameClinician(c.id, p.displayName);
       return reply.status(201).send(link);
     });
 

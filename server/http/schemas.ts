@@ -13,10 +13,10 @@ import { InvitePayload } from '../../signalling/schemas.js';
 import { ISO_WEEK_PATTERN, s97Counts, s97Formats } from '../reports/s97.js';
 
 /** A string from one of the vocabulary's lists (a plain string enum: no anyOf to serialise). */
-const Word = <const T extends readonly string[]>(words: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...words] });
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Word = <const T extends readonly string[]>(words: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...words] });
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /** An ISO 8601 time. */
-const Time = Type.String();
+export const Time = Type.String();
 
 const Status = Word(consultationStatuses);
 const Sms = Word(smsStatuses);

@@ -91,6 +91,8 @@ export interface ConsultationStore {
   countByStatus(): Promise<Partial<Record<ConsultationStatus, number>>>;
   setExpiresAt(id: string, at: number): Promise<void>;
   setSmsStatus(id: string, status: SmsStatus): Promise<void>;
+  /** The name the others in the call see for its clinician (a clinician joining from the console), atomically. */
+  renameClinician(id: string, name: string): Promise<void>;
   getParticipant(id: string): Promise<ParticipantRecord | undefined>;
   listParticipants(consultationId: string): Promise<ParticipantRecord[]>;
   /** A participant and their first link, atomically. */

@@ -36,6 +36,8 @@ export function prepareStatements(db: Db) {
     countByStatus: db.prepare<[], { status: ConsultationStatus; n: number }>('SELECT status, COUNT(*) AS n FROM consultations GROUP BY status'),
     setExpiresAt: db.prepare('UPDATE consultations SET expires_at = @at WHERE id = @id'),
     setSmsStatus: db.prepare('UPDATE consultations SET sms_status = @status WHERE id = @id'),
+    renameClinicianOf: db.prepare('UPDATE consultations SET clinician_name = @name WHERE id = @id'),
+    renameClinicianParticipant: db.prepare("UPDATE participants SET display_name = @name WHERE consultation_id = @id AND role = 'clinician'"),
     markAdmitted: db.prepare('UPDATE participants SET admitted_at = COALESCE(admitted_at, @at) WHERE id = @id'),
 
     // The conditions of auth/links.ts (not used, not revoked, not expired) and an open consultation.

@@ -70,6 +70,13 @@ export class SqliteStore implements Store {
     this.q.setSmsStatus.run({ id, status });
   }
 
+  async renameClinician(id: string, name: string): Promise<void> {
+    this.db.transaction(() => {
+      this.q.renameClinicianOf.run({ id, name });
+      this.q.renameClinicianParticipant.run({ id, name });
+    })();
+  }
+
   async getParticipant(id: string): Promise<ParticipantRecord | undefined> {
     const r = this.q.getParticipant.get(id);
     return r && toParticipant(r);

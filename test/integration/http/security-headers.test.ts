@@ -10,7 +10,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const routes = ['/', '/console', '/j/AAAAAAAAAAAAAAAAAAAAAA', '/healthz', '/api/v1/consultations', '/no/such/page', '/assets/join.js'];
+const routes = ['/', '/console', '/admin', '/j/AAAAAAAAAAAAAAAAAAAAAA', '/healthz', '/api/v1/consultations', '/no/such/page', '/assets/join.js'];
 
 describe('security headers', () => {
   it.each(routes)('are on %s', async (route) => {

@@ -23,7 +23,7 @@ type Target = 'consultation' | 'user' | 'key';
  * `'POST /api/v1/admin/users/:id/disable': { kind: 'scoped', target: 'user', right: 'practice.manage', ok: 200 },`
  */
 type Row =
-  | { kind: 'scoped'; target: Target; right: Permission; ok: number; body?: unknown }
+  | { kind: 'scoped'; target: Target; right: Permission; ok: number; body?: unknown; staffOnly?: true }
   | { kind: 'report'; right: Permission; query: string }
   | { kind: 'unscoped'; why: string };
 
@@ -34,9 +34,22 @@ const table: Record<string, Row> = {
   'POST /api/v1/consultations/:id/clinician-link': { kind: 'scoped', target: 'consultation', right: 'consultation.join', ok: 201 },
   'POST /api/v1/consultations/:id/guests': { kind: 'scoped', target: 'consultation', right: 'consultation.invite', ok: 201, body: { label: 'Interpreter' } },
   'POST /api/v1/consultations/:id/end': { kind: 'scoped', target: 'consultation', right: 'consultation.end', ok: 200 },
+  'POST /api/v1/consultations/:id/join': { kind: 'scoped', target: 'consultation', right: 'consultation.join', ok: 201, staffOnly: true },
+  'PUT /api/v1/admin/users/:id/roles': { kind: 'scoped', target: 'user', right: 'practice.manage', ok: 200, body: { roles: ['clinician'] } },
+  'POST /api/v1/admin/users/:id/disable': { kind: 'scoped', target: 'user', right: 'practice.manage', ok: 200 },
+  'POST /api/v1/admin/users/:id/enable': { kind: 'scoped', target: 'user', right: 'practice.manage', ok: 200 },
+  'POST /api/v1/admin/users/:id/setup-link': { kind: 'scoped', target: 'user', right: 'practice.manage', ok: 201 },
+  'POST /api/v1/admin/keys/:id/rotate': { kind: 'scoped', target: 'key', right: 'practice.manage', ok: 201 },
+  'POST /api/v1/admin/keys/:id/revoke': { kind: 'scoped', target: 'key', right: 'practice.manage', ok: 200 },
   'GET /api/v1/reports/s97': { kind: 'report', right: 'report.read', query: '?week=2026-W48' },
   'POST /api/v1/consultations': { kind: 'unscoped', why: 'creates in the asker\'s practice: "lists" below' },
   'GET /api/v1/consultations': { kind: 'unscoped', why: 'lists the asker\'s practice: "lists" below' },
+  'GET /api/v1/me': { kind: 'unscoped', why: 'the asker\'s own identity and rights' },
+  'GET /api/v1/admin/users': { kind: 'unscoped', why: 'lists the asker\'s practice (test/integration/admin)' },
+  'POST /api/v1/admin/users': { kind: 'unscoped', why: 'invites into the asker\'s practice (test/integration/admin)' },
+  'GET /api/v1/admin/keys': { kind: 'unscoped', why: 'lists the asker\'s practice (test/integration/admin)' },
+  'POST /api/v1/admin/keys': { kind: 'unscoped', why: 'creates in the asker\'s practice (test/integration/admin)' },
+  'GET /api/v1/admin/events': { kind: 'unscoped', why: 'the asker\'s practice\'s own lines (test/integration/admin)' },
   'POST /api/v1/links/:code/redeem': { kind: 'unscoped', why: 'a one-time link, no practice principal: "links" below' },
   'POST /api/v1/sessions/expire-done': { kind: 'unscoped', why: 'expires the browser\'s own participant cookies, answers nothing' },
   'POST /api/v1/telemetry/first-frame': { kind: 'unscoped', why: 'a participant\'s page reports a timing to the metrics, reads nothing' },
@@ -111,7 +124,8 @@ describe('every /api/v1 route', () => {
       const answer = await two.call(caller, method, at(id), row.body);
       const unknown = await two.call(caller, method, at(UNKNOWN_ID), row.body);
       const where = `${r} as ${caller.label}`;
-      if (!holds(caller, row.right)) {
+      // A staff-only route refuses keys as it refuses a missing right.
+      if (!holds(caller, row.right) || (row.staffOnly && caller.kind === 'key')) {
         // Refused for the right, whatever the id: the refusal says nothing of whose it is.
         expect(answer.status, where).toBe(403);
         expect(answer.body.error.code, where).toBe('forbidden');

@@ -1,9 +1,11 @@
 /** Every route under server/http/ declares what it answers (design.md 7.5), so the console can import the shapes. */
 import Fastify, { type RouteOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { adminRoutes } from '../../../server/http/admin.js';
 import { apiRoutes } from '../../../server/http/api.js';
 import { healthRoutes } from '../../../server/http/health.js';
 import { linkRoutes } from '../../../server/http/links.js';
+import { meRoutes } from '../../../server/http/me.js';
 import { metricsRoutes } from '../../../server/http/metrics.js';
 import { pageRoutes } from '../../../server/http/pages.js';
 import { reportRoutes } from '../../../server/http/reports.js';
@@ -28,6 +30,8 @@ describe('HTTP routes', () => {
     await app.register(telemetryRoutes, { metrics, tokens: unused });
     await app.register(pageRoutes);
     await app.register(reportRoutes, { prefix: '/api/v1/reports', audit: unused, ...principals, perMinute: 1 });
+    await app.register(meRoutes, { prefix: '/api/v1', store: unused, ...principals, perMinute: 1 });
+    await app.register(adminRoutes, { prefix: '/api/v1/admin', people: unused, store: unused, now: Date.now, ...principals, perMinute: 1 });
     await app.ready();
 
     expect(routes.length).toBeGreaterThanOrEqual(15);
