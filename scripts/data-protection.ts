@@ -45,6 +45,7 @@ export const columns: Record<string, { kind: Kind; holds: string }> = {
   'participants.created_at': { kind: 'none', holds: 'time invited' },
   'participants.admitted_at': { kind: 'none', holds: 'time admitted from the waiting room' },
   'participants.session_epoch': { kind: 'none', holds: 'counter that revokes earlier browser sessions' },
+  'participants.user_id': { kind: 'pseudonymous', holds: 'the signed-in clinician this participant is, if any' },
   'links.code_hash': { kind: 'pseudonymous', holds: 'hash of the one-time link code (the code itself is never stored)' },
   'links.consultation_id': { kind: 'pseudonymous', holds: 'the consultation' },
   'links.participant_id': { kind: 'pseudonymous', holds: 'whose link it is' },

@@ -15,7 +15,7 @@ import type { MediaSession } from '../media/session.js';
 import type { MediaSessions } from '../media/sessions.js';
 import type { Role } from './participant.js';
 import type { Member, Room, Rooms } from './rooms.js';
-import type { Consultations } from './service.js';
+import type { Actor, Consultations } from './service.js';
 
 /** Connections by socket id, or everyone connected to the consultation. */
 export type Recipients = readonly string[] | 'everyone';
@@ -136,9 +136,9 @@ export class LiveConsultation {
   }
 
   /** Lets a waiting participant into the call. The call starts (persisted) before anyone is moved. */
-  async admit(participantId: string): Promise<void> {
+  async admit(participantId: string, by: Actor = 'clinician'): Promise<void> {
     const { role } = this.room.waiting(participantId);
-    await this.deps.consultations.startCall(this.id, 'clinician');
+    await this.deps.consultations.startCall(this.id, by);
     await this.deps.consultations.markAdmitted(participantId);
     const member = this.room.admit(participantId); // checks again: they may have gone meanwhile
     if (member.socketId) {
@@ -147,7 +147,7 @@ export class LiveConsultation {
     }
     for (const p of this.session?.producersOf(participantId) ?? []) this.announce(p);
     this.broadcast(member);
-    await this.deps.consultations.audit(this.id, 'clinician', 'admitted', { participantId, role });
+    await this.deps.consultations.audit(this.id, by, 'admitted', { participantId, role });
   }
 
   /** The participant left on purpose (from the connection they are on now). */
@@ -200,11 +200,11 @@ export class LiveConsultation {
   }
 
   /** A message from the practice to someone in the waiting room. */
-  async messageWaiting(participantId: string, text: string): Promise<void> {
+  async messageWaiting(participantId: string, text: string, by: Actor = 'clinician'): Promise<void> {
     const target = this.room.get(participantId);
     if (target?.presence !== 'waiting' || !target.socketId) throw new AppError('invalid_state', 'That person is not in the waiting room.');
     this.send([target.socketId], { event: 'practiceMessage', args: [{ text: text.trim(), at: this.deps.now() }] });
-    await this.deps.consultations.audit(this.id, 'clinician', 'waiting_message_sent', { participantId });
+    await this.deps.consultations.audit(this.id, by, 'waiting_message_sent', { participantId });
   }
 
   warnCallEnding(endsAt: number): void {

@@ -31,6 +31,8 @@ export interface CreateInput {
 export interface Holder {
   practice: PracticeRecord;
   owner?: { userId: string; displayName: string } | undefined;
+  /** The owner is the one creating it, signed in: the clinician link goes to them, so the clinician is them. */
+  ownerIsCreator?: boolean;
 }
 
 export interface Created {
@@ -115,7 +117,10 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
       patientPhone: phone.e164, patientName: input.patientName ?? null, clinicianName,
     };
     const patient: ParticipantRecord = { id: newId(), consultationId: consultation.id, role: 'patient', displayName: input.patientName ?? null };
-    const clinician: ParticipantRecord = { id: newId(), consultationId: consultation.id, role: 'clinician', displayName: clinicianName };
+    const clinician: ParticipantRecord = {
+      id: newId(), consultationId: consultation.id, role: 'clinician', displayName: clinicianName,
+      userId: holder.ownerIsCreator ? holder.owner?.userId ?? null : null,
+    };
     const patientCode = newCode();
     const clinicianCode = newCode();
     const link = (p: ParticipantRecord, code: string): LinkRecord => ({
@@ -254,6 +259,15 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
   async linkUsable(code: string): Promise<boolean> {
     const link = await this.deps.store.findLink(hashCode(code));
     return link !== undefined && linkRefusal(link, this.deps.now()) === undefined && await this.isOpen(link.consultationId);
+  }
+
+  /**
+   * Who a participant's acts are audited as: the signed-in clinician they are, by user id, or
+   * else their role (a patient, a guest, a clinician who came by a link from the practice system).
+   */
+  async actorOf(participantId: string, role: Role): Promise<Actor> {
+    const p = await this.deps.store.getParticipant(participantId);
+    return p?.userId ? `user:${p.userId}` : role;
   }
 
   /** Whether the consultation exists and has not ended or expired. */

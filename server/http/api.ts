@@ -21,7 +21,7 @@ import {
 export interface ApiDeps extends PrincipalDeps {
   consultations: Consultations;
   rooms: Rooms;
-  store: Pick<PracticeStore, 'getPractice'> & Pick<UserStore, 'getUser' | 'findUserByEmail'> & Pick<ConsultationStore, 'renameClinician'>;
+  store: Pick<PracticeStore, 'getPractice'> & Pick<UserStore, 'getUser' | 'findUserByEmail'> & Pick<ConsultationStore, 'assignClinician'>;
   /** Requests per minute per API key or signed-in person (counted once they are known). */
   perMinute: number;
 }
@@ -71,7 +71,9 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       }
       return { practice, owner: { userId: u.id, displayName: u.displayName } };
     }
-    if (p.kind === 'user' && p.roles.includes('clinician')) return { practice, owner: { userId: p.userId, displayName: p.displayName } };
+    if (p.kind === 'user' && p.roles.includes('clinician')) {
+      return { practice, owner: { userId: p.userId, displayName: p.displayName }, ownerIsCreator: true };
+    }
     return { practice };
   };
 
@@ -117,7 +119,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       if (p.kind !== 'user') throw new AppError('forbidden', 'Joining is for a signed-in clinician; a practice system asks for a clinician link.');
       const c = await own(req, 'consultation.join');
       const link: ClinicianLinkReply = await consultations.clinicianLink(c.id, actorOf(p));
-      await deps.store.renameClinician(c.id, p.displayName);
+      await deps.store.assignClinician(c.id, { userId: p.userId, displayName: p.displayName });
       return reply.status(201).send(link);
     });
 

@@ -95,6 +95,7 @@ const migrations: readonly string[] = [
   ALTER TABLE consultations ADD COLUMN practice_id TEXT NOT NULL DEFAULT '${DEFAULT_PRACTICE_ID}';
   ALTER TABLE consultations ADD COLUMN owner_user_id TEXT;
   CREATE INDEX consultations_practice ON consultations(practice_id, created_at);
+  ALTER TABLE participants ADD COLUMN user_id TEXT;
   ALTER TABLE events ADD COLUMN practice_id TEXT NOT NULL DEFAULT '${DEFAULT_PRACTICE_ID}';
   CREATE INDEX events_practice ON events(practice_id, at);
   CREATE TABLE users (

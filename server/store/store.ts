@@ -47,6 +47,8 @@ export interface ParticipantRecord {
   admittedAt?: number | null;
   /** Sessions issued before the latest revocation (an earlier epoch) are refused. */
   sessionEpoch?: number;
+  /** The staff member this clinician is, when they started or joined it signed in: what they do is audited as theirs. */
+  userId?: string | null;
 }
 
 export interface LinkRecord {
@@ -91,8 +93,8 @@ export interface ConsultationStore {
   countByStatus(): Promise<Partial<Record<ConsultationStatus, number>>>;
   setExpiresAt(id: string, at: number): Promise<void>;
   setSmsStatus(id: string, status: SmsStatus): Promise<void>;
-  /** The name the others in the call see for its clinician (a clinician joining from the console), atomically. */
-  renameClinician(id: string, name: string): Promise<void>;
+  /** A signed-in clinician joining from the console becomes its clinician: their name is shown, their acts audited as theirs, atomically. */
+  assignClinician(id: string, clinician: { userId: string; displayName: string }): Promise<void>;
   getParticipant(id: string): Promise<ParticipantRecord | undefined>;
   listParticipants(consultationId: string): Promise<ParticipantRecord[]>;
   /** A participant and their first link, atomically. */

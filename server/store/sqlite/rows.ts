@@ -15,6 +15,7 @@ export interface ConsultationRow {
 }
 export interface ParticipantRow {
   id: string; consultation_id: string; role: Role; display_name: string | null; admitted_at: number | null; session_epoch: number;
+  user_id: string | null;
 }
 /** A link with its participant's role. */
 export interface LinkRow {
@@ -48,7 +49,7 @@ export const toConsultation = (r: ConsultationRow): ConsultationRecord => ({
 });
 export const toParticipant = (r: ParticipantRow): ParticipantRecord => ({
   id: r.id, consultationId: r.consultation_id, role: r.role, displayName: r.display_name, admittedAt: r.admitted_at,
-  sessionEpoch: r.session_epoch,
+  sessionEpoch: r.session_epoch, userId: r.user_id,
 });
 export const toLink = (r: LinkRow): LinkRecord => ({
   codeHash: r.code_hash, consultationId: r.consultation_id, participantId: r.participant_id,

@@ -20,8 +20,8 @@ export function prepareStatements(db: Db) {
     insertConsultation: db.prepare(`INSERT INTO consultations
       (id, practice_id, owner_user_id, status, created_at, updated_at, expires_at, ended_reason, patient_phone, patient_name, clinician_name, sms_status)
       VALUES (@id, @practiceId, @ownerUserId, @status, @createdAt, @updatedAt, @expiresAt, @endedReason, @patientPhone, @patientName, @clinicianName, @smsStatus)`),
-    insertParticipant: db.prepare(`INSERT INTO participants (id, consultation_id, role, display_name, created_at)
-      VALUES (@id, @consultationId, @role, @displayName, @createdAt)`),
+    insertParticipant: db.prepare(`INSERT INTO participants (id, consultation_id, role, display_name, user_id, created_at)
+      VALUES (@id, @consultationId, @role, @displayName, @userId, @createdAt)`),
     insertLink: db.prepare(`INSERT INTO links (code_hash, consultation_id, participant_id, created_at, expires_at)
       VALUES (@codeHash, @consultationId, @participantId, @createdAt, @expiresAt)`),
     getConsultation: db.prepare<[string], ConsultationRow>('SELECT * FROM consultations WHERE id = ?'),
@@ -37,7 +37,7 @@ export function prepareStatements(db: Db) {
     setExpiresAt: db.prepare('UPDATE consultations SET expires_at = @at WHERE id = @id'),
     setSmsStatus: db.prepare('UPDATE consultations SET sms_status = @status WHERE id = @id'),
     renameClinicianOf: db.prepare('UPDATE consultations SET clinician_name = @name WHERE id = @id'),
-    renameClinicianParticipant: db.prepare("UPDATE participants SET display_name = @name WHERE consultation_id = @id AND role = 'clinician'"),
+    assignClinicianParticipant: db.prepare("UPDATE participants SET display_name = @name, user_id = @userId WHERE consultation_id = @id AND role = 'clinician'"),
     markAdmitted: db.prepare('UPDATE participants SET admitted_at = COALESCE(admitted_at, @at) WHERE id = @id'),
 
     // The conditions of auth/links.ts (not used, not revoked, not expired) and an open consultation.

@@ -70,10 +70,11 @@ export class SqliteStore implements Store {
     this.q.setSmsStatus.run({ id, status });
   }
 
-  async renameClinician(id: string, name: string): Promise<void> {
+  async assignClinician(id: string, clinician: { userId: string; displayName: string }): Promise<void> {
+    const name = clinician.displayName;
     this.db.transaction(() => {
       this.q.renameClinicianOf.run({ id, name });
-      this.q.renameClinicianParticipant.run({ id, name });
+      this.q.assignClinicianParticipant.run({ id, name, userId: clinician.userId });
     })();
   }
 
@@ -369,7 +370,7 @@ export class SqliteStore implements Store {
   }
 
   private insertParticipant(p: ParticipantRecord, createdAt: number): void {
-    this.q.insertParticipant.run({ id: p.id, consultationId: p.consultationId, role: p.role, displayName: p.displayName, createdAt });
+    this.q.insertParticipant.run({ id: p.id, consultationId: p.consultationId, role: p.role, displayName: p.displayName, userId: p.userId ?? null, createdAt });
   }
 
   private insertEvent(e: Omit<AuditEvent, 'seq' | 'practiceId'> & { practiceId?: string }): void {

@@ -236,6 +236,9 @@ describe('POST /api/v1/consultations/:id/join', () => {
     expect((await server.app.store.getConsultation(id))?.clinicianName).toBe('Dr Joiner');
     const participants = await server.app.store.listParticipants(id);
     expect(participants.find((p) => p.role === 'clinician')?.displayName).toBe('Dr Joiner');
+    // What they do in the call is audited as theirs, not as "a clinician".
+    const clinicianId = participants.find((p) => p.role === 'clinician')?.id ?? '';
+    expect(await server.app.consultations.actorOf(clinicianId, 'clinician')).toBe(`user:${clinician.user.id}`);
     // The link from creation no longer works: only the joining clinician's does.
     const redeemed = await fetch(`${server.url}/api/v1/links/${joined.body.clinicianUrl.split('/j/')[1]}/redeem`, { method: 'POST' });
     expect(redeemed.status).toBe(200);

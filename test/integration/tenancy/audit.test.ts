@@ -141,8 +141,10 @@ describe('the audit log', () => {
     expect(actorOf(day.c1, 'link_resent')).toEqual([two.caller('A', 'receptionist').actor]);
     expect(actorOf(day.c2, 'clinician_link_issued')).toEqual([two.caller('A', 'clinician').actor]);
     expect(actorOf(day.c2, 'link_redeemed')).toEqual(['patient', 'clinician']);
-    expect(actorOf(day.c2, 'status', (d) => d.to === 'in_call')).toEqual(['clinician']);
-    expect(actorOf(day.c2, 'guest_invited')).toEqual([two.caller('A', 'clinician').actor, 'clinician']);
+    // c2's clinician is the signed-in clinician who made it: what they do in the call is theirs.
+    expect(actorOf(day.c2, 'status', (d) => d.to === 'in_call')).toEqual([two.caller('A', 'clinician').actor]);
+    expect(actorOf(day.c2, 'admitted')).toEqual([two.caller('A', 'clinician').actor]);
+    expect(actorOf(day.c2, 'guest_invited')).toEqual([two.caller('A', 'clinician').actor, two.caller('A', 'clinician').actor]);
     expect(actorOf(day.c2, 'status', (d) => d.to === 'ended')).toEqual([two.caller('A', 'clinician').actor]);
     expect(actorOf(day.c1, 'status', (d) => d.to === 'ended')).toEqual([two.caller('A', 'key').actor]);
     expect(actorOf(day.c3, 'created')).toEqual([two.caller('A', 'key').actor]);
