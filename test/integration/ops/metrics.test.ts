@@ -4,8 +4,9 @@
  * CPU and memory, transports. Also: one log line per lifecycle event, with the consultation id
  * and no personal data; the optional metrics token; the report endpoint's validation and limit.
  */
+import { connect as connectAs } from '../../helpers/participants.js';
 import { Writable } from 'node:stream';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../../signalling/events.js';
 import { createLogger } from '../../../server/log.js';
@@ -54,17 +55,7 @@ async function redeem(code: string, url = server.url): Promise<string> {
   return (res.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
 }
 
-async function connect(consultationId: string, cookie: string): Promise<ClientSocket> {
-  const s: ClientSocket = io(server.url, {
-    auth: { consultationId }, extraHeaders: { cookie }, transports: ['websocket'], reconnection: false, forceNew: true,
-  });
-  opened.push(s);
-  await new Promise<void>((resolve, reject) => {
-    s.once('connect', resolve);
-    s.once('connect_error', reject);
-  });
-  return s;
-}
+const connect = (consultationId: string, cookie: string) => connectAs(server, consultationId, cookie, opened);
 
 /** A patient's session cookie in a new consultation on `on`. */
 async function patientSession(on: TestServer = server): Promise<string> {
