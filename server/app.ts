@@ -115,6 +115,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       .flat()
       .flatMap((c) => rooms.find(c.id)?.list() ?? []),
     workerPids: () => pool.pids,
+    now,
   });
   const sms = countingSms(opts.sms ?? createSmsProvider(config, logger.child({ component: 'sms' })), metrics);
   let listeningUrl: string | undefined;

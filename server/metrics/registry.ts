@@ -2,8 +2,8 @@
  * The Prometheus metrics (prom-client), one registry per app so tests can run several apps.
  *
  * What is measured, and where it comes from:
- * - consultations by status, participants by role and presence: read from the store and the
- *   rooms at each scrape;
+ * - consultations by status, participants by role and presence, the longest current wait: read
+ *   from the store and the rooms at each scrape;
  * - status changes and the patient's waiting time: the Consultations `statusChanged` event;
  * - admit-to-first-frame and the media path (TURN relay or direct): reported by browsers to
  *   `POST /api/v1/telemetry/first-frame`;
@@ -22,8 +22,10 @@ export interface MetricsReaders {
   /** Consultations with a live media router. */
   mediaSessions: () => number;
   consultationsByStatus?: () => Promise<Partial<Record<string, number>>>;
-  /** Everyone in the live rooms, by role and presence. */
-  participants?: () => Promise<{ role: string; presence: string }[]>;
+  /** Everyone in the live rooms, by role and presence (with when they started waiting, if they wait). */
+  participants?: () => Promise<{ role: string; presence: string; waitingSince?: number | undefined }[]>;
+  /** The clock waits are measured with (the app's). */
+  now?: () => number;
   /** Process ids of the mediasoup workers. */
   workerPids?: () => number[];
 }
@@ -83,6 +85,20 @@ export function createMetrics(read: MetricsReaders) {
           counts.set(key, c);
         }
         for (const c of counts.values()) this.set({ role: c.role, presence: c.presence }, c.n);
+      },
+    }),
+    // The control for "patient left waiting unseen" (hazard H04): the alert fires on this one
+    // number, exactly when any patient has waited too long, whatever happens to the others.
+    longestWait: new Gauge({
+      name: 'openconsult_longest_wait_seconds',
+      help: 'How long the patient who has waited longest in a waiting room right now has waited (0: nobody waits).',
+      registers,
+      async collect() {
+        const now = read.now?.() ?? Date.now();
+        const waits = ((await read.participants?.()) ?? [])
+          .filter((p) => p.role === 'patient' && p.presence === 'waiting' && p.waitingSince !== undefined)
+          .map((p) => Math.max(0, now - (p.waitingSince as number)) / 1000);
+        this.set(waits.length ? Math.max(...waits) : 0);
       },
     }),
     waitingSeconds: new Histogram({

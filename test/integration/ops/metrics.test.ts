@@ -102,6 +102,8 @@ describe('metrics of a whole consultation', () => {
     expect(sample(text, 'openconsult_media_sessions')).toBe(1);
 
     await new Promise((r) => setTimeout(r, 300)); // a measurable wait
+    // The longest current wait: what the "patient waiting unseen" alert watches.
+    expect(sample(await metrics(), 'openconsult_longest_wait_seconds')).toBeGreaterThanOrEqual(0.3);
     expect((await clinician.timeout(5000).emitWithAck('admit', { id: joined.data.self.id })).ok).toBe(true);
     expect((await report({ ms: 850, role: 'patient', relayed: false }, patientCookie)).status).toBe(204);
     expect((await report({ ms: 1500, role: 'clinician', relayed: true }, clinicianCookie)).status).toBe(204);
@@ -110,6 +112,7 @@ describe('metrics of a whole consultation', () => {
     expect(sample(text, 'openconsult_consultations{status="in_call"}')).toBe(1);
     expect(sample(text, 'openconsult_participants{role="patient",presence="admitted"}')).toBe(1);
     expect(sample(text, 'openconsult_waiting_seconds_count{outcome="admitted"}')).toBe(1);
+    expect(sample(text, 'openconsult_longest_wait_seconds')).toBe(0);
     expect(sample(text, 'openconsult_waiting_seconds_sum{outcome="admitted"}')).toBeGreaterThanOrEqual(0.3);
     expect(sample(text, 'openconsult_first_frame_seconds_count{role="patient"}')).toBe(1);
     expect(sample(text, 'openconsult_first_frame_seconds_bucket{le="1",role="patient"}')).toBe(1);
