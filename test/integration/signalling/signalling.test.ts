@@ -358,7 +358,9 @@ describe('start-of-call checklist', () => {
       s.emit('checklist', ticks, () => undefined);
       expect((await s.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'recv' })).ok).toBe(true);
     }
-    expect(await checklistEvents(c.id)).toEqual([]);
+    // The clinician's own, sent after theirs, is the only one in the log.
+    expect((await clinician.timeout(ACK_MS).emitWithAck('checklist', ticks)).ok).toBe(true);
+    expect(await checklistEvents(c.id)).toEqual([expect.objectContaining({ actor: 'clinician', detail: ticks })]);
   });
 
   it('refuses bad checklist payloads with validation_failed and audits none of them', async () => {
