@@ -9,12 +9,12 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import {
-  ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, MessageWaitingPayload,
+  ChatPayload, ChecklistPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, MessageWaitingPayload,
   PausePayload, ProducePayload, RemovePayload, RestartIcePayload,
 } from './schemas.js';
 
 export type {
-  ChatPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, MessageWaitingPayload, PausePayload,
+  ChatPayload, ChecklistPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, MessageWaitingPayload, PausePayload,
   ProducePayload, RemovePayload, RestartIcePayload,
 };
 
@@ -110,6 +110,11 @@ export interface ClientToServerEvents {
   messageWaiting: (payload: MessageWaitingPayload, ack: AckFn<Record<string, never>>) => void;
   /** Clinician: a link for a third participant (interpreter, carer, colleague), sent by SMS if a number is given. */
   invite: (payload: InvitePayload, ack: AckFn<{ url: string; sms: SmsStatus | 'not_sent' }>) => void;
+  /**
+   * Clinician: the start-of-call checklist as it stands (patient's location and call-back number,
+   * identity, privacy, anyone else present agreed), audited as ticks.
+   */
+  checklist: (payload: ChecklistPayload, ack: AckFn<Record<string, never>>) => void;
   leave: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
   /** Clinician: removes someone from the consultation (disconnected; their sessions, links and admission revoked). */
   remove: (payload: RemovePayload, ack: AckFn<Record<string, never>>) => void;
@@ -165,6 +170,7 @@ export const clientEvents = {
   chat: ChatPayload,
   messageWaiting: MessageWaitingPayload,
   invite: InvitePayload,
+  checklist: ChecklistPayload,
   leave: EmptyPayload,
   remove: RemovePayload,
   end: EmptyPayload,

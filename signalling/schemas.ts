@@ -91,4 +91,14 @@ export type ChatPayload = Static<typeof ChatPayload>;
 export const MessageWaitingPayload = Type.Object({ id: Id, text: Text }, { additionalProperties: false });
 export type MessageWaitingPayload = Static<typeof MessageWaitingPayload>;
 
+/**
+ * Clinician: the start-of-call checklist (hazard log H07), as ticks only: nothing typed, nothing
+ * personal, so the audit log can keep it as it is.
+ */
+export const ChecklistPayload = Type.Object(
+  { location: Type.Boolean(), identity: Type.Boolean(), private: Type.Boolean(), othersAgreed: Type.Boolean() },
+  { additionalProperties: false },
+);
+export type ChecklistPayload = Static<typeof ChecklistPayload>;
+
 export const SocketAuth = Type.Object({ consultationId: Id }, { additionalProperties: true });

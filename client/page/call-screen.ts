@@ -1,11 +1,12 @@
 /**
  * The call screen: who is in the call and in what state, their pictures, our own self-view, and
- * (for the clinician) the waiting room panel and who may be removed. What each participant's media does is sampled once
+ * (for the clinician) the waiting room panel, who may be removed and the start-of-call checklist. What each participant's media does is sampled once
  * a second, so a dropped connection shows as "reconnecting" even before the server knows.
  */
 import type { ParticipantView, Role } from '../../signalling/events.js';
 import type { Call, FlowState, Tile } from '../call.js';
 import { mark } from '../timeline.js';
+import type { ChecklistPanel } from './checklist.js';
 import { el, find, setText, show } from './dom.js';
 import type { PageStates } from './state.js';
 import type { PeopleList } from './people.js';
@@ -26,6 +27,8 @@ export class CallScreen {
     private readonly onFirstFrame: () => void,
     /** The clinician's list of who is in the call, to remove someone; absent for everyone else. */
     private readonly people?: PeopleList,
+    /** The clinician's start-of-call checklist, shown once a patient is in the call; absent for everyone else. */
+    private readonly checklist?: ChecklistPanel,
   ) {}
 
   /** After each join: everyone as the server sees them now. */
@@ -129,6 +132,7 @@ export class CallScreen {
     }
     this.waitingList?.render(others.filter((p) => p.presence === 'waiting'));
     this.people?.render(inCall);
+    this.checklist?.render(inCall);
   }
 }
 

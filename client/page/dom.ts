@@ -37,6 +37,16 @@ interface Elements extends Record<`view-${View}`, HTMLElement> {
   'people-panel': HTMLElement;
   'people-list': HTMLUListElement;
   'call-status': HTMLElement;
+  'checklist-panel': HTMLElement;
+  'checklist-toggle': HTMLButtonElement;
+  'checklist-body': HTMLElement;
+  'checklist-why': HTMLElement;
+  'checklist-form': HTMLFormElement;
+  'checklist-location': HTMLInputElement;
+  'checklist-identity': HTMLInputElement;
+  'checklist-private': HTMLInputElement;
+  'checklist-others': HTMLInputElement;
+  'checklist-status': HTMLElement;
   'call-notice': HTMLElement;
   remotes: HTMLElement;
   'self-video': HTMLVideoElement;

@@ -8,6 +8,7 @@ import type { Call } from '../call.js';
 import type { SignalSocket } from '../signal.js';
 import { CallScreen } from './call-screen.js';
 import { Chat } from './chat.js';
+import { ChecklistPanel } from './checklist.js';
 import { Controls } from './controls.js';
 import * as ended from './ended.js';
 import { InvitePanel } from './invite.js';
@@ -49,7 +50,10 @@ export function screenFactory(page: PageStates, local: LocalMedia, role: Role): 
     const waitingList = clinician ? new WaitingList({ admit: hooks.admit, message: hooks.messageWaiting, remove: hooks.remove }) : undefined;
     if (clinician) new InvitePanel(socket);
     return {
-      call: new CallScreen(page, role, waitingList, hooks.firstFrame, clinician ? new PeopleList(hooks.remove) : undefined),
+      call: new CallScreen(
+        page, role, waitingList, hooks.firstFrame,
+        clinician ? new PeopleList(hooks.remove) : undefined, clinician ? new ChecklistPanel(socket) : undefined,
+      ),
       chat: new Chat(socket, hooks.selfId),
       controls: new Controls({ socket, role, local, call: hooks.call, mediaError: hooks.mediaError, left: hooks.left }),
       waiting,

@@ -329,3 +329,49 @@ describe('admission and the call', () => {
     expect(await gone).toBe('io server disconnect');
   });
 });
+
+describe('start-of-call checklist', () => {
+  const ticks = { location: true, identity: true, private: false, othersAgreed: true };
+  const checklistEvents = async (id: string) =>
+    ((await server.api('GET', `/api/v1/consultations/${id}/events`)).body.events as { type: string; actor: string; detail: unknown }[])
+      .filter((e) => e.type === 'checklist');
+
+  it('audits the clinician\'s checklist as ticks only, with the clinician as the actor', async () => {
+    const c = await consultation();
+    const clinician = await connected(c.id, c.clinicianCookie);
+    await join(clinician);
+    expect(await clinician.timeout(ACK_MS).emitWithAck('checklist', ticks)).toEqual({ ok: true, data: {} });
+    expect(await checklistEvents(c.id)).toEqual([expect.objectContaining({ actor: 'clinician', detail: ticks })]);
+  });
+
+  it('refuses a checklist from a patient or a guest', async () => {
+    const c = await consultation();
+    const clinician = await connected(c.id, c.clinicianCookie);
+    await join(clinician);
+    const invited = await clinician.timeout(ACK_MS).emitWithAck('invite', { label: 'Carer' });
+    if (!invited.ok) throw new Error(`invite failed: ${invited.error.code}`);
+    const guestCookie = (await redeemCookie(codeOf(invited.data.url))).cookie;
+    for (const cookie of [c.patientCookie, guestCookie]) {
+      const s = await connected(c.id, cookie);
+      await join(s);
+      // No checklist handler exists for them: no answer, and a later request's answer shows it was processed.
+      s.emit('checklist', ticks, () => undefined);
+      expect((await s.timeout(ACK_MS).emitWithAck('createTransport', { direction: 'recv' })).ok).toBe(true);
+    }
+    // The clinician's own, sent after theirs, is the only one in the log.
+    expect((await clinician.timeout(ACK_MS).emitWithAck('checklist', ticks)).ok).toBe(true);
+    expect(await checklistEvents(c.id)).toEqual([expect.objectContaining({ actor: 'clinician', detail: ticks })]);
+  });
+
+  it('refuses bad checklist payloads with validation_failed and audits none of them', async () => {
+    const c = await consultation();
+    const raw = (await connected(c.id, c.clinicianCookie)) as unknown as RawSocket;
+    expect((await raw.timeout(ACK_MS).emitWithAck('join', {}) as Ack<JoinInfo>).ok).toBe(true);
+    const invalid = { ok: false, error: { code: 'validation_failed', message: expect.any(String) } };
+    for (const bad of [
+      null, 'all done', {}, { location: true, identity: true, private: true },
+      { ...ticks, location: 'yes' }, { ...ticks, othersAgreed: 1 }, { ...ticks, note: 'patient at 1 High Street' },
+    ]) expect(await raw.timeout(ACK_MS).emitWithAck('checklist', bad)).toEqual(invalid);
+    expect(await checklistEvents(c.id)).toEqual([]);
+  });
+});
