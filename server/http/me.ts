@@ -7,12 +7,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { permissions, can } from '../auth/permissions.js';
 import { actorOf } from '../auth/principal.js';
 import { AppError } from '../errors.js';
-import type { PracticeStore, UserStore } from '../store/store.js';
+import type { PracticeStore } from '../store/store.js';
 import { MeReply } from './admin-schemas.js';
 import { type PrincipalDeps, requirePrincipal } from './principal.js';
 
 export interface MeDeps extends PrincipalDeps {
-  store: Pick<PracticeStore, 'getPractice'> & Pick<UserStore, 'getUser'>;
+  store: Pick<PracticeStore, 'getPractice'>;
   perMinute: number;
 }
 
@@ -22,15 +22,15 @@ export async function meRoutes(app: FastifyInstance, deps: MeDeps): Promise<void
 
   app.get('/me', { schema: { response: { 200: MeReply } }, config: limit }, async (req): Promise<MeReply> => {
     const p = req.principal;
-    const practice = await deps.store.getPractice(p.practiceId);
+    // A person's session, user and practice were read by the principal plugin; a key's practice is read here.
+    const staff = req.staffContext;
+    const practice = staff?.practice ?? await deps.store.getPractice(p.practiceId);
     if (!practice) throw new AppError('unauthorized', 'Your practice is not known to this service.');
-    const user = p.kind === 'user' ? await deps.store.getUser(p.userId) : undefined;
-    // The principal came from this request's live session: resolving it again gives its token.
-    const session = p.kind === 'user' ? await deps.staff.resolve(req) : undefined;
+    const user = staff?.user;
     return {
       user: user ? { id: user.id, displayName: user.displayName, email: user.email, roles: user.roles } : null,
       practice: { odsCode: practice.odsCode, name: practice.name },
-      csrfToken: session?.session.csrfToken ?? null,
+      csrfToken: staff?.session.csrfToken ?? null,
       rights: permissions.filter((right) => can(p, right)),
     };
   });

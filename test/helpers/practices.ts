@@ -1,14 +1,13 @@
 /**
  * Two practices on one real server: A (the default practice) and B (added through the store),
- * each with an API key of its own and a signed-in member of staff in every role. Sessions are
- * put straight into the store (sign-in has tests of its own): the cookie is a random id, the
- * store keeps its hash, and state-changing requests carry the session's CSRF token.
+ * each with an API key of its own and a signed-in member of staff in every role (./staff.ts puts
+ * their sessions straight into the store; sign-in has tests of its own).
  */
-import { randomBytes } from 'node:crypto';
-import { hashCode, newId } from '../../server/auth/codes.js';
+import { newId } from '../../server/auth/codes.js';
 import { DEFAULT_PRACTICE_ID } from '../../server/store/db.js';
 import type { StaffRole } from '../../signalling/vocabulary.js';
 import type { TestServer } from './server.js';
+import { signedIn } from './staff.js';
 
 export type PracticeName = 'A' | 'B';
 export type PrincipalKind = 'key' | StaffRole;
@@ -67,17 +66,10 @@ export async function twoPractices(server: TestServer): Promise<TwoPractices> {
     });
     for (const role of roles) {
       const person = personOf(practice, role);
-      const { user } = await app.people.invite(ids[practice], { ...person, roles: [role] }, 'system');
-      await app.store.updateUser(user.id, { status: 'active' }, now);
-      const sessionId = randomBytes(32).toString('base64url');
-      const csrfToken = randomBytes(24).toString('base64url');
-      await app.store.addStaffSession({
-        idHash: hashCode(sessionId), userId: user.id, csrfToken, createdAt: now, lastSeenAt: now, expiresAt: now + 3_600_000,
-      });
-      const cookie = `${app.staff.cookieName}=${sessionId}`;
+      const { user, headers } = await signedIn(server, { ...person, roles: [role], practiceId: ids[practice], now });
       callers.push({
-        label: `${role} of ${practice}`, practice, kind: role, actor: `user:${user.id}`, ...person, cookie,
-        headers: { cookie, 'x-csrf-token': csrfToken },
+        label: `${role} of ${practice}`, practice, kind: role, actor: `user:${user.id}`, ...person, cookie: headers(false).cookie,
+        headers: headers(),
       });
     }
   }
