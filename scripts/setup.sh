@@ -5,7 +5,9 @@
 #   3. the worker copied where mediasoup looks for it;
 #   4. with --test: what the tests drive: Debian's Chromium and Firefox ESR, nftables (cutting
 #      the network for real), coturn (TURN), nginx, shellcheck and systemd-analyze (deploy files),
-#      promtool (the alert rules; Debian's prometheus package, whose server is not started);
+#      promtool (the alert rules; Debian's prometheus package, whose server is not started),
+#      PostgreSQL and Redis (the region mode; the tests start them as ordinary processes on
+#      loopback, never as system services);
 #      and `npm audit --omit=dev` (scripts/audit.ts: fails on critical advisories only);
 #   5. the build: server (tsc) and browser assets (esbuild).
 # Used by `npm start`, `npm test` and `npm run bench`; safe to run any number of times.
@@ -64,11 +66,14 @@ if [ "$mode" = "--test" ]; then
   command -v openssl >/dev/null || missing+=(openssl)
   command -v ip >/dev/null || missing+=(iproute2)
   command -v promtool >/dev/null || missing+=(prometheus)
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
   # Debian replaces these with security updates without notice: say which ones this run drives.
   log "versions: node $(node --version), $("${CHROMIUM_PATH:-/usr/bin/chromium}" --version 2>/dev/null | head -n1)," \
     "$(firefox-esr --version 2>/dev/null | head -n1), $(dpkg-query -W -f='${Package} ${Version}\n' coturn nginx-light 2>/dev/null | paste -sd,)"
   log "versions: $(nft --version 2>/dev/null | head -n1), $(ip -V 2>/dev/null | head -n1), $(promtool --version 2>&1 | head -n1)"
+  log "versions: $(ls -d /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n1 | xargs -I{} {} --version), $(redis-server --version | cut -d' ' -f1-3)"
   # Known advisories in the runtime dependencies: fails on critical only; cached per lock file.
   npx tsx scripts/audit.ts
 fi
