@@ -4,6 +4,7 @@
  * message that names the key (and never prints a secret).
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { type Config, type EnvKind, type Setting, type SettingKey, settings } from './settings.js';
@@ -113,6 +114,12 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     throw new ConfigError('TURN_URLS is set but TURN_SECRET is not: browsers could not authenticate');
   }
 
+  if (merged.redisUrl !== undefined) {
+    // Every node must read the same store, sign the same sessions and accept the same key.
+    const missing = ['databaseUrl', 'sessionSecret', 'apiKey'].filter((k) => merged[k] === undefined).map((k) => settings[k as SettingKey].env);
+    if (missing.length) throw new ConfigError(`REDIS_URL (several nodes) needs ${missing.join(', ')} set, the same on every node`);
+  }
+  merged.nodeId ??= hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+/, '').slice(0, 32) || 'node';
   merged.dataDir = path.resolve(merged.dataDir as string);
   if (merged.publicUrl !== undefined) merged.publicUrl = (merged.publicUrl as string).replace(/\/+$/, '');
   merged.smsOutboxFile = path.resolve((merged.smsOutboxFile as string | undefined) ?? path.join(merged.dataDir as string, 'sms-outbox.jsonl'));

@@ -213,6 +213,27 @@ export const settings = {
     env: 'LOCAL_SIGNIN', kind: 'boolean', default: true,
     doc: 'Whether local accounts (password and TOTP) may sign in; turn off once everyone uses OIDC_ISSUER.',
   }),
+  // The region mode (design.md 2.3): several nodes on shared engines. Unset: one process on SQLite.
+  databaseUrl: setting(Type.String({ pattern: '^postgres(ql)?://' }), {
+    env: 'DATABASE_URL', kind: 'string', secret: true,
+    doc: 'PostgreSQL connection URL (`postgres://user:password@host:5432/db`): the store of every node of a region. Unset: SQLite in DATA_DIR.',
+  }),
+  redisUrl: setting(Type.String({ pattern: '^rediss?://' }), {
+    env: 'REDIS_URL', kind: 'string', secret: true,
+    doc: 'Redis URL (`redis://host:6379`): nodes share signalling, placement, load and rate limits through it. Needs DATABASE_URL, SESSION_SECRET and API_KEY the same on every node.',
+  }),
+  nodeId: setting(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' }), {
+    env: 'NODE_ID', kind: 'string',
+    doc: 'This node\'s name in the region (lower case letters, digits, `-`); pages reach it at `/node/NODE_ID/` through the load balancer. Default: the host name.',
+  }),
+  nodeTimeout: setting(Type.Integer({ minimum: 2, maximum: 60 }), {
+    env: 'NODE_TIMEOUT', kind: 'duration', default: 3,
+    doc: 'A node not heard from for this long is lost: its calls are placed on another node (it reports every third of this).',
+  }),
+  drainGrace: setting(Seconds(0), {
+    env: 'DRAIN_GRACE', kind: 'duration', default: 15 * 60,
+    doc: 'After SIGTERM in the region mode, how long calls in progress may go on on this node before they move to another; the node exits once it holds none.',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof settings;
@@ -225,4 +246,6 @@ export type Config = Readonly<{
 }> & {
   /** Resolved at load time from DATA_DIR when unset. */
   readonly smsOutboxFile: string;
+  /** Resolved at load time from the host name when unset. */
+  readonly nodeId: string;
 };

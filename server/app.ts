@@ -42,8 +42,9 @@ import { Signalling } from './signalling/signalling.js';
 import { createSmsProvider } from './sms/index.js';
 import type { SmsProvider } from './sms/provider.js';
 import { StaffSessions } from './staff/sessions.js';
-import { DB_FILE_NAME, makePrivateDir, openDb } from './store/db.js';
-import { SqliteStore } from './store/sqlite/store.js';
+import { makePrivateDir } from './store/db.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/store.js';
 import { ApiKeys } from './tenancy/api-keys.js';
 import { bootstrap } from './tenancy/bootstrap.js';
 import { People } from './tenancy/people.js';
@@ -62,7 +63,7 @@ export interface App {
   readonly logger: Logger;
   readonly apiKey: { value: string; file?: string | undefined; generated: boolean };
   /** The store (tests and the operator's commands reach practices and people through it). */
-  readonly store: SqliteStore;
+  readonly store: Store;
   readonly people: People;
   readonly keys: ApiKeys;
   readonly staff: StaffSessions;
@@ -105,7 +106,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const sessionSecret = secretFromConfigOrFile(config.sessionSecret, config.dataDir, 'session-secret', settings.sessionSecret.schema.minLength);
   // Cookies are Secure (and __Host- named) when links are https, whatever scheme a proxy forwards.
   const tokens = new SessionTokens(sessionSecret.value, config.sessionTtl, new SessionCookies(config.publicUrl?.startsWith('https:') ?? false));
-  const store = new SqliteStore(openDb(path.join(config.dataDir, DB_FILE_NAME)));
+  const store = await openStore(config, logger);
 
   const rooms = new Rooms();
   const metrics = createMetrics({
