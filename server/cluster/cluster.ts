@@ -40,6 +40,8 @@ export interface ClusterEvents {
   nodeLost: [node: string];
   /** Another node took over a consultation this node still holds (after a partition): let it go. */
   displaced: [consultationId: string];
+  /** This node placed a consultation (on itself or another node); `from`: the lost node it held it before, if any (metrics). */
+  placed: [consultationId: string, on: string, from: string | null];
 }
 
 export interface NodeStatus {
