@@ -38,7 +38,7 @@ import { AppError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { WorkerPool } from './media/pool.js';
 import { MediaSessions } from './media/sessions.js';
-import { countingSms, createMetrics, watchConsultations, watchMediasoup } from './metrics.js';
+import { countingMoved, countingSms, createMetrics, watchConsultations, watchMediasoup, watchRegion } from './metrics.js';
 import { publicDir } from './paths.js';
 import { Retention, type RetentionResult } from './retention.js';
 import { Signalling } from './signalling/signalling.js';
@@ -133,7 +133,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       .flatMap((c) => rooms.find(c.id)?.list() ?? []),
     workerPids: () => pool.pids,
     now,
+    region: {
+      nodeId: cluster.nodeId, mode: cluster.multiNode ? 'region' : 'single', live: () => live.size, draining: () => draining, nodes: () => cluster.nodes(),
+    },
   });
+  watchRegion(cluster, metrics);
   const sms = countingSms(opts.sms ?? createSmsProvider(config, logger.child({ component: 'sms' })), metrics);
   let listeningUrl: string | undefined;
   const publicUrl = () => config.publicUrl ?? listeningUrl ?? `http://localhost:${config.port}`;
@@ -245,7 +249,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     live, consultations, tokens, logger: logger.child({ component: 'signalling' }), now,
     turnUrls: config.turnUrls, turnSecret: config.turnSecret, iceTransportPolicy: config.iceTransportPolicy,
     publicUrl: config.publicUrl, rate: { burst: config.socketEventBurst, perSecond: config.socketEventRate },
-    socketOptions: cluster.socketOptions(), connectWhere: (id) => connectWhere(cluster, live, id),
+    socketOptions: cluster.socketOptions(), connectWhere: countingMoved((id) => connectWhere(cluster, live, id), metrics),
   });
   cluster.attach(signalling.io);
 

@@ -116,3 +116,29 @@ export function watchMediasoup(m: Metrics, ownsWorker: (pid: number) => boolean)
   };
 }
 
+
+/** What watchRegion needs of the cluster: its id and its events (an EventEmitter in tests). */
+export interface ObservedCluster {
+  readonly nodeId: string;
+  on(event: 'placed', listener: (consultationId: string, on: string, from: string | null) => void): unknown;
+  on(event: 'nodeLost', listener: (node: string) => void): unknown;
+  on(event: 'displaced', listener: (consultationId: string) => void): unknown;
+}
+
+/** Counts placements (new, or taken over from a lost node), lost nodes and displaced consultations. */
+export function watchRegion(cluster: ObservedCluster, m: Metrics): void {
+  cluster.on('placed', (_id, on, from) => {
+    m.placements.inc({ from: from === null ? 'new' : 'lost_node', to: on === cluster.nodeId ? 'this_node' : 'other_node' });
+  });
+  cluster.on('nodeLost', () => m.nodesLost.inc());
+  cluster.on('displaced', () => m.displaced.inc());
+}
+
+/** The socket handshake's placement question, counting each `moved` answer. */
+export function countingMoved<W extends { here: boolean }>(where: (consultationId: string) => Promise<W>, m: Metrics) {
+  return async (consultationId: string): Promise<W> => {
+    const answer = await where(consultationId);
+    if (!answer.here) m.moved.inc();
+    return answer;
+  };
+}

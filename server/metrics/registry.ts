@@ -11,7 +11,10 @@
  * - worker CPU and memory: /proc of the mediasoup worker processes; worker deaths (each one is
  *   replaced: they are the restarts): the pool's `workerDied`;
  * - WebRTC transports, their connections and ICE failures: mediasoup's observer API, watched
- *   here so the media layer needs no metrics code.
+ *   here so the media layer needs no metrics code;
+ * - this node and its region (node id, live consultations here, draining; the region's nodes):
+ *   read at each scrape; placements, lost nodes, displaced consultations and `moved` answers:
+ *   the cluster's events (observers.ts `watchRegion`).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { consultationStatuses } from '../../signalling/vocabulary.js';
@@ -28,6 +31,20 @@ export interface MetricsReaders {
   now?: () => number;
   /** Process ids of the mediasoup workers. */
   workerPids?: () => number[];
+  /** This node and the region it belongs to (server/cluster/). */
+  region?: RegionReaders;
+}
+
+export interface RegionReaders {
+  nodeId: string;
+  /** `single`: the embedded default (one process); `region`: one node of several (REDIS_URL). */
+  mode: 'single' | 'region';
+  /** Consultations live on this node. */
+  live: () => number;
+  /** Whether this node is draining (refusing new consultations, /readyz 503). */
+  draining: () => boolean;
+  /** The nodes alive in the region now (the cluster's registry); rejects when it cannot say. */
+  nodes: () => Promise<readonly { draining: boolean }[]>;
 }
 
 export function createMetrics(read: MetricsReaders) {
@@ -167,11 +184,92 @@ export function createMetrics(read: MetricsReaders) {
       help: `Video streams that had shown no picture ${FIRST_PICTURE_GRACE_MS} ms after they started and fell back to the sender's lowest simulcast layer for it (the sender had switched its top layer off).`,
       registers,
     }),
+    ...regionMetrics(read.region, registers),
     iceFailures: new Counter({
       name: 'openconsult_ice_failures_total',
       help: 'Media connection failures: `never_connected` (used but ICE never connected before it closed), `disconnected` (ICE lost after connecting), `dtls_failed`.',
       labelNames: ['reason'] as const, registers,
     }),
+  };
+}
+
+/**
+ * This node and its region. Every node reports the region's node count as it sees it, so a
+ * dashboard takes the max over nodes; the counters are this node's own (a lost node is seen by
+ * the one node that adopts its calls, so the region's figure is their sum).
+ */
+function regionMetrics(read: RegionReaders | undefined, registers: Registry[]) {
+  const nodes = onePerScrape(read);
+  return {
+    nodeInfo: new Gauge({
+      name: 'openconsult_node_info', help: 'This node: its NODE_ID and mode (`single`: one process; `region`: one node of several). Always 1.',
+      labelNames: ['node', 'mode'] as const, registers,
+      collect() {
+        this.reset();
+        if (read) this.set({ node: read.nodeId, mode: read.mode }, 1);
+      },
+    }),
+    nodeLive: new Gauge({
+      name: 'openconsult_node_live_consultations', help: 'Consultations live on this node (someone joined; signalling and media here).', registers,
+      collect() {
+        this.set(read?.live() ?? 0);
+      },
+    }),
+    nodeDraining: new Gauge({
+      name: 'openconsult_node_draining', help: '1 while this node drains (new consultations go elsewhere or are refused; /readyz 503).', registers,
+      collect() {
+        this.set(read?.draining() ? 1 : 0);
+      },
+    }),
+    regionNodes: new Gauge({
+      name: 'openconsult_region_nodes',
+      help: 'Nodes alive in the region as this node sees them, by draining (`false`: ready for new consultations). No samples while the registry cannot be read.',
+      labelNames: ['draining'] as const, registers,
+      async collect() {
+        this.reset();
+        const alive = await nodes();
+        if (!alive) return;
+        const draining = alive.filter((n) => n.draining).length;
+        this.set({ draining: 'false' }, alive.length - draining);
+        this.set({ draining: 'true' }, draining);
+      },
+    }),
+    registryUp: new Gauge({
+      name: 'openconsult_region_registry_up', help: '1 when the region\'s node registry answered at this scrape (0: Redis away; calls here go on, new ones elsewhere wait).', registers,
+      async collect() {
+        this.set((await nodes()) ? 1 : 0);
+      },
+    }),
+    placements: new Counter({
+      name: 'openconsult_placements_total',
+      help: 'Consultations this node placed: `from` `new` (held nowhere) or `lost_node` (its node stopped reporting); `to` `this_node` or `other_node`.',
+      labelNames: ['from', 'to'] as const, registers,
+    }),
+    nodesLost: new Counter({
+      name: 'openconsult_region_nodes_lost_total', help: 'Nodes that stopped reporting without draining, as seen by this node (each lost node is seen by one node).', registers,
+    }),
+    displaced: new Counter({
+      name: 'openconsult_region_displaced_total', help: 'Consultations this node held that another node took over (after a partition); their pages moved there.', registers,
+    }),
+    moved: new Counter({
+      name: 'openconsult_socket_moved_total', help: 'Socket connections answered `moved`: the consultation is held on another node and the page was sent there.', registers,
+    }),
+  };
+}
+
+/**
+ * The region's nodes, or undefined when the registry cannot answer (the scrape goes on). Two
+ * gauges read them and a scrape starts every collect at once: they share one registry read,
+ * forgotten once it has answered, so the next scrape reads afresh.
+ */
+function onePerScrape(read: RegionReaders | undefined): () => Promise<readonly { draining: boolean }[] | undefined> {
+  let pending: Promise<readonly { draining: boolean }[] | undefined> | undefined;
+  return () => {
+    if (!read) return Promise.resolve(undefined);
+    pending ??= read.nodes().catch(() => undefined).finally(() => {
+      pending = undefined;
+    });
+    return pending;
   };
 }
 
