@@ -63,7 +63,8 @@ describe('alert rules', () => {
 
   it('each alert has a case that fires it and one that shows it quiet', () => {
     expect(alerts).toEqual(expect.arrayContaining(['PatientWaitingUnseen', 'SmsFailing', 'IceFailureShareHigh',
-      'MediaWorkerDied', 'OpenconsultDown', 'NodeDown', 'DataFolderDiskFull', 'DataFolderDiskFillingUp']));
+      'MediaWorkerDied', 'OpenconsultDown', 'NodeDown', 'DataFolderDiskFull', 'DataFolderDiskFillingUp',
+      'RegionNodeLost', 'RegionReadyNodesLow', 'RegionRegistryDown']));
     const cases = readFileSync(testsFile, 'utf8').split(/- eval_time: /).slice(1);
     for (const alert of alerts) {
       const mine = cases.filter((c) => new RegExp(`alertname: ${alert}\\s`).test(c));
