@@ -138,8 +138,34 @@ export async function redeemLink(link: string): Promise<{ base: string; cookie: 
   return { base: u.origin, cookie, consultationId: body.consultationId, participantId: body.participantId };
 }
 
+export { request };
+
 export function oursSocket(s: { base: string; cookie: string; consultationId: string }): Socket {
   return io(s.base, { auth: { consultationId: s.consultationId }, extraHeaders: { cookie: s.cookie }, reconnection: false, forceNew: true });
+}
+
+/**
+ * Joins on a connected socket of ours and starts the peer's media: it consumes what the join
+ * offers (a rejoin into a call in progress), what admission brings and every new producer.
+ */
+export async function oursJoin(socket: Socket, peers: PeerMediaFactory, made: (m: PeerMedia) => void = () => undefined): Promise<PeerMedia> {
+  const info = await request<{ routerRtpCapabilities: types.RtpCapabilities; producers: { producerId: string }[] }>(socket, 'join', {});
+  const media = peers(socketSignal(socket, info.routerRtpCapabilities, oursProtocol));
+  made(media);
+  // A producer can be offered twice (in the join's list and as new): consume it once.
+  const seen = new Set<string>();
+  const consume = (ps: { producerId: string }[]) => {
+    for (const p of ps) {
+      if (seen.has(p.producerId)) continue;
+      seen.add(p.producerId);
+      void media.consume(p.producerId).catch(() => undefined);
+    }
+  };
+  socket.on('newProducer', (p: { producerId: string }) => consume([p]));
+  socket.on('admitted', (a: { producers: { producerId: string }[] }) => consume(a.producers));
+  await media.start();
+  consume(info.producers ?? []);
+  return media;
 }
 
 /** Patient joins and waits (media prepared), clinician joins and admits; both consume. */
@@ -150,14 +176,7 @@ export function oursCall(links: { patientUrl: string; clinicianUrl: string }, pe
       const socket = oursSocket(session);
       sockets.push(socket);
       await connected(socket);
-      const info = await request<{ routerRtpCapabilities: types.RtpCapabilities }>(socket, 'join', {});
-      const media = peers(socketSignal(socket, info.routerRtpCapabilities, oursProtocol));
-      medias.push(media);
-      socket.on('newProducer', (p: { producerId: string }) => void media.consume(p.producerId).catch(() => undefined));
-      socket.on('admitted', (a: { producers: { producerId: string }[] }) => {
-        for (const p of a.producers) void media.consume(p.producerId).catch(() => undefined);
-      });
-      await media.start();
+      const media = await oursJoin(socket, peers, (m) => medias.push(m));
       return { session, socket, media };
     };
     const patient = await join(links.patientUrl);
