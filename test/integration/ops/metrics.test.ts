@@ -10,6 +10,7 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../../signalling/events.js';
 import { createLogger } from '../../../server/log.js';
+import { sample } from '../../helpers/metrics.js';
 import { type TestServer, codeOf, linkIn, startServer } from '../../helpers/server.js';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -39,14 +40,6 @@ async function metrics(url = server.url, headers: Record<string, string> = {}): 
   const res = await fetch(`${url}/metrics`, { headers });
   expect(res.status).toBe(200);
   return res.text();
-}
-
-/** The value of one sample line, e.g. sample(text, 'openconsult_consultations{status="waiting"}'). */
-function sample(text: string, series: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
-  }
-  return undefined;
 }
 
 async function redeem(code: string, url = server.url): Promise<string> {

@@ -3,6 +3,7 @@
  * and the region's nodes as its cluster sees them (the embedded default is a region of one).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sample } from '../../helpers/metrics.js';
 import { type ClientSocket, joined, patientLink, redeem } from '../../helpers/participants.js';
 import { type TestServer, startServer } from '../../helpers/server.js';
 
@@ -25,10 +26,6 @@ async function scrape(): Promise<string> {
   return res.text();
 }
 
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 describe('node and region metrics', () => {
   it('name the node, count the consultations live on it, and show it draining', async () => {

@@ -1,16 +1,13 @@
 /** This node's and the region's figures without a server: the cluster's events and its registry, read at a scrape. */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { sample } from '../../helpers/metrics.js';
 import { countingMoved, createMetrics, type Metrics, type RegionReaders, watchRegion } from '../../../server/metrics.js';
 
 async function text(m: Metrics): Promise<string> {
   return m.registry.metrics();
 }
 
-function sample(all: string, series: string): number | undefined {
-  const line = all.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 function region(over: Partial<RegionReaders> = {}): RegionReaders {
   return { nodeId: 'a', mode: 'region', live: () => 0, draining: () => false, nodes: async () => [], ...over };
