@@ -184,7 +184,10 @@ describe('offline release bundle', () => {
     expect(manifest.debianPackages).toEqual(expect.arrayContaining(['libuv1', 'libssl3', 'libsrtp2-1', 'libusrsctp2', 'libabsl20220623', 'libnss3', 'libnspr4']));
     for (const f of ['bin/openconsult', 'node/bin/node', 'dist/server/main.js', 'dist/server/store/backup.js', 'dist/public/join.html', 'dist/public/join-usable.html', 'dist/public/join-held.html',
       'node_modules/mediasoup/worker/out/Release/mediasoup-worker', 'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
-      'deploy/systemd/openconsult.service', 'deploy/nginx/openconsult.conf', 'deploy/install.sh', 'config/openconsult.sample.env', 'README.md']) {
+      'deploy/systemd/openconsult.service', 'deploy/nginx/openconsult.conf', 'deploy/install.sh', 'config/openconsult.sample.env', 'README.md',
+      // The region mode from the same archive: its clients of PostgreSQL and Redis, the drop-in and the reference set-up.
+      'node_modules/pg', 'node_modules/ioredis', 'node_modules/@socket.io/redis-streams-adapter',
+      'deploy/systemd/openconsult.service.d/region.conf', 'deploy/region/compose.yaml', 'deploy/region/region.sample.env']) {
       expect(existsSync(path.join(root, f)), f).toBe(true);
     }
     // Development packages and build leftovers stay behind.

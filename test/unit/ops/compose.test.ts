@@ -170,7 +170,7 @@ describe('the reference region (deploy/region/compose.yaml)', () => {
       expect(config.drainGrace).toBe(Number(sample.set.DRAIN_GRACE));
     }
     expect(list(map(map(compose.networks).region).ipam === undefined ? [] : map(map(map(compose.networks).region).ipam).config)
-      .map((c) => map(c).subnet)).toEqual(['172.30.0.0/24']);
+      .map((c) => map(c).subnet)).toEqual(['10.0.0.0/24']);
   });
 
   it('puts nginx in front with the region\'s balancer configuration and TLS', () => {
