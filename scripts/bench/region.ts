@@ -78,6 +78,8 @@ async function joinRate(region: Region, joins: number, concurrency: number): Pro
   const seconds = (performance.now() - t0) / 1000;
   const busy = busyPercent(cpu0, machineCpu());
   for (const s of sockets) s.disconnect();
+  // Ended, so that the recovery that follows finds only its own call on the nodes.
+  await pool(made, 8, ({ via, c }) => api(via, 'POST', `/api/v1/consultations/${c.id}/end`));
   const failed = results.filter((r) => r.status === 'rejected').length;
   return { perSecond: (joins - failed) / seconds, failed, busy };
 }
