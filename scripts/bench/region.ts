@@ -14,6 +14,7 @@
  */
 import type { Socket } from 'socket.io-client';
 import { type PeerMedia, oursJoin, replayPeers, request } from './synthetic/calls.js';
+import { replayClock } from './synthetic/replay.js';
 import { machineCpu, busyPercent } from './lib/proc.js';
 import { type Region, type RegionNode, api, connectFollowing, createConsultation, redeem, startEngines, startRegion } from './lib/region.js';
 import { type Figure, figure } from './lib/report.js';
@@ -217,6 +218,8 @@ export async function benchRegion(opts: RegionOptions): Promise<{ figures: Figur
     ];
     return { figures, joinPath: paths, joinRate: { one: rateOne, three: rateThree }, recoveries, failures };
   } finally {
+    // The replay peers ran in this process (elsewhere they run in a load generator that exits).
+    replayClock.stop();
     for (const r of regions) await r.close().catch(() => undefined);
     await engines.close().catch(() => undefined);
   }

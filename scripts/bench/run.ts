@@ -155,3 +155,5 @@ if (crashes.length > 0) {
   console.log(`crashed: ${crashes.map((c) => c.bench).join(', ')}`);
   process.exitCode = 1;
 }
+// Everything is printed and written: a socket a benchmark's peers left open must not keep the run alive.
+process.exit();
