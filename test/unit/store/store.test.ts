@@ -3,16 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashCode, newCode } from '../../../server/auth/codes.js';
-import { openDb } from '../../../server/store/db.js';
-import { SqliteStore } from '../../../server/store/sqlite/store.js';
-import type { LinkRecord } from '../../../server/store/store.js';
+import type { LinkRecord, Store } from '../../../server/store/store.js';
+import { openTestStore, rawRows, testStoreKind } from '../../helpers/store.js';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 const TTL = 15 * 60 * 1000;
 
 let dir: string;
-let file: string;
-let store: SqliteStore;
+let store: Store;
 
 async function seed(id: string): Promise<{ patientCode: string; clinicianCode: string }> {
   const patientCode = newCode();
@@ -34,10 +32,9 @@ async function seed(id: string): Promise<{ patientCode: string; clinicianCode: s
   return { patientCode, clinicianCode };
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'openconsult-store-'));
-  file = path.join(dir, 'test.sqlite');
-  store = new SqliteStore(openDb(file));
+  store = await openTestStore(dir);
 });
 
 afterEach(async () => {
@@ -45,7 +42,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('SqliteStore links', () => {
+describe(`${testStoreKind}: links`, () => {
   it('redeems a link before its expiry, naming the participant and role', async () => {
     const { patientCode } = await seed('c1');
     const r = await store.redeemLink(hashCode(patientCode), T0 + 1000);
@@ -92,11 +89,11 @@ describe('SqliteStore links', () => {
     expect((await store.redeemLink(hashCode(clinicianCode), T0)).ok).toBe(true);
   });
 
-  it('keeps a redemption across a reopen of the database file', async () => {
+  it('keeps a redemption across a reopen of the database', async () => {
     const { patientCode } = await seed('c1');
     expect((await store.redeemLink(hashCode(patientCode), T0)).ok).toBe(true);
     await store.close();
-    store = new SqliteStore(openDb(file));
+    store = await openTestStore(dir);
     expect(await store.redeemLink(hashCode(patientCode), T0)).toEqual({ ok: false, reason: 'used' });
     expect((await store.getConsultation('c1'))?.status).toBe('created');
   });
@@ -113,18 +110,13 @@ describe('SqliteStore links', () => {
 
   it('stores only the hash of a code, never the code itself', async () => {
     const { patientCode } = await seed('c1');
-    const db = openDb(file);
-    try {
-      const rows = db.prepare('SELECT * FROM links').all();
-      expect(JSON.stringify(rows)).not.toContain(patientCode);
-      expect(JSON.stringify(rows)).toContain(hashCode(patientCode));
-    } finally {
-      db.close();
-    }
+    const rows = await rawRows(dir, 'links');
+    expect(JSON.stringify(rows)).not.toContain(patientCode);
+    expect(JSON.stringify(rows)).toContain(hashCode(patientCode));
   });
 });
 
-describe('SqliteStore sessions', () => {
+describe(`${testStoreKind}: sessions`, () => {
   it('revokes sessions by bumping the epoch a redemption hands out, and forgets the admission with them', async () => {
     const { patientCode } = await seed('c1');
     const first = await store.redeemLink(hashCode(patientCode), T0);
@@ -148,7 +140,7 @@ describe('SqliteStore sessions', () => {
   });
 });
 
-describe('SqliteStore status', () => {
+describe(`${testStoreKind}: status`, () => {
   it('moves status compare-and-set: only from the state the caller saw', async () => {
     await seed('c1');
     expect(await store.setStatus('c1', 'created', 'waiting', T0 + 1)).toBe(true);
@@ -159,7 +151,7 @@ describe('SqliteStore status', () => {
   });
 });
 
-describe('SqliteStore deadlines', () => {
+describe(`${testStoreKind}: deadlines`, () => {
   it('hands each due deadline out once, earliest first, and keeps the ones not yet due', async () => {
     await seed('c1');
     await store.setDeadline({ consultationId: 'c1', kind: 'call_limit', participantId: '', dueAt: T0 + 30 });
@@ -169,5 +161,20 @@ describe('SqliteStore deadlines', () => {
     expect(first?.map((d) => d.kind)).toEqual(['reconnect', 'empty_room']);
     expect(again).toEqual([]);
     expect(await store.nextDeadline()).toMatchObject({ kind: 'call_limit', dueAt: T0 + 30 });
+  });
+});
+
+describe(`${testStoreKind}: TOTP steps`, () => {
+  it('accepts a step once, compare-and-set, and never an earlier one', async () => {
+    await store.addUser({
+      id: 'u1', practiceId: 'default', email: 'gp@example.nhs.uk', displayName: 'Dr A', roles: ['clinician'], status: 'active',
+      oidcSubject: null, passwordHash: null, totpSecret: null, lastTotpStep: null, failedLogins: 0, lockedUntil: null, createdAt: T0,
+    });
+    const race = await Promise.all(Array.from({ length: 10 }, () => store.acceptTotpStep('u1', 100)));
+    expect(race.filter(Boolean)).toHaveLength(1);
+    expect(await store.acceptTotpStep('u1', 99)).toBe(false);
+    expect(await store.acceptTotpStep('u1', 101)).toBe(true);
+    expect((await store.getUser('u1'))?.lastTotpStep).toBe(101);
+    expect(await store.acceptTotpStep('nobody', 102)).toBe(false);
   });
 });
