@@ -14,7 +14,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'fast', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'], maxWorkers: 2, sequence: { groupOrder: 0 } },
+        test: {
+          name: 'fast', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          // PostgreSQL's own tests need the postgres project's cluster.
+          exclude: ['test/integration/store/**'], maxWorkers: 2, sequence: { groupOrder: 0 },
+        },
       },
       {
         // The store and HTTP API tests again, on PostgreSQL (one cluster, a database per server).
@@ -25,7 +29,7 @@ export default defineConfig({
           name: 'postgres',
           include: [
             'test/unit/store/**/*.test.ts', 'test/unit/tenancy/core.test.ts', 'test/unit/staff/local.test.ts',
-            'test/integration/{http,tenancy,admin,staff,auth}/**/*.test.ts',
+            'test/integration/{http,tenancy,admin,staff,auth,store}/**/*.test.ts',
           ],
           exclude: ['test/integration/tenancy/{upgrade,audit,cli,first-start}.test.ts'],
           globalSetup: ['test/postgres-setup.ts'],

@@ -42,6 +42,9 @@ const INSERT_SETUP_LINK = 'INSERT INTO setup_links (code_hash, user_id, created_
 const API_KEY_VALUES = `INSERT INTO api_keys (id, practice_id, name, key_hash, created_at, last_used_at, expires_at, revoked_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
 
+/** SQLSTATE 23505. */
+const UNIQUE_VIOLATION = '23505';
+
 const json = (d: Record<string, unknown> | null | undefined) => (d ? JSON.stringify(d) : null);
 const apiKeyValues = (k: ApiKeyRecord) => [k.id, k.practiceId, k.name, k.keyHash, k.createdAt, k.lastUsedAt, k.expiresAt, k.revokedAt];
 
@@ -280,12 +283,17 @@ export class PgStore implements Store {
   // Staff accounts
 
   async addUser(u: UserRecord, setup?: Omit<SetupLinkRecord, 'userId' | 'usedAt'>): Promise<void> {
+    // Two nodes inviting one e-mail at the same instant (both checked first): the second is told, not a 500.
     await this.tx(async (q) => {
       await q.query(`INSERT INTO users (id, practice_id, email, display_name, roles, status, oidc_subject, password_hash, totp_secret,
         last_totp_step, failed_logins, locked_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
       [u.id, u.practiceId, u.email, u.displayName, JSON.stringify(u.roles), u.status, u.oidcSubject, u.passwordHash, u.totpSecret,
         u.lastTotpStep, u.failedLogins, u.lockedUntil, u.createdAt]);
       if (setup) await q.query(INSERT_SETUP_LINK, [setup.codeHash, u.id, u.createdAt, setup.expiresAt]);
+    }).catch((err: unknown) => {
+      const { code, constraint } = err as { code?: string; constraint?: string };
+      if (code === UNIQUE_VIOLATION && constraint === 'users_email') throw new AppError('invalid_state', 'That e-mail address already has an account.');
+      throw err;
     });
   }
 
