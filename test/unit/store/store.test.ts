@@ -164,6 +164,21 @@ describe(`${testStoreKind}: deadlines`, () => {
   });
 });
 
+describe(`${testStoreKind}: deadlines across nodes`, () => {
+  it('hands each due deadline to one of two stores on the same database, never to both', async () => {
+    await seed('c1');
+    const other = await openTestStore(dir);
+    try {
+      for (let i = 0; i < 40; i++) await store.setDeadline({ consultationId: 'c1', kind: 'reconnect', participantId: `p${i}`, dueAt: T0 + i });
+      const taken = (await Promise.all([store, other, store, other].map((s) => s.takeDueDeadlines(T0 + 100)))).flat();
+      expect(taken.map((d) => d.participantId).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `p${i}`).sort());
+      expect(await other.nextDeadline()).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe(`${testStoreKind}: TOTP steps`, () => {
   it('accepts a step once, compare-and-set, and never an earlier one', async () => {
     await store.addUser({
