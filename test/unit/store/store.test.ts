@@ -1,10 +1,14 @@
+/**
+ * The store's contract, on SQLite here and on PostgreSQL in the postgres project (the titles keep
+ * their SqliteStore names: the hazard log cites them).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashCode, newCode } from '../../../server/auth/codes.js';
 import type { LinkRecord, Store } from '../../../server/store/store.js';
-import { openTestStore, rawRows, testStoreKind } from '../../helpers/store.js';
+import { openTestStore, rawRows } from '../../helpers/store.js';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 const TTL = 15 * 60 * 1000;
@@ -42,7 +46,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe(`${testStoreKind}: links`, () => {
+describe('SqliteStore links', () => {
   it('redeems a link before its expiry, naming the participant and role', async () => {
     const { patientCode } = await seed('c1');
     const r = await store.redeemLink(hashCode(patientCode), T0 + 1000);
@@ -116,7 +120,7 @@ describe(`${testStoreKind}: links`, () => {
   });
 });
 
-describe(`${testStoreKind}: sessions`, () => {
+describe('SqliteStore sessions', () => {
   it('revokes sessions by bumping the epoch a redemption hands out, and forgets the admission with them', async () => {
     const { patientCode } = await seed('c1');
     const first = await store.redeemLink(hashCode(patientCode), T0);
@@ -140,7 +144,7 @@ describe(`${testStoreKind}: sessions`, () => {
   });
 });
 
-describe(`${testStoreKind}: status`, () => {
+describe('SqliteStore status', () => {
   it('moves status compare-and-set: only from the state the caller saw', async () => {
     await seed('c1');
     expect(await store.setStatus('c1', 'created', 'waiting', T0 + 1)).toBe(true);
@@ -151,7 +155,7 @@ describe(`${testStoreKind}: status`, () => {
   });
 });
 
-describe(`${testStoreKind}: deadlines`, () => {
+describe('SqliteStore deadlines', () => {
   it('hands each due deadline out once, earliest first, and keeps the ones not yet due', async () => {
     await seed('c1');
     await store.setDeadline({ consultationId: 'c1', kind: 'call_limit', participantId: '', dueAt: T0 + 30 });
@@ -164,7 +168,7 @@ describe(`${testStoreKind}: deadlines`, () => {
   });
 });
 
-describe(`${testStoreKind}: deadlines across nodes`, () => {
+describe('the store: deadlines across nodes', () => {
   it('hands each due deadline to one of two stores on the same database, never to both', async () => {
     await seed('c1');
     const other = await openTestStore(dir);
@@ -179,7 +183,7 @@ describe(`${testStoreKind}: deadlines across nodes`, () => {
   });
 });
 
-describe(`${testStoreKind}: TOTP steps`, () => {
+describe('the store: TOTP steps', () => {
   it('accepts a step once, compare-and-set, and never an earlier one', async () => {
     await store.addUser({
       id: 'u1', practiceId: 'default', email: 'gp@example.nhs.uk', displayName: 'Dr A', roles: ['clinician'], status: 'active',
