@@ -13,6 +13,9 @@ import type { TransportListenInfo } from 'mediasoup/node/lib/types.js';
 import { type Config, settings } from '../config/settings.js';
 import { secretFromConfigOrFile } from './auth/secrets.js';
 import { SessionCookies, SessionTokens } from './auth/session.js';
+import type { RoomView } from './cluster/cluster.js';
+import { openCluster } from './cluster/open.js';
+import { connectWhere, joinRegion, timerRegion } from './cluster/region.js';
 import { LiveConsultations } from './consultations/live-registry.js';
 import { Rooms } from './consultations/rooms.js';
 import { Consultations } from './consultations/service.js';
@@ -86,6 +89,15 @@ export interface App {
   drain(): void;
   /** Drains, tells clients to reconnect, closes media, flushes and closes the database. */
   close(): Promise<void>;
+  /** Whether this node is one of a region's (REDIS_URL). */
+  readonly multiNode: boolean;
+  /**
+   * The region mode's stop (SIGTERM): drains, lets the calls here go on for up to DRAIN_GRACE
+   * (resolving sooner when none is left), hands any left to other nodes, then closes.
+   */
+  retire(): Promise<void>;
+  /** How many consultations are live on this node. */
+  liveCount(): number;
 }
 
 /** The address browsers should send media to when none is configured. */
@@ -109,6 +121,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const store = await openStore(config, logger);
 
   const rooms = new Rooms();
+  // The region this node belongs to (a single node unless REDIS_URL); `live` is made below.
+  const cluster = await openCluster(config, {
+    load: () => live.size, held: () => live.all().map((l) => l.id), logger: logger.child({ component: 'region' }),
+  });
   const metrics = createMetrics({
     mediaSessions: () => media.count,
     consultationsByStatus: () => store.countByStatus(),
@@ -158,7 +174,20 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   }));
   const media = new MediaSessions(pool, { listenInfos }, { firstPictureFallback: () => metrics.firstPictureFallbacks.inc() });
   const live = new LiveConsultations({ consultations, media, rooms, logger: logger.child({ component: 'live' }), now });
-  const timekeeper = new Timekeeper(store, consultations, config, now, logger.child({ component: 'timers' }), live);
+  const timekeeper = new Timekeeper(store, consultations, config, now, logger.child({ component: 'timers' }), live,
+    timerRegion(cluster, live, logger.child({ component: 'timers' })));
+  joinRegion({ cluster, consultations, live, timekeeper, logger: logger.child({ component: 'region' }) });
+  // What the console shows of rooms: those held here, and the others' as their nodes publish them.
+  const roomViews = async (ids: readonly string[]): Promise<Map<string, RoomView>> => {
+    const views = new Map<string, RoomView>();
+    for (const id of ids) {
+      const l = live.find(id);
+      if (l) views.set(id, l.view());
+    }
+    const rest = ids.filter((id) => !views.has(id));
+    if (rest.length && cluster.multiNode) for (const [id, v] of await cluster.remoteRooms(rest)) views.set(id, v);
+    return views;
+  };
   live.on('presence', (change) => void timekeeper.presenceChanged(change).catch((err: unknown) => logger.error({ err }, 'lifecycle timers failed')));
 
   const http = Fastify({
@@ -178,8 +207,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   await http.register(securityHeaders);
   await http.register(fastifyCookie);
   // Limits are set per route (links, API); the answer is our usual error shape plus Retry-After.
+  const sharedLimits = cluster.rateLimitRedis();
   await http.register(fastifyRateLimit, {
     global: false,
+    // Several nodes count together in Redis; if Redis is away, requests are not refused for it.
+    ...(sharedLimits ? { redis: sharedLimits as never, nameSpace: 'openconsult-rate:', skipOnError: true } : {}),
     errorResponseBuilder: (_req, ctx) => new AppError('rate_limited', `Too many requests. Try again in ${ctx.after}.`),
   });
   await http.register(fastifyStatic, {
@@ -194,7 +226,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     consultations, tokens, redeemPerMinute: config.rateLimitRedeem, onRedeem: (result) => metrics.linkRedemptions.inc({ result }),
   });
   const principals = { keys, staff, practices: store };
-  await http.register(apiRoutes, { prefix: '/api/v1', consultations, rooms, store, ...principals, perMinute: config.rateLimitApi });
+  await http.register(apiRoutes, { prefix: '/api/v1', consultations, roomViews, store, ...principals, perMinute: config.rateLimitApi });
   await http.register(meRoutes, { prefix: '/api/v1', store, ...principals, perMinute: config.rateLimitApi });
   await http.register(adminRoutes, { prefix: '/api/v1/admin', people, store, now, ...principals, perMinute: config.rateLimitApi });
   await http.register(reportRoutes, { prefix: '/api/v1/reports', audit: store, ...principals, perMinute: config.rateLimitApi });
@@ -213,16 +245,36 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     live, consultations, tokens, logger: logger.child({ component: 'signalling' }), now,
     turnUrls: config.turnUrls, turnSecret: config.turnSecret, iceTransportPolicy: config.iceTransportPolicy,
     publicUrl: config.publicUrl, rate: { burst: config.socketEventBurst, perSecond: config.socketEventRate },
+    socketOptions: cluster.socketOptions(), connectWhere: (id) => connectWhere(cluster, live, id),
   });
+  cluster.attach(signalling.io);
 
   await timekeeper.start();
   retention.start();
 
   const drain = () => {
-    if (!draining) logger.info('draining: new consultations are refused');
+    if (!draining) logger.info(cluster.multiNode ? 'draining: new consultations go to other nodes' : 'draining: new consultations are refused');
     draining = true;
+    cluster.drain().catch((err: unknown) => logger.warn({ err }, 'the region was not told this node drains'));
   };
   let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    drain();
+    retention.stop();
+    timekeeper.stop();
+    await signalling.close();
+    media.closeAll();
+    await http.close();
+    await pool.close();
+    unwatchMediasoup();
+    await cluster.close();
+    // Timers and state are already in the store; the checkpoint leaves one self-contained file.
+    await store.checkpoint();
+    await store.close();
+    logger.info('stopped: state flushed');
+  };
   return {
     config,
     http,
@@ -247,21 +299,37 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       listeningUrl = `http://${host}:${port}`;
       return publicUrl();
     },
-    async close() {
-      if (closed) return;
-      closed = true;
+    close,
+    multiNode: cluster.multiNode,
+    liveCount: () => live.size,
+    async retire() {
       drain();
-      retention.stop();
-      timekeeper.stop();
-      await signalling.close();
-      media.closeAll();
-      await http.close();
-      await pool.close();
-      unwatchMediasoup();
-      // Timers and state are already in SQLite; the checkpoint leaves one self-contained file.
-      await store.checkpoint();
-      await store.close();
-      logger.info('stopped: state flushed');
+      // Calls here go on where they are, for up to DRAIN_GRACE; each one that ends brings the exit nearer.
+      if (live.size > 0) {
+        logger.info({ calls: live.size, graceSeconds: config.drainGrace }, 'draining: waiting for the calls here to end');
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            if (live.size > 0) return;
+            clearTimeout(timer);
+            live.off('closed', later);
+            resolve();
+          };
+          const later = () => setImmediate(done); // after the registry forgets the closed one
+          const timer = setTimeout(() => {
+            live.off('closed', later);
+            resolve();
+          }, config.drainGrace * 1000);
+          live.on('closed', later);
+        });
+      }
+      // Those still here move: their placement is let go first, so their pages are placed elsewhere.
+      const left = live.all();
+      if (left.length) logger.info({ calls: left.length }, 'drain grace over: the calls still here move to other nodes');
+      await Promise.all(left.map((l) => cluster.release(l.id).catch(() => undefined)));
+      for (const l of left) l.handOver();
+      // Whoever does not come back to another node: those calls end after the empty-room grace.
+      if (left.length) await timekeeper.adoptOrphans().catch((err: unknown) => logger.error({ err }, 'lifecycle timers failed'));
+      await close();
     },
   };
 }

@@ -27,6 +27,8 @@ export const errorStatus = {
   practice_suspended: 403,
   csrf_failed: 403,
   account_locked: 423,
+  // The signalling connection belongs on another node of the region (the page connects there).
+  moved: 421,
 } as const satisfies { readonly [C in ErrorCode]: number };
 
 export interface ErrorBody {

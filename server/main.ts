@@ -35,10 +35,13 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    // One node of a region drains (its calls may go on for DRAIN_GRACE, then move); a single
+    // process tells its clients it restarts and stops at once.
+    const retiring = app.multiNode && signal === 'SIGTERM';
+    logger.info({ signal }, retiring ? 'draining, then shutting down' : 'shutting down');
+    const force = setTimeout(() => process.exit(1), (retiring ? config.drainGrace * 1000 : 0) + 10_000);
     force.unref();
-    app.close().then(
+    (retiring ? app.retire() : app.close()).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');

@@ -72,6 +72,7 @@ export const errorCodes = [
   'practice_suspended',
   'csrf_failed',
   'account_locked',
+  'moved',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

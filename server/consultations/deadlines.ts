@@ -24,16 +24,29 @@ export class Deadlines {
     private readonly onDue: DueHandler,
     /** A store failure while firing or re-arming (no caller to throw to). */
     private readonly onError: (err: unknown) => void,
+    /**
+     * With several nodes on one store, others set deadlines this node's timer does not know of
+     * (and a lost node's are nobody's): every `pollMs` the earliest is read again. The store takes
+     * each deadline once, whichever node asks first.
+     */
+    private readonly pollMs?: number,
   ) {}
+
+  private poll: NodeJS.Timeout | undefined;
 
   /** Loads the stored deadlines and fires those already due. */
   async start(): Promise<void> {
     this.running = true;
+    if (this.pollMs) {
+      this.poll = setInterval(() => void this.arm().catch(this.onError), this.pollMs);
+      this.poll.unref();
+    }
     await this.arm();
   }
 
   stop(): void {
     this.running = false;
+    clearInterval(this.poll);
     clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = undefined;

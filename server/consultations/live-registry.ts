@@ -5,6 +5,7 @@
  * questions about presence (the PresencePort).
  */
 import { EventEmitter } from 'node:events';
+import type { EndReason } from '../../signalling/vocabulary.js';
 import { isTerminal } from './lifecycle.js';
 import { type LiveDeps, type LiveEvents, LiveConsultation } from './live.js';
 import type { PresencePort } from './timekeeper.js';
@@ -19,15 +20,9 @@ export class LiveConsultations extends EventEmitter<LiveEvents> implements Prese
     super();
     this.deps = { ...deps, events: this };
     deps.consultations.on('statusChanged', ({ id, to, reason }) => {
-      if (isTerminal(to)) this.live.get(id)?.close(reason ?? 'ended_by_api');
+      if (isTerminal(to)) this.ended(id, reason ?? 'ended_by_api');
     });
-    // The room first (its part runs before the first wait), so the closing connection below is
-    // no longer theirs there and does not count as a drop.
-    deps.consultations.on('sessionsRevoked', ({ id, participantId }) => {
-      this.live.get(id)?.remove(participantId)
-        .catch((err: unknown) => deps.logger.error({ err, consultationId: id, participantId }, 'removal failed'));
-      this.emit('revoked', id, participantId);
-    });
+    deps.consultations.on('sessionsRevoked', ({ id, participantId }) => this.revoked(id, participantId));
     this.on('closed', (live) => {
       if (this.live.get(live.id) === live) this.live.delete(live.id);
     });
@@ -49,6 +44,31 @@ export class LiveConsultations extends EventEmitter<LiveEvents> implements Prese
 
   find(id: string): LiveConsultation | undefined {
     return this.live.get(id);
+  }
+
+  /** How many consultations are live on this node (its load). */
+  get size(): number {
+    return this.live.size;
+  }
+
+  all(): LiveConsultation[] {
+    return [...this.live.values()];
+  }
+
+  /** The consultation ended or expired (here, or on another node): its live side closes, if it is here. */
+  ended(id: string, reason: EndReason): void {
+    this.live.get(id)?.close(reason);
+  }
+
+  /**
+   * A participant's sessions were revoked (here, or on another node). The room first (its part
+   * runs before the first wait), so the closing connection is no longer theirs there and does not
+   * count as a drop.
+   */
+  revoked(id: string, participantId: string): void {
+    this.live.get(id)?.remove(participantId)
+      .catch((err: unknown) => this.deps.logger.error({ err, consultationId: id, participantId }, 'removal failed'));
+    this.emit('revoked', id, participantId);
   }
 
   presentCount(consultationId: string): number {

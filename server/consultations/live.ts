@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { MediaSession } from '../media/session.js';
 import type { MediaSessions } from '../media/sessions.js';
 import type { Role } from './participant.js';
+import type { RoomView } from '../cluster/cluster.js';
 import type { Member, Room, Rooms } from './rooms.js';
 import type { Actor, Consultations } from './service.js';
 
@@ -42,7 +43,10 @@ export interface LiveEvents {
   presence: [PresenceEvent];
   /** Every session of this participant was revoked: close all their connections, joined or not. */
   revoked: [consultationId: string, participantId: string];
-  closed: [live: LiveConsultation, reason: EndReason];
+  /** Who is in the room, or how, changed (the region publishes what the console shows). */
+  roomChanged: [live: LiveConsultation];
+  /** Closed: the consultation ended (its reason), or it goes on on another node (`handed_over`). */
+  closed: [live: LiveConsultation, reason: EndReason | 'handed_over'];
 }
 
 export interface LiveDeps {
@@ -211,11 +215,30 @@ export class LiveConsultation {
     this.send('everyone', { event: 'callEndingSoon', args: [{ endsAt }] });
   }
 
+  /** What the console shows of the room. */
+  view(): RoomView {
+    return { members: this.room.list().map((m) => ({ id: m.id, role: m.role, presence: m.presence, waitingSince: m.waitingSince })) };
+  }
+
   /** Ends the live side of the consultation, child-first. Idempotent. */
   close(reason: EndReason): void {
     if (this.closed) return;
-    this.closed = true;
     this.send('everyone', { event: 'consultationEnded', args: [{ reason }] });
+    this.shut(reason);
+  }
+
+  /**
+   * The consultation goes on on another node (this one drains, or another took it over): everyone
+   * is told the service restarts, so their pages connect again and are placed there. Idempotent.
+   */
+  handOver(): void {
+    if (this.closed) return;
+    this.send('everyone', { event: 'serviceRestarting', args: [] });
+    this.shut('handed_over');
+  }
+
+  private shut(reason: EndReason | 'handed_over'): void {
+    this.closed = true;
     this.deps.events.emit('disconnect', this, 'everyone', 'afterAck');
     this.session = undefined;
     this.deps.media.close(this.id);
@@ -275,6 +298,7 @@ export class LiveConsultation {
   /** Tells everyone else connected about a member's presence. */
   private broadcast(member: Member): void {
     this.send(socketsOf(this.room.list().filter((m) => m.id !== member.id)), { event: 'participant', args: [view(member)] });
+    this.deps.events.emit('roomChanged', this);
   }
 
   private send(to: Recipients, message: Outgoing): void {

@@ -31,6 +31,28 @@ export interface PresencePort {
   warnCallEnding(consultationId: string, endsAt: number): void;
 }
 
+/**
+ * The region mode (several nodes on one store): a deadline is taken by whichever node asks first,
+ * but those that depend on who is present are answered by the node that holds the consultation.
+ */
+export interface TimerRegion {
+  /**
+   * `here`: this node holds it, or no node does (then nobody is present); `elsewhere`: it was
+   * sent to the node that holds it; `unknown`: the region cannot say now (Redis away): ask again shortly.
+   */
+  route(d: Deadline): Promise<'here' | 'elsewhere' | 'unknown'>;
+  /** Of these consultations in a call, those no live node holds (their node was lost). */
+  orphaned(ids: string[]): Promise<string[]>;
+  /** How often each node reads the earliest deadline again (others set deadlines too). */
+  pollMs: number;
+}
+
+/** The deadlines whose handling reads presence: only the node holding the consultation knows it. */
+const ownersOnly: ReadonlySet<Deadline['kind']> = new Set(['empty_room', 'reconnect', 'call_warning']);
+
+/** How long a deadline waits when the region cannot say where its consultation lives. */
+const RETRY_MS = 2000;
+
 /** Warn five minutes before the end, or a fifth of the call for short limits. */
 export function warningLead(maxCallSeconds: number): number {
   return Math.min(300, Math.floor(maxCallSeconds / 5));
@@ -46,9 +68,10 @@ export class Timekeeper {
     private readonly now: () => number,
     private readonly logger: Logger,
     private readonly presence: PresencePort,
+    private readonly region?: TimerRegion,
   ) {
     const failed = (err: unknown) => this.logger.error({ err }, 'lifecycle timers failed');
-    this.deadlines = new Deadlines(store, now, (d) => this.onDue(d), failed);
+    this.deadlines = new Deadlines(store, now, (d) => this.onDue(d), failed, region?.pollMs);
     // Events give no way to wait for their listeners: each logs its own failure.
     consultations.on('expiryChanged', ({ id, expiresAt }) => void this.deadlines.set(id, 'link_expiry', expiresAt).catch(failed));
     consultations.on('statusChanged', (change) => void this.onStatus(change).catch(failed));
@@ -59,12 +82,27 @@ export class Timekeeper {
 
   /** Starts the clock. After a restart nobody is connected: calls get their empty-room grace. */
   async start(): Promise<void> {
-    for (const id of await this.listInCall()) {
+    await this.adoptOrphans();
+    await this.deadlines.start();
+  }
+
+  /**
+   * Calls nobody holds (after a restart, or whose node was lost) get the empty-room grace: a call
+   * nobody comes back to ends; anyone who does come back clears it. In the region mode, calls
+   * another node holds are left alone.
+   */
+  async adoptOrphans(): Promise<void> {
+    const inCall = await this.listInCall();
+    for (const id of this.region ? await this.region.orphaned(inCall) : inCall) {
       if (!(await this.deadlines.pending(id)).some((d) => d.kind === 'empty_room')) {
         await this.deadlines.set(id, 'empty_room', this.now() + (this.times.reconnectGrace + this.times.emptyRoomGrace) * 1000);
       }
     }
-    await this.deadlines.start();
+  }
+
+  /** A deadline of a consultation this node holds, taken by another node (see TimerRegion). */
+  ownerDue(d: Deadline): Promise<void> {
+    return this.act(d);
   }
 
   stop(): void {
@@ -130,6 +168,25 @@ export class Timekeeper {
   }
 
   private async onDue(d: Deadline): Promise<void> {
+    if (this.region && ownersOnly.has(d.kind)) {
+      let where: 'here' | 'elsewhere' | 'unknown';
+      try {
+        where = await this.region.route(d);
+      } catch {
+        where = 'unknown';
+      }
+      if (where === 'elsewhere') return;
+      if (where === 'unknown') {
+        // Never decide presence blind: a call held on a node this one cannot reach is not empty.
+        await this.deadlines.set(d.consultationId, d.kind, this.now() + RETRY_MS, d.participantId)
+          .catch((err: unknown) => this.logger.error({ err, consultationId: d.consultationId }, 'lifecycle timer failed'));
+        return;
+      }
+    }
+    await this.act(d);
+  }
+
+  private async act(d: Deadline): Promise<void> {
     try {
       const c = await this.consultations.find(d.consultationId);
       if (!c) return;

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { type Permission, demand } from '../auth/permissions.js';
 import { actorOf, userIdOf } from '../auth/principal.js';
 import type { Consultations, Holder } from '../consultations/service.js';
-import type { Rooms } from '../consultations/rooms.js';
+import type { RoomView } from '../cluster/cluster.js';
 import { AppError } from '../errors.js';
 import { maskPhone } from '../sms/phone.js';
 import type { ConsultationRecord, ConsultationStore, PracticeStore, UserStore } from '../store/store.js';
@@ -20,16 +20,16 @@ import {
 
 export interface ApiDeps extends PrincipalDeps {
   consultations: Consultations;
-  rooms: Rooms;
+  /** What is shown of the live rooms of these consultations, wherever in the region they are held. */
+  roomViews: (ids: readonly string[]) => Promise<Map<string, RoomView>>;
   store: Pick<PracticeStore, 'getPractice'> & Pick<UserStore, 'getUser' | 'findUserByEmail'> & Pick<ConsultationStore, 'assignClinician'>;
   /** Requests per minute per API key or signed-in person (counted once they are known). */
   perMinute: number;
 }
 
 /** One line of the console: status, SMS outcome, who waits since when; names for the practice only. */
-function summary(c: ConsultationRecord, rooms: Rooms): ConsultationSummary {
-  const live = rooms.find(c.id);
-  const waiting = live?.list().filter((m) => m.presence === 'waiting') ?? [];
+function summary(c: ConsultationRecord, room: RoomView | undefined): ConsultationSummary {
+  const waiting = room?.members.filter((m) => m.presence === 'waiting') ?? [];
   return {
     id: c.id,
     status: c.status,
@@ -40,12 +40,12 @@ function summary(c: ConsultationRecord, rooms: Rooms): ConsultationSummary {
     expiresAt: new Date(c.expiresAt).toISOString(),
     endedReason: c.endedReason,
     waitingSince: waiting.length ? new Date(Math.min(...waiting.map((m) => m.waitingSince ?? Date.now()))).toISOString() : null,
-    inCall: live?.admitted().length ?? 0,
+    inCall: room?.members.filter((m) => m.presence === 'admitted').length ?? 0,
   };
 }
 
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const { consultations, rooms } = deps;
+  const { consultations, roomViews } = deps;
   // One bucket per key or person: one busy practice system does not slow another practice.
   const limit = {
     rateLimit: { max: deps.perMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => actorOf(req.principal) },
@@ -92,7 +92,9 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       const me = userIdOf(req.principal);
       if (req.query.owner === 'me' && !me) throw new AppError('validation_failed', '`owner=me` needs a signed-in person, not an API key.');
       const list = await consultations.list(req.principal.practiceId, since, req.query.owner === 'me' ? me : undefined);
-      return { consultations: list.map((c) => ({ ...summary(c, rooms), mine: me !== undefined && c.ownerUserId === me })) };
+      // Only open consultations can have a live room.
+      const rooms = await roomViews(list.filter((c) => c.status === 'waiting' || c.status === 'in_call' || c.status === 'created').map((c) => c.id));
+      return { consultations: list.map((c) => ({ ...summary(c, rooms.get(c.id)), mine: me !== undefined && c.ownerUserId === me })) };
     });
 
   app.post<{ Params: IdParams }>('/consultations/:id/resend', route({ params: IdParams, response: { 200: ResendReply } }),
@@ -134,7 +136,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   app.get<{ Params: IdParams }>('/consultations/:id', route({ params: IdParams, response: { 200: ConsultationReply } }),
     async (req): Promise<ConsultationReply> => {
       const c = await own(req, 'consultation.read');
-      const live = rooms.find(c.id);
+      const room = (await roomViews([c.id])).get(c.id);
       return {
         id: c.id,
         status: c.status,
@@ -143,7 +145,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
         expiresAt: new Date(c.expiresAt).toISOString(),
         endedReason: c.endedReason,
         participants: (await consultations.participants(c.id)).map((p) => ({
-          id: p.id, role: p.role, presence: live?.get(p.id)?.presence ?? 'checking',
+          id: p.id, role: p.role, presence: room?.members.find((m) => m.id === p.id)?.presence ?? 'checking',
         })),
       };
     });

@@ -9,7 +9,9 @@ import type { HandlerSet } from './handler.js';
 import type { TypedServer } from './signalling.js';
 
 export function fanOut(io: TypedServer, live: LiveConsultations, call: HandlerSet): void {
-  const to = (l: LiveConsultation, r: Recipients) => io.to(r === 'everyone' ? l.id : [...r]);
+  // `local`: a consultation's connections are all on the node that holds it (design.md 2.3), so
+  // its messages never go through the region's adapter (and never wait for Redis).
+  const to = (l: LiveConsultation, r: Recipients) => io.local.to(r === 'everyone' ? l.id : [...r]);
   live.on('send', (l, r, { event, args }) => (to(l, r).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args));
   live.on('disconnect', (l, r, when) => {
     if (when === 'now') to(l, r).disconnectSockets(true);

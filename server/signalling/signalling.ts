@@ -9,7 +9,7 @@
  * The live consultations (consultations/live.ts) decide; fanout.ts turns what they say into emits.
  */
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../signalling/events.js';
 import type { SessionTokens } from '../auth/session.js';
 import { publicError } from '../errors.js';
@@ -31,6 +31,10 @@ export interface SignallingDeps extends Omit<PhaseContext, 'limiter'> {
   /** PUBLIC_URL: the only origin whose pages may connect, when set. */
   publicUrl: string | undefined;
   rate: RateSettings;
+  /** The region's part of socket.io's options (its adapter, with several nodes). */
+  socketOptions?: Partial<ServerOptions>;
+  /** Whether this node holds the consultation's connections, or the socket.io path of the node that does. */
+  connectWhere?: (consultationId: string) => Promise<{ here: true } | { here: false; path: string }>;
 }
 
 /**
@@ -53,6 +57,7 @@ export class Signalling {
     private readonly deps: SignallingDeps,
   ) {
     this.io = new Server(httpServer, {
+      ...deps.socketOptions,
       serveClient: false,
       // Room for a polling batch of SDP-sized payloads; anything bigger is hostile.
       maxHttpBufferSize: 256 * 1024,
@@ -67,6 +72,15 @@ export class Signalling {
     this.io.use(async (socket, next) => {
       try {
         await authenticate(socket, deps.tokens, deps.consultations);
+        // One node holds each live consultation (design.md 2.3): a page that reached another is
+        // told where to connect (`moved`, with the socket.io path the load balancer routes there).
+        const where = await deps.connectWhere?.(socket.data.consultationId);
+        if (where && !where.here) {
+          next(Object.assign(new Error('This consultation is held on another node.'), {
+            data: { code: 'moved', message: 'This consultation is held on another node.', path: where.path },
+          }));
+          return;
+        }
         // Nothing reads the handshake's HTTP request (headers, cookie) after this; dropping it
         // saves a few KB per connection ("Memory usage" in the socket.io documentation).
         (socket.conn as { request: unknown }).request = null;
@@ -106,7 +120,8 @@ export class Signalling {
 
   /** Tells every client the service is restarting (they reconnect by themselves), then closes all sockets. */
   async close(): Promise<void> {
-    this.io.emit('serviceRestarting');
+    // `local`: this node's clients only (in a region, the others' go on).
+    this.io.local.emit('serviceRestarting');
     await this.io.close();
   }
 

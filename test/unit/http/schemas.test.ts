@@ -22,7 +22,7 @@ describe('HTTP routes', () => {
     // Registering touches no dependency: they are used when a request comes.
     const unused = {} as never;
     const principals = { keys: unused, staff: unused, practices: unused };
-    await app.register(apiRoutes, { prefix: '/api/v1', consultations: unused, rooms: unused, store: unused, ...principals, perMinute: 1 });
+    await app.register(apiRoutes, { prefix: '/api/v1', consultations: unused, roomViews: unused, store: unused, ...principals, perMinute: 1 });
     await app.register(linkRoutes, { consultations: unused, tokens: unused, redeemPerMinute: 1 });
     await app.register(healthRoutes, { ready: () => ({ ok: true, checks: {} }) });
     const metrics = createMetrics({ mediaSessions: () => 0 });
