@@ -59,8 +59,9 @@ export class PgStore implements Store {
   static async open(url: string, logger: Logger): Promise<PgStore> {
     const pool = new pg.Pool({
       connectionString: url, types, application_name: 'openconsult', keepAlive: true,
-      // A database that does not answer is unavailable, not a request that hangs.
-      connectionTimeoutMillis: 5_000,
+      // A database that does not answer (a partition, a stalled failover) is unavailable, not a
+      // request that hangs: no connection in 5 s, or no answer in 30 s (the longest sweep is far shorter).
+      connectionTimeoutMillis: 5_000, query_timeout: 30_000,
     });
     // An idle connection dropped by a restart or failover: the pool discards it and opens another when needed.
     pool.on('error', (err) => logger.warn({ code: (err as { code?: string }).code }, 'database connection lost'));

@@ -9,7 +9,7 @@ import { AppError } from '../../errors.js';
 const CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
   '57P01', '57P02', '57P03', '53300']);
 /** What node-postgres says when the connection went away under it, or could not be made in time. */
-const MESSAGES = /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Connection ended/i;
+const MESSAGES = /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Connection ended|Query read timeout/i;
 
 export function isUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
