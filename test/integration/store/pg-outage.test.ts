@@ -2,13 +2,14 @@
  * PostgreSQL stopped under load and started again (a real cluster of this file's own, the real
  * server on it): every answer is a 201 or a coded 503 `unavailable` with Retry-After, never a 500;
  * the process stays up; once PostgreSQL is back, consultations are created again within seconds
- * without restarting the node; and nothing is half-written (each consultation has its people
- * and their links).
+ * without restarting the node; nothing is half-written (each consultation has its people and
+ * their links); and a deadline that fell due meanwhile fires once the database is back.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { createLogger } from '../../../server/log.js';
 import { type Engine, createDatabase, startPostgres } from '../../helpers/engines.js';
 import { type TestServer, startServer } from '../../helpers/server.js';
 
@@ -93,4 +94,32 @@ it('answers 201 or 503 unavailable while PostgreSQL is away, resumes by itself, 
   expect(broken).toEqual([]);
   const ids = new Set((await query<{ id: string }>('SELECT id FROM consultations')).map((r) => r.id));
   for (const a of answers.filter((x) => x.status === 201)) expect(ids.has(a.id as string)).toBe(true);
+});
+
+it('fires a deadline that fell due while PostgreSQL was away once it is back, with nothing else happening', async () => {
+  const lines: { msg?: string }[] = [];
+  const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const url = await createDatabase(cluster.url, 'outage_timers');
+  const idle = await startServer({ databaseUrl: url, linkTtl: 2 }, { logger });
+  try {
+    const created = await idle.api('POST', '/api/v1/consultations', { patientPhone: '07700 900123' });
+    expect(created.status).toBe(201);
+    await stopFast();
+    // The link's expiry falls due while the database is away: the timer fires, and fails.
+    await vi.waitFor(() => expect(lines.some((l) => l.msg === 'lifecycle timers failed')).toBe(true), { timeout: 10_000, interval: 50 });
+    await cluster.start();
+    // No request comes: the node tries again by itself, and the consultation expires (once).
+    const status = async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return (await client.query<{ status: string }>('SELECT status FROM consultations WHERE id = $1', [created.body.id])).rows[0]?.status;
+      } finally {
+        await client.end();
+      }
+    };
+    await vi.waitFor(async () => expect(await status()).toBe('expired'), { timeout: 10_000, interval: 100 });
+  } finally {
+    await idle.close();
+  }
 });
