@@ -15,6 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BundleResult, RELEASE_NODE_VERSION, bundle } from '../../../scripts/bundle.js';
 import { runtimePackages } from '../../../scripts/licence-table.js';
+import { createDatabase, startPostgres } from '../../helpers/engines.js';
 import { freePort } from '../../helpers/process.js';
 import { codeOf, linkIn } from '../../helpers/server.js';
 
@@ -57,22 +58,28 @@ function unpack(into: string): string {
 
 interface Started {
   child: ChildProcess;
+  /** In a network namespace of its own (requests go in there). */
+  isolated: boolean;
   port: number;
   output: () => string;
   exited: Promise<number | string | null>;
 }
 
-/** `bin/openconsult` of an unpacked release, as an operator would run it, cut off from any network. */
-async function start(root: string): Promise<Started> {
+/**
+ * `bin/openconsult` of an unpacked release, as an operator would run it, cut off from any network
+ * (unless `engines` names a PostgreSQL or Redis on this host's loopback: the region mode).
+ */
+async function start(root: string, engines: Record<string, string> = {}): Promise<Started> {
+  const isolated = netns && Object.keys(engines).length === 0;
   const port = await freePort();
   const home = mkdtempSync(path.join(work, 'home-'));
   const env = {
     PATH: `${tripwires}:/usr/bin:/bin`, HOME: home, npm_config_offline: 'true', LANG: 'C.UTF-8',
-    DATA_DIR: dataDir, API_KEY, PORT: String(port), HOST: '127.0.0.1', RTC_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1', LOG_LEVEL: 'info',
+    DATA_DIR: dataDir, API_KEY, PORT: String(port), HOST: '127.0.0.1', RTC_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1', LOG_LEVEL: 'info', ...engines,
   };
   const launcher = path.join(root, 'bin', 'openconsult');
   // unshare execs in place: the child's pid is the service's, and its network namespace has only loopback.
-  const child = netns
+  const child = isolated
     ? spawn('unshare', ['--net', '--', '/bin/sh', '-c', `${ipBin} link set lo up && exec "$0"`, launcher], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(launcher, [], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
@@ -92,7 +99,7 @@ async function start(root: string): Promise<Started> {
       reject(new Error(`the release exited (${String(code)}) before listening:\n${out}`));
     });
   });
-  return { child, port, output: () => out, exited };
+  return { child, isolated, port, output: () => out, exited };
 }
 
 /** An HTTP request from inside the service's network namespace (or from here without one). */
@@ -102,7 +109,7 @@ function http(s: Started, method: string, route: string, body?: unknown): { stat
     .catch((e) => { process.stdout.write(JSON.stringify({ status: 0, text: String(e) })); });`;
   const headers = { authorization: `Bearer ${API_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
   const args = ['-e', script, `http://127.0.0.1:${s.port}${route}`, method, JSON.stringify(headers), body === undefined ? '' : JSON.stringify(body)];
-  const r = netns
+  const r = s.isolated
     ? spawnSync('nsenter', [`--net=/proc/${s.child.pid}/ns/net`, process.execPath, ...args], { encoding: 'utf8' })
     : spawnSync(process.execPath, args, { encoding: 'utf8' });
   const { status, text } = JSON.parse(r.stdout || '{"status":0,"text":""}') as { status: number; text: string };
@@ -166,6 +173,31 @@ describe('offline release bundle', () => {
     // No package manager, downloader or system Node.js ran.
     expect(existsSync(path.join(work, 'tripped')) ? readFileSync(path.join(work, 'tripped'), 'utf8') : '').toBe('');
     if (netns) expect(a.output() + b.output()).not.toMatch(/ENETUNREACH|EAI_AGAIN|getaddrinfo/);
+  }, 120_000);
+
+  it('runs from the same archive on PostgreSQL (Debian\'s, on loopback), with nothing else installed', async () => {
+    const postgres = await startPostgres();
+    try {
+      const databaseUrl = await createDatabase(postgres.url, 'bundle_region');
+      const node = await start(unpack(path.join(work, 'release-region')), { DATABASE_URL: databaseUrl, SESSION_SECRET: 'bundle-test-session-secret-0123456789abcdef' });
+      await readyWithin(node, 30_000);
+      const created = http(node, 'POST', '/api/v1/consultations', { patientPhone: '07700 900998' });
+      expect(created.status).toBe(201);
+      expect(http(node, 'GET', `/api/v1/consultations/${created.body.id}`).body).toMatchObject({ status: 'created' });
+      expect(await stop(node)).toBe(0);
+      // The consultation is in PostgreSQL, not in a SQLite file in the data folder.
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        expect((await client.query('SELECT status FROM consultations WHERE id = $1', [created.body.id])).rows).toEqual([{ status: 'created' }]);
+      } finally {
+        await client.end();
+      }
+      expect(existsSync(path.join(work, 'tripped')) ? readFileSync(path.join(work, 'tripped'), 'utf8') : '').toBe('');
+    } finally {
+      await postgres.close();
+    }
   }, 120_000);
 
   it('holds the built app, production packages only, the worker, Node.js, and checksums that still match after running', () => {
