@@ -1,0 +1,84 @@
+/**
+ * Several nodes of one region IN THIS PROCESS (buildApp on loopback), sharing one store and one
+ * Redis, for tests of what crosses nodes without separate processes or a load balancer (those are
+ * test/helpers/cluster.ts). Each node is a TestServer, so the participants' helpers work on it.
+ *
+ * The store is PostgreSQL when `databaseUrl` is given; otherwise one SQLite file in one data
+ * folder that every node opens (in one process that is safe, and it is what the region needs:
+ * one store), with REDIS_URL set after loading, past the rule that a region needs DATABASE_URL.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import type { SettingKey } from '../../config/settings.js';
+import { type AppOptions, buildApp } from '../../server/app.js';
+import { createLogger } from '../../server/log.js';
+import { TEST_API_KEY, type TestServer } from './server.js';
+
+export interface Region {
+  nodes: TestServer[];
+  close(): Promise<void>;
+}
+
+export async function startRegion(opts: {
+  redisUrl: string;
+  /** NODE_IDs, one node each. */
+  nodeIds: string[];
+  databaseUrl?: string;
+  overrides?: Partial<Record<SettingKey, unknown>>;
+  /** Per node id: its clock, for one (a clock ahead takes deadlines first). */
+  appOptions?: Record<string, AppOptions>;
+}): Promise<Region> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'openconsult-region-'));
+  const nodes: TestServer[] = [];
+  const region: Region = {
+    nodes,
+    async close() {
+      await Promise.all(nodes.map((n) => n.app.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    // One after the other: the first start sets up the shared store.
+    for (const nodeId of opts.nodeIds) nodes.push(await startNode(opts, nodeId, dataDir));
+  } catch (err) {
+    await region.close();
+    throw err;
+  }
+  return region;
+}
+
+async function startNode(opts: Parameters<typeof startRegion>[0], nodeId: string, dataDir: string): Promise<TestServer> {
+  const shared = opts.databaseUrl ? { databaseUrl: opts.databaseUrl, redisUrl: opts.redisUrl } : {};
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      port: 0, host: '127.0.0.1', dataDir, apiKey: TEST_API_KEY, sessionSecret: 'region-session-secret-0123456789abcdef', nodeId,
+      logLevel: 'warn', rtcListenIp: '127.0.0.1', mediaWorkers: 1, rateLimitRedeem: 100_000, rateLimitApi: 1_000_000,
+      ...shared, ...opts.overrides,
+    },
+  });
+  const app = await buildApp(opts.databaseUrl ? config : { ...config, redisUrl: opts.redisUrl }, { logger: createLogger(config.logLevel), ...opts.appOptions?.[nodeId] });
+  const url = await app.listen();
+  return {
+    app,
+    url,
+    dataDir,
+    async api(method, route, body, key = TEST_API_KEY) {
+      const res = await fetch(`${url}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    },
+    async outbox() {
+      const text = await readFile(config.smsOutboxFile, 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
+    // The region closes its nodes (the data folder is shared).
+    close: () => app.close(),
+  };
+}
