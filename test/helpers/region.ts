@@ -7,14 +7,14 @@
  * folder that every node opens (in one process that is safe, and it is what the region needs:
  * one store), with REDIS_URL set after loading, past the rule that a region needs DATABASE_URL.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import type { SettingKey } from '../../config/settings.js';
 import { type AppOptions, buildApp } from '../../server/app.js';
 import { createLogger } from '../../server/log.js';
-import { TEST_API_KEY, type TestServer } from './server.js';
+import { TEST_API_KEY, type TestServer, served } from './server.js';
 
 export interface Region {
   nodes: TestServer[];
@@ -61,24 +61,6 @@ async function startNode(opts: Parameters<typeof startRegion>[0], nodeId: string
   });
   const app = await buildApp(opts.databaseUrl ? config : { ...config, redisUrl: opts.redisUrl }, { logger: createLogger(config.logLevel), ...opts.appOptions?.[nodeId] });
   const url = await app.listen();
-  return {
-    app,
-    url,
-    dataDir,
-    async api(method, route, body, key = TEST_API_KEY) {
-      const res = await fetch(`${url}${route}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-    },
-    async outbox() {
-      const text = await readFile(config.smsOutboxFile, 'utf8').catch(() => '');
-      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    },
-    // The region closes its nodes (the data folder is shared).
-    close: () => app.close(),
-  };
+  // The region closes its nodes (the data folder is shared).
+  return served(app, url, () => app.close());
 }
