@@ -22,17 +22,19 @@ afterAll(async () => {
   await redis?.close();
 });
 
-interface TestNode { cluster: RedisCluster; load: number; held: string[] }
+/** A node and what it tells its cluster; `reports` counts its reports (each asks which calls it holds). */
+interface TestNode { cluster: RedisCluster; load: number; held: string[]; reports: number }
 
 /** A region of nodes `a`, `b`, `c`… with keys of their own; each node's load and calls are set by the test. */
-async function region(loads: number[], nodeTimeoutSeconds = 1): Promise<TestNode[]> {
+async function region(loads: number[], nodeTimeoutSeconds = 1, logs?: string[]): Promise<TestNode[]> {
   const prefix = `t-${randomUUID()}:`;
+  const logger = logs ? createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line).msg) }) : createLogger('silent');
   const nodes: TestNode[] = [];
   for (const [i, load] of loads.entries()) {
-    const node = { load, held: [] as string[] } as TestNode;
+    const node = { load, held: [] as string[], reports: 0 } as TestNode;
     node.cluster = await RedisCluster.open({
-      url: redis.url, nodeId: 'abc'[i] as string, nodeTimeoutSeconds, prefix, logger: createLogger('silent'),
-      load: () => node.load, held: () => node.held,
+      url: redis.url, nodeId: 'abc'[i] as string, nodeTimeoutSeconds, prefix, logger,
+      load: () => node.load, held: () => (node.reports++, node.held),
     });
     opened.push(node.cluster);
     nodes.push(node);
@@ -47,6 +49,12 @@ function next<E extends keyof ClusterEvents>(nodes: TestNode[], event: E): Promi
   return new Promise((resolve) => {
     for (const { cluster } of nodes) (cluster as RedisCluster).once(event, ((...args: ClusterEvents[E]) => resolve({ on: cluster.nodeId, args })) as never);
   });
+}
+
+/** Resolves once each of `nodes` has reported `n` more times (to see that something did not happen). */
+async function reported(nodes: TestNode[], n: number): Promise<void> {
+  const from = nodes.map((x) => x.reports);
+  await until(async () => nodes.every((x, i) => x.reports >= (from[i] as number) + n));
 }
 
 /** Resolves once `check` holds, asking again every 50 ms (for what Redis holds, which emits nothing). */
@@ -121,8 +129,7 @@ describe('RedisCluster', () => {
     console.info(`node lost ${Date.now() - at} ms after its last report (NODE_TIMEOUT 1 s, reports every 333 ms)`);
     expect(seen.args).toEqual(['a']);
     // Two more reports from each survivor: nobody else sees the same loss.
-    const later = Date.now() + 700;
-    await until(async () => (await b.cluster.nodes()).length === 2 && Date.now() > later);
+    await reported([b, c], 2);
     expect(lost).toHaveLength(1);
     const takeover = next([b, c], 'placed');
     expect(where(b.cluster, await b.cluster.place('v'))).not.toBe('a');
@@ -142,8 +149,20 @@ describe('RedisCluster', () => {
     expect(got.get('a')).toEqual([['revoked', { id: 'm1', participantId: 'p1' }]]);
   });
 
+  it('forgets a node that stops cleanly at once, without calling it lost', async () => {
+    const [a, b, c] = await region([0, 0, 0]) as [TestNode, TestNode, TestNode];
+    let lost = 0;
+    for (const n of [a, b]) n.cluster.on('nodeLost', () => lost++);
+    await c.cluster.close();
+    expect((await a.cluster.nodes()).map((n) => n.id)).toEqual(['a', 'b']);
+    // Past NODE_TIMEOUT (three reports) and one more: still nobody lost.
+    await reported([a, b], 4);
+    expect(lost).toBe(0);
+  });
+
   it('after a Redis restart: holders re-assert their placements and messages sent meanwhile arrive', async () => {
-    const [a, b] = await region([0, 0]) as [TestNode, TestNode];
+    const logs: string[] = [];
+    const [a, b] = await region([0, 0], 1, logs) as [TestNode, TestNode];
     expect(await a.cluster.place('r')).toEqual({ where: 'here' });
     a.held.push('r');
     const got: unknown[] = [];
@@ -158,5 +177,8 @@ describe('RedisCluster', () => {
     await until(async () => (await b.cluster.ownerOf('r')) === 'a');
     expect(await b.cluster.place('r')).toEqual({ where: 'elsewhere', node: 'a' });
     await until(async () => (await a.cluster.nodes()).length === 2);
+    // Each node says once that Redis went and once that it is back, not at every report.
+    expect(logs.filter((m) => m.startsWith('Redis unreachable'))).toHaveLength(2);
+    expect(logs.filter((m) => m.startsWith('Redis back'))).toHaveLength(2);
   });
 });
