@@ -42,6 +42,8 @@ export class RedisCluster extends EventEmitter<ClusterEvents> implements Cluster
   private timer: NodeJS.Timeout | undefined;
   /** The views of the rooms held here, as last published: each report refreshes them. */
   private readonly views = new Map<string, string>();
+  /** Let go (handed over) but maybe still live here until the node closes: never re-asserted. */
+  private readonly released = new Set<string>();
   private readonly k: Keys;
   private readonly ttl: { node: number; placement: number; room: number };
   private messenger!: Messenger;
@@ -122,8 +124,8 @@ export class RedisCluster extends EventEmitter<ClusterEvents> implements Cluster
   }
 
   private async report(): Promise<void> {
-    const { load, held } = this.mine();
-    const record: NodeRecord = { load, draining: this.draining, at: Date.now() };
+    const held = this.held();
+    const record: NodeRecord = { load: this.load(), draining: this.draining, at: Date.now() };
     const [displaced, lost] = await this.control.eval(reportScript, 2, this.k.nodePrefix + this.nodeId, this.k.nodes,
       JSON.stringify(record), this.ttl.node, this.nodeId, this.k.nodePrefix, this.k.placementPrefix, this.ttl.placement, ...held) as [string[], string[]];
     if (this.views.size) {
@@ -135,20 +137,34 @@ export class RedisCluster extends EventEmitter<ClusterEvents> implements Cluster
     for (const node of lost) this.emit('nodeLost', node);
   }
 
-  /** This node's load and calls. The app makes its live registry after the region (app.ts): until then it holds none. */
-  private mine(): { load: number; held: string[] } {
+  /** This node's load. The app makes its live registry after the region (app.ts): until then it holds none. */
+  private load(): number {
     try {
-      return { load: this.opts.load(), held: this.opts.held() };
+      return this.opts.load();
     } catch {
-      return { load: 0, held: [] };
+      return 0;
     }
+  }
+
+  /** The calls this node holds and has not let go of (see load()). */
+  private held(): string[] {
+    let held: Set<string>;
+    try {
+      held = new Set(this.opts.held());
+    } catch {
+      return [];
+    }
+    for (const id of this.released) if (!held.has(id)) this.released.delete(id); // closed here by now
+    return [...held].filter((id) => !this.released.has(id));
   }
 
   async place(consultationId: string): Promise<Placement> {
     const [node, placedNow, from] = await this.control.eval(placeScript, 2, this.k.placementPrefix + consultationId, this.k.nodes,
-      this.k.nodePrefix, this.nodeId, this.mine().load, this.draining ? 1 : 0, this.ttl.placement) as [string, number, string];
+      this.k.nodePrefix, this.nodeId, this.load(), this.draining ? 1 : 0, this.ttl.placement) as [string, number, string];
     if (placedNow) this.emit('placed', consultationId, node, from || null);
-    return node === this.nodeId ? { where: 'here' } : { where: 'elsewhere', node };
+    if (node !== this.nodeId) return { where: 'elsewhere', node };
+    this.released.delete(consultationId);
+    return { where: 'here' };
   }
 
   async ownerOf(consultationId: string): Promise<string | undefined> {
@@ -157,6 +173,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> implements Cluster
   }
 
   async release(consultationId: string): Promise<void> {
+    this.released.add(consultationId);
     await this.control.eval(releaseScript, 1, this.k.placementPrefix + consultationId, this.nodeId);
   }
 

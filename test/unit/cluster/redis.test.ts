@@ -136,6 +136,24 @@ describe('RedisCluster', () => {
     expect((await takeover).args[2]).toBe('a');
   });
 
+  it('does not claim back a consultation it let go of while it is still live here (a drain hands it over)', async () => {
+    const [a, b] = await region([5, 0]) as [TestNode, TestNode];
+    await a.cluster.drain();
+    // A call held before the drain, still live here while its pages move.
+    a.held.push('h');
+    await reported([a], 1);
+    expect(await b.cluster.ownerOf('h')).toBe('a');
+    let displaced = 0;
+    a.cluster.on('displaced', () => displaced++);
+    await a.cluster.release('h');
+    await reported([a], 2);
+    expect(await b.cluster.ownerOf('h')).toBeUndefined();
+    expect(await b.cluster.place('h')).toEqual({ where: 'here' });
+    await reported([a], 2);
+    expect(await a.cluster.ownerOf('h')).toBe('b');
+    expect(displaced).toBe(0);
+  });
+
   it('carries messages to every other node, not back to the sender', async () => {
     const [a, b, c] = await region([0, 0, 0]) as [TestNode, TestNode, TestNode];
     const got = new Map<string, unknown[]>(['a', 'b', 'c'].map((id) => [id, []]));
