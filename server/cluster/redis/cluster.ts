@@ -89,6 +89,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> implements Cluster
       await reader.connect();
       cluster.messenger = await Messenger.start(durable, reader, cluster.k.messages, opts.nodeId, opts.logger,
         (m) => cluster.emit('message', ...m));
+      await cluster.forgetEarlierLife();
       await cluster.report();
     } catch (err) {
       await cluster.close();
@@ -96,6 +97,18 @@ export class RedisCluster extends EventEmitter<ClusterEvents> implements Cluster
     }
     cluster.watch();
     return cluster;
+  }
+
+  /**
+   * A node that starts holds nothing: placements naming it are from before a crash (NODE_ID is
+   * the host name, so a restarted node comes back under its old name, often within NODE_TIMEOUT).
+   * Forgetting them lets its calls be placed by load and the timers adopt them (nobody holds them).
+   */
+  private async forgetEarlierLife(): Promise<void> {
+    const stream = this.control.scanStream({ match: `${this.k.placementPrefix}*`, count: 500 });
+    for await (const found of stream as AsyncIterable<string[]>) {
+      for (const key of found) await this.control.eval(releaseScript, 1, key, this.nodeId);
+    }
   }
 
   /** Reports every NODE_TIMEOUT/3; says once when Redis goes away and once when it is back (and reports at once). */

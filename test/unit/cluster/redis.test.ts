@@ -23,23 +23,29 @@ afterAll(async () => {
 });
 
 /** A node and what it tells its cluster; `reports` counts its reports (each asks which calls it holds). */
-interface TestNode { cluster: RedisCluster; load: number; held: string[]; reports: number }
+interface TestNode { cluster: RedisCluster; prefix: string; load: number; held: string[]; reports: number }
 
 /** A region of nodes `a`, `b`, `c`… with keys of their own; each node's load and calls are set by the test. */
 async function region(loads: number[], nodeTimeoutSeconds = 1, logs?: string[]): Promise<TestNode[]> {
   const prefix = `t-${randomUUID()}:`;
-  const logger = logs ? createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line).msg) }) : createLogger('silent');
   const nodes: TestNode[] = [];
-  for (const [i, load] of loads.entries()) {
-    const node = { load, held: [] as string[], reports: 0 } as TestNode;
-    node.cluster = await RedisCluster.open({
-      url: redis.url, nodeId: 'abc'[i] as string, nodeTimeoutSeconds, prefix, logger,
-      load: () => node.load, held: () => (node.reports++, node.held),
-    });
-    opened.push(node.cluster);
-    nodes.push(node);
-  }
+  for (const [i, load] of loads.entries()) nodes.push(await openNode(prefix, 'abc'[i] as string, load, nodeTimeoutSeconds, logs));
   return nodes;
+}
+
+async function openNode(prefix: string, nodeId: string, load: number, nodeTimeoutSeconds = 1, logs?: string[]): Promise<TestNode> {
+  const logger = logs ? createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line).msg) }) : createLogger('silent');
+  const node = { prefix, load, held: [] as string[], reports: 0 } as TestNode;
+  node.cluster = await RedisCluster.open({
+    url: redis.url, nodeId, nodeTimeoutSeconds, prefix, logger, load: () => node.load, held: () => (node.reports++, node.held),
+  });
+  opened.push(node.cluster);
+  return node;
+}
+
+/** As a SIGKILL would: the node's reports stop, and nothing tells the region. */
+function crash(node: TestNode): void {
+  clearInterval((node.cluster as unknown as { timer: NodeJS.Timeout }).timer);
 }
 
 const where = (from: RedisCluster, p: Placement) => (p.where === 'here' ? from.nodeId : p.node);
@@ -122,8 +128,7 @@ describe('RedisCluster', () => {
     const lost: string[] = [];
     for (const n of [b, c]) n.cluster.on('nodeLost', (node) => lost.push(`${n.cluster.nodeId}:${node}`));
     const first = next([b, c], 'nodeLost');
-    // As a SIGKILL would: a's reports stop (nothing tells the region).
-    clearInterval((a.cluster as unknown as { timer: NodeJS.Timeout }).timer);
+    crash(a);
     const at = Date.now();
     const seen = await first;
     console.info(`node lost ${Date.now() - at} ms after its last report (NODE_TIMEOUT 1 s, reports every 333 ms)`);
@@ -165,6 +170,16 @@ describe('RedisCluster', () => {
     b.cluster.send('revoked', { id: 'm1', participantId: 'p1' });
     await until(async () => got.get('a')!.length === 1);
     expect(got.get('a')).toEqual([['revoked', { id: 'm1', participantId: 'p1' }]]);
+  });
+
+  it('forgets the placements of its earlier life when a node starts again under the same name', async () => {
+    const [a, b] = await region([0, 5]) as [TestNode, TestNode];
+    expect(await a.cluster.place('p')).toEqual({ where: 'here' });
+    a.held.push('p');
+    crash(a);
+    await openNode(a.prefix, 'a', 0);
+    // Nobody holds it (so the timers adopt it), and the next page is placed by load.
+    expect(await b.cluster.ownerOf('p')).toBeUndefined();
   });
 
   it('forgets a node that stops cleanly at once, without calling it lost', async () => {
