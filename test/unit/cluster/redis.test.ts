@@ -159,6 +159,16 @@ describe('RedisCluster', () => {
     expect(displaced).toBe(0);
   });
 
+  it('lets any node read the rooms others publish, until they close', async () => {
+    const [a, b] = await region([0, 0]) as [TestNode, TestNode];
+    const view = { members: [{ id: 'p1', role: 'patient' as const, presence: 'waiting' as const, waitingSince: 1 }] };
+    a.cluster.publishRoom('room1', view);
+    await until(async () => (await b.cluster.remoteRooms(['room1', 'none'])).size === 1);
+    expect(await b.cluster.remoteRooms(['room1', 'none'])).toEqual(new Map([['room1', view]]));
+    a.cluster.publishRoom('room1', undefined);
+    await until(async () => (await b.cluster.remoteRooms(['room1'])).size === 0);
+  });
+
   it('carries messages to every other node, not back to the sender', async () => {
     const [a, b, c] = await region([0, 0, 0]) as [TestNode, TestNode, TestNode];
     const got = new Map<string, unknown[]>(['a', 'b', 'c'].map((id) => [id, []]));
@@ -198,6 +208,7 @@ describe('RedisCluster', () => {
     const [a, b] = await region([0, 0], 1, logs) as [TestNode, TestNode];
     expect(await a.cluster.place('r')).toEqual({ where: 'here' });
     a.held.push('r');
+    a.cluster.publishRoom('r', { members: [{ id: 'p1', role: 'patient', presence: 'waiting', waitingSince: 1 }] });
     const got: unknown[] = [];
     a.cluster.on('message', (...m) => got.push(m));
     await redis.stop();
@@ -208,6 +219,8 @@ describe('RedisCluster', () => {
     await until(async () => got.length === 1);
     expect(got).toEqual([['closed', { id: 'r', reason: 'ended_by_api' }]]);
     await until(async () => (await b.cluster.ownerOf('r')) === 'a');
+    // Rooms come back with the holder's reports.
+    await until(async () => (await b.cluster.remoteRooms(['r'])).has('r'));
     expect(await b.cluster.place('r')).toEqual({ where: 'elsewhere', node: 'a' });
     await until(async () => (await a.cluster.nodes()).length === 2);
     // Each node says once that Redis went and once that it is back, not at every report.
