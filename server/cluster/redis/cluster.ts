@@ -93,7 +93,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> implements Cluster
       await cluster.report();
     } catch (err) {
       await cluster.close();
-      throw new Error(`Redis at REDIS_URL cannot be reached: ${(err as Error).message}`);
+      throw new Error(`this node could not join the region in Redis (REDIS_URL): ${(err as Error).message}`);
     }
     cluster.watch();
     return cluster;
@@ -114,6 +114,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> implements Cluster
   /** Reports every NODE_TIMEOUT/3; says once when Redis goes away and once when it is back (and reports at once). */
   private watch(): void {
     this.timer = setInterval(() => void this.beat(), (this.opts.nodeTimeoutSeconds * 1000) / 3);
+    this.timer.unref();
     this.control.on('close', () => {
       if (this.closed || !this.reachable) return;
       this.reachable = false;

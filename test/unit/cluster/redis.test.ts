@@ -3,9 +3,11 @@
  * region in this process, each with its own clients, as three machines would have.
  */
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterEvents, Placement } from '../../../server/cluster/cluster.js';
 import { RedisCluster } from '../../../server/cluster/redis/cluster.js';
+import { keys } from '../../../server/cluster/redis/keys.js';
 import { createLogger } from '../../../server/log.js';
 import { type Engine, startRedis } from '../../helpers/engines.js';
 
@@ -157,6 +159,22 @@ describe('RedisCluster', () => {
     await reported([a], 2);
     expect(await a.cluster.ownerOf('h')).toBe('b');
     expect(displaced).toBe(0);
+  });
+
+  it('tells a node that another alive node took a consultation it holds (after a partition)', async () => {
+    const [a, b] = await region([0, 0]) as [TestNode, TestNode];
+    expect(await a.cluster.place('d')).toEqual({ where: 'here' });
+    a.held.push('d');
+    const displaced = next([a], 'displaced');
+    // As b would have placed it while it could not see a's reports.
+    const raw = new Redis(redis.url);
+    try {
+      await raw.set(`${keys(a.prefix).placementPrefix}d`, 'b');
+    } finally {
+      raw.disconnect();
+    }
+    expect((await displaced).args).toEqual(['d']);
+    expect(await b.cluster.place('d')).toEqual({ where: 'here' });
   });
 
   it('lets any node read the rooms others publish, until they close', async () => {
