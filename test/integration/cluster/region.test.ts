@@ -134,7 +134,9 @@ describe('a region of two nodes', () => {
     const refused = await connect(b, fresh.id, fresh.clinician.cookie, opened).then(() => undefined, (err: { data?: { code?: string } }) => err);
     expect(refused?.data?.code).toBe('unavailable');
     await redis.start();
+    const back = performance.now();
     expect(await Promise.all(ended)).toEqual([{ reason: 'ended_by_api' }, { reason: 'ended_by_api' }]);
+    const delivered = performance.now() - back;
     // Placement recovers once the nodes have reconnected: the page's retries get through.
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -145,6 +147,7 @@ describe('a region of two nodes', () => {
       if (ok) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    console.info(`Redis back: the end sent meanwhile arrived after ${delivered.toFixed(0)} ms, placement worked again after ${(performance.now() - back).toFixed(0)} ms`);
   });
 
   // Last: past the limit, this address can redeem nothing for a minute.
