@@ -1,11 +1,8 @@
 /**
- * Several nodes of one region IN THIS PROCESS (buildApp on loopback), sharing one store and one
- * Redis, for tests of what crosses nodes without separate processes or a load balancer (those are
- * test/helpers/cluster.ts). Each node is a TestServer, so the participants' helpers work on it.
- *
- * The store is PostgreSQL when `databaseUrl` is given; otherwise one SQLite file in one data
- * folder that every node opens (in one process that is safe, and it is what the region needs:
- * one store), with REDIS_URL set after loading, past the rule that a region needs DATABASE_URL.
+ * Several nodes of one region IN THIS PROCESS (buildApp on loopback), sharing one PostgreSQL
+ * database and one Redis, for tests of what crosses nodes without separate processes or a load
+ * balancer (those are test/helpers/cluster.ts). Each node is a TestServer, so the participants'
+ * helpers work on it. They share one data folder too (the SMS outbox), as on a shared volume.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,7 +22,8 @@ export async function startRegion(opts: {
   redisUrl: string;
   /** NODE_IDs, one node each. */
   nodeIds: string[];
-  databaseUrl?: string;
+  /** The region's PostgreSQL database (createDatabase in test/helpers/engines.ts). */
+  databaseUrl: string;
   overrides?: Partial<Record<SettingKey, unknown>>;
   /** Per node id: its clock, for one (a clock ahead takes deadlines first). */
   appOptions?: Record<string, AppOptions>;
@@ -50,16 +48,15 @@ export async function startRegion(opts: {
 }
 
 async function startNode(opts: Parameters<typeof startRegion>[0], nodeId: string, dataDir: string): Promise<TestServer> {
-  const shared = opts.databaseUrl ? { databaseUrl: opts.databaseUrl, redisUrl: opts.redisUrl } : {};
   const config = loadConfig({
     env: {},
     overrides: {
       port: 0, host: '127.0.0.1', dataDir, apiKey: TEST_API_KEY, sessionSecret: 'region-session-secret-0123456789abcdef', nodeId,
       logLevel: 'warn', rtcListenIp: '127.0.0.1', mediaWorkers: 1, rateLimitRedeem: 100_000, rateLimitApi: 1_000_000,
-      ...shared, ...opts.overrides,
+      databaseUrl: opts.databaseUrl, redisUrl: opts.redisUrl, ...opts.overrides,
     },
   });
-  const app = await buildApp(opts.databaseUrl ? config : { ...config, redisUrl: opts.redisUrl }, { logger: createLogger(config.logLevel), ...opts.appOptions?.[nodeId] });
+  const app = await buildApp(config, { logger: createLogger(config.logLevel), ...opts.appOptions?.[nodeId] });
   const url = await app.listen();
   // The region closes its nodes (the data folder is shared).
   return served(app, url, () => app.close());

@@ -1,10 +1,10 @@
 /**
- * Two nodes of one region in this process (real Redis, one shared store, real socket.io clients,
- * real mediasoup): what one node does about a consultation reaches the node that holds it.
+ * Two nodes of one region in this process (real Redis, one PostgreSQL database, real socket.io
+ * clients, real mediasoup): what one node does about a consultation reaches the node that holds it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerToClientEvents } from '../../../signalling/events.js';
-import { type Engine, startRedis } from '../../helpers/engines.js';
+import { type Engine, createDatabase, startPostgres, startRedis } from '../../helpers/engines.js';
 import { type ClientSocket, connect, joined, patientLink, redeem } from '../../helpers/participants.js';
 import { type Region, startRegion } from '../../helpers/region.js';
 import type { TestServer } from '../../helpers/server.js';
@@ -13,15 +13,16 @@ import type { TestServer } from '../../helpers/server.js';
 const B_AHEAD_MS = 25_000;
 
 let redis: Engine;
+let postgres: Engine;
 let region: Region;
 let a: TestServer;
 let b: TestServer;
 const opened: ClientSocket[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
   region = await startRegion({
-    redisUrl: redis.url, nodeIds: ['a', 'b'],
+    redisUrl: redis.url, databaseUrl: await createDatabase(postgres.url, 'region'), nodeIds: ['a', 'b'],
     overrides: { rateLimitRedeem: 3, reconnectGrace: 20 },
     appOptions: { b: { now: () => Date.now() + B_AHEAD_MS } },
   });
@@ -32,7 +33,7 @@ afterEach(() => {
 });
 afterAll(async () => {
   await region?.close();
-  await redis?.close();
+  await Promise.all([redis?.close(), postgres?.close()]);
 });
 
 /** A consultation created through `server`, with both sessions redeemed. */
