@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BundleResult, RELEASE_NODE_VERSION, bundle } from '../../../scripts/bundle.js';
 import { runtimePackages } from '../../../scripts/licence-table.js';
-import { createDatabase, startPostgres } from '../../helpers/engines.js';
+import { createDatabase, startPostgres, startRedis } from '../../helpers/engines.js';
 import { freePort } from '../../helpers/process.js';
 import { codeOf, linkIn } from '../../helpers/server.js';
 
@@ -175,12 +175,16 @@ describe('offline release bundle', () => {
     if (netns) expect(a.output() + b.output()).not.toMatch(/ENETUNREACH|EAI_AGAIN|getaddrinfo/);
   }, 120_000);
 
-  it('runs from the same archive on PostgreSQL (Debian\'s, on loopback), with nothing else installed', async () => {
-    const postgres = await startPostgres();
+  it('runs from the same archive as a region node on PostgreSQL and Redis (Debian\'s, on loopback), with nothing else installed', async () => {
+    const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
     try {
       const databaseUrl = await createDatabase(postgres.url, 'bundle_region');
-      const node = await start(unpack(path.join(work, 'release-region')), { DATABASE_URL: databaseUrl, SESSION_SECRET: 'bundle-test-session-secret-0123456789abcdef' });
+      const node = await start(unpack(path.join(work, 'release-region')), {
+        DATABASE_URL: databaseUrl, REDIS_URL: redis.url, NODE_ID: 'bundle-node', SESSION_SECRET: 'bundle-test-session-secret-0123456789abcdef',
+      });
       await readyWithin(node, 30_000);
+      // It reports itself to the region (Redis) and says so in its figures.
+      expect(http(node, 'GET', '/metrics').body).toContain('openconsult_node_info{node="bundle-node",mode="region"} 1');
       const created = http(node, 'POST', '/api/v1/consultations', { patientPhone: '07700 900998' });
       expect(created.status).toBe(201);
       expect(http(node, 'GET', `/api/v1/consultations/${created.body.id}`).body).toMatchObject({ status: 'created' });
@@ -196,7 +200,7 @@ describe('offline release bundle', () => {
       }
       expect(existsSync(path.join(work, 'tripped')) ? readFileSync(path.join(work, 'tripped'), 'utf8') : '').toBe('');
     } finally {
-      await postgres.close();
+      await Promise.all([postgres.close(), redis.close()]);
     }
   }, 120_000);
 
