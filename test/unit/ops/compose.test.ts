@@ -22,7 +22,7 @@ const read = (rel: string) => readFileSync(path.join(projectRoot, rel), 'utf8');
  * keeps to. Flow collections, anchors, tags, block scalars and inline comments are refused, so
  * the file cannot drift into what this parser would misread.
  */
-export function parseYaml(text: string): Yaml {
+function parseYaml(text: string): Yaml {
   const lines = text.split('\n')
     .map((raw, n) => ({ n: n + 1, indent: raw.length - raw.trimStart().length, text: raw.trim() }))
     .filter((l) => l.text && !l.text.startsWith('#'));
