@@ -1,0 +1,50 @@
+/**
+ * A region of three nodes behind deploy/region/nginx.conf (PostgreSQL, Redis, real processes):
+ * a clinician whose page first reaches another node than the one holding the call is moved
+ * there, and the call is held on that one node with video decoded both ways.
+ */
+import { randomInt } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clickButton, closeParticipants, openParticipant, waitForText } from '../../helpers/browser.js';
+import { type Region, startRegion } from '../../helpers/cluster.js';
+import { decodes, waitingPatient } from '../../helpers/journey.js';
+import { joins, moves } from './pages.js';
+
+let region: Region;
+beforeAll(async () => {
+  region = await startRegion();
+}, 120_000);
+afterAll(async () => {
+  await closeParticipants();
+  await region?.close();
+});
+
+describe('a call in a region of three nodes', () => {
+  it('is held on one node, two-way, when its two pages first reach different nodes', async () => {
+    const { id, clinicianUrl, patient } = await waitingPatient(region);
+    // The patient waits: their media is set up on the node holding the consultation.
+    const [holder] = region.holders();
+    expect(region.holders()).toHaveLength(1);
+
+    // The balancer spreads first connections over the nodes: the clinician's page tries again
+    // (a reload) until it first reached another node, and was moved.
+    const clinician = await openParticipant();
+    await clinician.goto(clinicianUrl);
+    for (let attempt = 1; ; attempt += 1) {
+      await clickButton(clinician, 'Join');
+      await clinician.waitForFunction(() => window.openconsult.timeline.some(([l]) => l === 'joined'), { timeout: 15_000 });
+      if (await moves(clinician) > 0) break;
+      if (attempt === 8) throw new Error('the clinician\'s page reached the holder first every time');
+      // Shift the balancer's round robin by a few requests before the next try.
+      for (let i = randomInt(3); i > 0; i -= 1) await fetch(`${region.url}/healthz`);
+      await clinician.reload();
+    }
+    expect(await joins(clinician)).toBe(1);
+    await clickButton(clinician, 'Admit');
+    await Promise.all([decodes(patient, 10), decodes(clinician, 10)]);
+
+    expect(region.holders().map((n) => n.id)).toEqual([holder?.id]);
+    await Promise.all([waitForText(clinician, 'Ann Example is in the call'), waitForText(patient, 'Dr Bell is in the call')]);
+    expect((await region.api('GET', `/api/v1/consultations/${id}`)).body.status).toBe('in_call');
+  });
+});
