@@ -327,6 +327,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       if (left.length) logger.info({ calls: left.length }, 'drain grace over: the calls still here move to other nodes');
       await Promise.all(left.map((l) => cluster.release(l.id).catch(() => undefined)));
       for (const l of left) l.handOver();
+      // Whoever does not come back to another node: those calls end after the empty-room grace.
+      if (left.length) await timekeeper.adoptOrphans().catch((err: unknown) => logger.error({ err }, 'lifecycle timers failed'));
       await close();
     },
   };

@@ -120,7 +120,8 @@ export class Signalling {
 
   /** Tells every client the service is restarting (they reconnect by themselves), then closes all sockets. */
   async close(): Promise<void> {
-    this.io.emit('serviceRestarting');
+    // `local`: this node's clients only (in a region, the others' go on).
+    this.io.local.emit('serviceRestarting');
     await this.io.close();
   }
 

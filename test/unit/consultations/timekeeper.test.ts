@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Consultations } from '../../../server/consultations/service.js';
-import { type LifecycleTimes, type PresencePort, Timekeeper, warningLead } from '../../../server/consultations/timekeeper.js';
+import { type LifecycleTimes, type PresencePort, Timekeeper, type TimerRegion, warningLead } from '../../../server/consultations/timekeeper.js';
+import type { Deadline } from '../../../server/store/store.js';
 import { createLogger } from '../../../server/log.js';
 import type { Sms, SmsProvider } from '../../../server/sms/provider.js';
 import { openDb } from '../../../server/store/db.js';
@@ -47,7 +48,7 @@ let dir: string;
 let holder: Holder;
 let opened: { store: SqliteStore; keeper: Timekeeper }[] = [];
 
-async function boot() {
+async function boot(region?: TimerRegion) {
   const store = new SqliteStore(openDb(path.join(dir, 'db.sqlite')));
   const consultations = new Consultations({
     times: { waitingTimeout: 1800, maxCallDuration: 5400 },
@@ -55,7 +56,7 @@ async function boot() {
   });
   holder = await defaultHolder(store, 'Test Surgery');
   const presence = new FakePresence();
-  const keeper = new Timekeeper(store, consultations, times, Date.now, logger, presence);
+  const keeper = new Timekeeper(store, consultations, times, Date.now, logger, presence, region);
   await keeper.start();
   opened.push({ store, keeper });
   return { store, consultations, keeper, presence };
@@ -200,5 +201,86 @@ describe('lifecycle timers', () => {
     expect((await consultations.get(id)).status).toBe('created');
     await consultations.end(id, 'key:test', 'ended_by_api');
     expect(await keeper.pending(id)).toEqual([]);
+  });
+});
+
+/**
+ * Several nodes on one store (design.md 2.3): any node may take a deadline, but only the node that
+ * holds the consultation knows who is present. A fake region says where each consultation is held.
+ */
+class FakeRegion implements TimerRegion {
+  readonly pollMs = 0; // the fake clock drives the one timer; polling is for other nodes' deadlines
+  readonly held = new Map<string, 'here' | 'elsewhere'>();
+  readonly sent: Deadline[] = [];
+  reachable = true;
+  async route(d: Deadline) {
+    if (!this.reachable) throw new Error('Redis is away');
+    const where = this.held.get(d.consultationId) ?? 'here';
+    if (where === 'elsewhere') this.sent.push(d);
+    return where;
+  }
+  async orphaned(ids: string[]) {
+    return ids.filter((id) => !this.held.has(id));
+  }
+}
+
+describe('lifecycle timers in a region', () => {
+  async function inCall(consultations: Consultations) {
+    const { id } = await consultations.create({ patientPhone: '07700900123' }, 'key:test', holder);
+    await consultations.markWaiting(id, 'patient');
+    await consultations.startCall(id, 'clinician');
+    return id;
+  }
+
+  it('sends an empty-room deadline to the node holding the call instead of ending it here, where nobody is present', async () => {
+    const region = new FakeRegion();
+    const { consultations, keeper, presence } = await boot(region);
+    const id = await inCall(consultations);
+    region.held.set(id, 'elsewhere');
+    presence.present = 0; // this node holds nobody of that call
+    await keeper.participantGone(id, 'someone');
+    await vi.advanceTimersByTimeAsync(sec(times.emptyRoomGrace));
+    expect(region.sent.map((d) => [d.consultationId, d.kind])).toEqual([[id, 'empty_room']]);
+    expect((await consultations.get(id)).status).toBe('in_call');
+    // The holder answers with its own view of presence: nobody there either, so the call ends.
+    await keeper.ownerDue(region.sent[0] as Deadline);
+    expect(await consultations.get(id)).toMatchObject({ status: 'ended', endedReason: 'room_empty' });
+  });
+
+  it('asks again shortly, and ends nothing, while the region cannot say where a call is held', async () => {
+    const region = new FakeRegion();
+    const { consultations, keeper, presence } = await boot(region);
+    const id = await inCall(consultations);
+    presence.present = 0;
+    await keeper.participantGone(id, 'someone');
+    region.reachable = false;
+    await vi.advanceTimersByTimeAsync(sec(times.emptyRoomGrace + 10));
+    expect((await consultations.get(id)).status).toBe('in_call');
+    expect((await keeper.pending(id)).map((d) => d.kind)).toContain('empty_room');
+    region.reachable = true; // held nowhere else: this node answers
+    await vi.advanceTimersByTimeAsync(sec(3));
+    expect(await consultations.get(id)).toMatchObject({ status: 'ended', endedReason: 'room_empty' });
+  });
+
+  it('fires the call limit wherever it is taken: it does not depend on who is present', async () => {
+    const region = new FakeRegion();
+    const { consultations } = await boot(region);
+    const id = await inCall(consultations);
+    region.held.set(id, 'elsewhere');
+    await vi.advanceTimersByTimeAsync(sec(times.maxCallDuration));
+    expect(await consultations.get(id)).toMatchObject({ status: 'ended', endedReason: 'call_time_limit' });
+    expect(region.sent.map((d) => d.kind)).toEqual(['call_warning']);
+  });
+
+  it('gives the empty-room grace at start only to calls no node holds', async () => {
+    const region = new FakeRegion();
+    const first = await boot(region);
+    const orphan = await inCall(first.consultations);
+    const held = await inCall(first.consultations);
+    await shutdown();
+    region.held.set(held, 'elsewhere');
+    const { keeper } = await boot(region);
+    expect((await keeper.pending(orphan)).map((d) => d.kind)).toContain('empty_room');
+    expect((await keeper.pending(held)).map((d) => d.kind)).not.toContain('empty_room');
   });
 });
