@@ -21,15 +21,14 @@ export interface Balancer extends Nginx {
   redirectUrl: string;
 }
 
-/** Replaces every match of `pattern` (global, multiline) with `lines` once, failing if the file no longer has it. */
-function replaceLines(site: string, pattern: RegExp, lines: string): string {
-  let first = true;
-  const out = site.replace(pattern, () => {
-    const r = first ? lines : '';
-    first = false;
-    return r;
+/** Replaces each match of `pattern` (global, multiline) by `lines(match)`, failing if the file no longer has one. */
+function replaceRuns(site: string, pattern: RegExp, lines: (match: string) => string): string {
+  let found = false;
+  const out = site.replace(pattern, (m) => {
+    found = true;
+    return lines(m);
   });
-  if (first) throw new Error(`deploy/region/nginx.conf: no line matches ${pattern}`);
+  if (!found) throw new Error(`deploy/region/nginx.conf: nothing matches ${pattern}`);
   return out;
 }
 
@@ -41,12 +40,15 @@ function replaceOnce(site: string, from: string, to: string): string {
 /** The reference file for `nodes` on 127.0.0.1; `tls`: the main server keeps `ssl` (else plain HTTP on the same port). */
 export function regionSite(dir: string, nodes: readonly BalancedNode[], ports: { main: number; redirect: number }, tls: boolean): string {
   let site = readFileSync(path.join(projectRoot, 'deploy', 'region', 'nginx.conf'), 'utf8');
-  site = replaceLines(site, /^(\s*)server 10\.0\.0\.\d+:3000( [^;\n]*)?;\n/gm,
-    nodes.map((n) => `    server 127.0.0.1:${n.port} max_fails=1 fail_timeout=5s;\n`).join(''));
-  site = replaceLines(site, /^\s*node-[a-z]\s+10\.0\.0\.\d+:3000;\n/gm, nodes.map((n) => `    ${n.id} 127.0.0.1:${n.port};\n`).join(''));
+  // Each upstream's run of server lines, with the options of its first line.
+  site = replaceRuns(site, /^(?:[ \t]*server 10\.0\.0\.\d+:3000[^;\n]*;\n)+/gm, (run) => {
+    const options = /^[ \t]*server \S+?((?: [^;\n]*)?);/.exec(run)?.[1] ?? '';
+    return nodes.map((n) => `    server 127.0.0.1:${n.port}${options};\n`).join('');
+  });
+  site = replaceRuns(site, /^(?:[ \t]*node-[a-z][ \t]+10\.0\.0\.\d+:3000;\n)+/gm, () => nodes.map((n) => `    ${n.id} 127.0.0.1:${n.port};\n`).join(''));
   site = replaceOnce(site, 'listen 80;', `listen 127.0.0.1:${ports.redirect};`);
   site = replaceOnce(site, 'listen 443 ssl http2;', tls ? `listen 127.0.0.1:${ports.main} ssl http2;` : `listen 127.0.0.1:${ports.main};`);
-  site = replaceLines(site, /^\s*listen \[::\]:\d+[^;\n]*;\n/gm, '');
+  site = replaceRuns(site, /^[ \t]*listen \[::\]:\d+[^;\n]*;\n/gm, () => '');
   site = replaceOnce(site, '/etc/ssl/openconsult/fullchain.pem', path.join(dir, 'cert.pem'));
   site = replaceOnce(site, '/etc/ssl/openconsult/privkey.pem', path.join(dir, 'key.pem'));
   return replaceOnce(site, '/var/log/nginx/openconsult-region.access.log', path.join(dir, 'access.log'));

@@ -15,9 +15,13 @@ import { freePort } from '../../helpers/process.js';
 
 interface Seen { node: string; method: string; url: string; host?: string; proto?: string; forwardedFor?: string }
 
-/** A stand-in node: answers every request with what it saw; `draining` refuses new consultations with 503. */
+/**
+ * A stand-in node: answers every request with what it saw; `draining` refuses new consultations
+ * with 503, `unavailable` (its database away) refuses everything with 503.
+ */
 class StandIn {
   draining = false;
+  unavailable = false;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   constructor(readonly id: string, readonly port: number) {}
@@ -26,7 +30,7 @@ class StandIn {
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       req.resume();
       req.on('end', () => {
-        if (this.draining && req.method === 'POST' && req.url === '/api/v1/consultations') {
+        if (this.unavailable || (this.draining && req.method === 'POST' && req.url === '/api/v1/consultations')) {
           res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '30' }).end('{"error":{"code":"unavailable"}}');
           return;
         }
@@ -174,6 +178,25 @@ describe('the region load balancer (deploy/region/nginx.conf)', () => {
     expect(log).not.toContain(code);
     expect(log).toContain('"GET /j/[code] HTTP/1.1" 200');
     expect(log).toMatch(/"POST \/api\/v1\/links\/\[code\]\/redeem HTTP\/1\.1" 200 .* 127\.0\.0\.1:\d+/);
+  });
+
+  it('passes the nodes\' coded 503 on while the database is away, never its own 502', async () => {
+    for (const n of nodes) n.unavailable = true;
+    try {
+      for (const [method, route] of [['POST', '/api/v1/consultations'], ['GET', '/api/v1/consultations/c1'], ['POST', '/api/v1/consultations'], ['GET', '/j/abc']] as const) {
+        const res = await request(method, route);
+        expect(res.status, `${method} ${route}`).toBe(503);
+        expect(res.headers['retry-after']).toBe('30');
+        expect(JSON.parse(res.text)).toEqual({ error: { code: 'unavailable' } });
+      }
+    } finally {
+      for (const n of nodes) n.unavailable = false;
+    }
+    // Back at once: no node was marked down for it.
+    for (const n of nodes) expect((await seen('GET', `/node/${n.id}/socket.io/`)).node).toBe(n.id);
+    const reached = new Set<string>();
+    for (let i = 0; i < 6; i += 1) reached.add((await seen('GET', '/healthz')).node);
+    expect(reached.size).toBe(3);
   });
 
   it('passes over a node that is down; its own path answers 502 (the page then starts over)', async () => {
