@@ -3,7 +3,7 @@
  * a clinician whose page first reaches another node than the one holding the call is moved
  * there, and the call is held on that one node with video decoded both ways.
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickButton, closeParticipants, openParticipant, waitForText } from '../../helpers/browser.js';
 import { type Region, startRegion, until } from '../../helpers/cluster.js';
@@ -26,8 +26,9 @@ describe('a call in a region of three nodes', () => {
     await until(() => region.holders().length === 1, 10_000, 'one node carries the patient\'s media');
     const [holder] = region.holders();
 
-    // The balancer spreads first connections over the nodes: the clinician's page tries again
-    // (a reload) until it first reached another node, and was moved.
+    // The balancer spreads browsers' first connections over the nodes by their cookies: until the
+    // clinician's page first reached another node (and was moved), it reloads with one more
+    // cookie, as another browser would come in.
     const clinician = await openParticipant();
     await clinician.goto(clinicianUrl);
     for (let attempt = 1; ; attempt += 1) {
@@ -35,8 +36,7 @@ describe('a call in a region of three nodes', () => {
       await clinician.waitForFunction(() => window.openconsult.timeline.some(([l]) => l === 'joined'), { timeout: 15_000 });
       if (await moves(clinician) > 0) break;
       if (attempt === 8) throw new Error('the clinician\'s page reached the holder first every time');
-      // Shift the balancer's round robin by a few requests before the next try.
-      for (let i = randomInt(3); i > 0; i -= 1) await fetch(`${region.url}/healthz`);
+      await clinician.setCookie({ name: 'another-browser', value: randomBytes(8).toString('hex'), url: region.url });
       await clinician.reload();
     }
     expect(await joins(clinician)).toBe(1);

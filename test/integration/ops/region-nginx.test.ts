@@ -67,9 +67,9 @@ class StandIn {
 let nodes: StandIn[] = [];
 let lb: Balancer;
 
-function request(method: string, route: string) {
+function request(method: string, route: string, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; headers: IncomingMessage['headers']; text: string }>((resolve, reject) => {
-    const req = https.request(`${lb.url}${route}`, { method, rejectUnauthorized: false, agent: false }, (res) => {
+    const req = https.request(`${lb.url}${route}`, { method, headers, rejectUnauthorized: false, agent: false }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
@@ -78,8 +78,8 @@ function request(method: string, route: string) {
     req.end();
   });
 }
-const seen = async (method: string, route: string): Promise<Seen> => {
-  const res = await request(method, route);
+const seen = async (method: string, route: string, headers: Record<string, string> = {}): Promise<Seen> => {
+  const res = await request(method, route, headers);
   expect(res.status).toBe(200);
   return JSON.parse(res.text) as Seen;
 };
@@ -113,9 +113,20 @@ describe('the region load balancer (deploy/region/nginx.conf)', () => {
 
   it('spreads everything else over all nodes', async () => {
     const reached = new Set<string>();
-    for (let i = 0; i < 6; i += 1) reached.add((await seen('GET', '/socket.io/?EIO=4&transport=polling')).node);
     for (let i = 0; i < 6; i += 1) reached.add((await seen('GET', '/healthz')).node);
     expect([...reached].sort()).toEqual(['node-a', 'node-b', 'node-c']);
+  });
+
+  it('keeps one browser\'s first connection on one node (long-polling), and spreads browsers over the nodes', async () => {
+    const browsers = Array.from({ length: 30 }, (_, i) => ({ cookie: `oc_s_c${i}=token-${i}` }));
+    const first = new Set<string>();
+    for (const headers of browsers) {
+      const handshake = await seen('GET', '/socket.io/?EIO=4&transport=polling', headers);
+      first.add(handshake.node);
+      // The same connection's next requests (sid) meet the node that made it.
+      for (let i = 0; i < 3; i += 1) expect((await seen('POST', '/socket.io/?EIO=4&transport=polling&sid=s1', headers)).node).toBe(handshake.node);
+    }
+    expect([...first].sort()).toEqual(['node-a', 'node-b', 'node-c']);
   });
 
   it('passes a WebSocket upgrade through to the named node', async () => {
