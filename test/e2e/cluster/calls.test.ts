@@ -34,7 +34,10 @@ describe('a call in a region of three nodes', () => {
     for (let attempt = 1; ; attempt += 1) {
       await clickButton(clinician, 'Join');
       await clinician.waitForFunction(() => window.openconsult.timeline.some(([l]) => l === 'joined'), { timeout: 15_000 });
-      if (await moves(clinician) > 0) break;
+      if (await moves(clinician) > 0) {
+        console.log(`the clinician's page was moved to ${holder?.id} on try ${attempt}`);
+        break;
+      }
       if (attempt === 8) throw new Error('the clinician\'s page reached the holder first every time');
       await clinician.setCookie({ name: 'another-browser', value: randomBytes(8).toString('hex'), url: region.url });
       await clinician.reload();
