@@ -7,6 +7,8 @@ import type { Deadline, DeadlineKind, DeadlineStore } from '../store/store.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** After the store failed (a shared store restarting), the timer tries again this soon rather than never. */
+const RETRY_MS = 1_000;
 
 export type DueHandler = (d: Deadline) => void | Promise<void>;
 
@@ -73,7 +75,14 @@ export class Deadlines {
   private async fire(): Promise<void> {
     this.timer = undefined;
     this.armedFor = undefined;
-    for (const d of await this.store.takeDueDeadlines(this.now())) {
+    let due: Deadline[];
+    try {
+      due = await this.store.takeDueDeadlines(this.now());
+    } catch (err) {
+      this.retrySoon();
+      throw err;
+    }
+    for (const d of due) {
       try {
         await this.onDue(d);
       } catch {
@@ -83,10 +92,19 @@ export class Deadlines {
     await this.arm();
   }
 
+  private retrySoon(): void {
+    if (!this.running || this.timer) return;
+    this.timer = setTimeout(() => this.fire().catch(this.onError), RETRY_MS);
+    this.timer.unref();
+  }
+
   private async arm(): Promise<void> {
     if (!this.running) return;
     const call = ++this.arming;
-    const next = await this.store.nextDeadline();
+    const next = await this.store.nextDeadline().catch((err: unknown) => {
+      this.retrySoon();
+      throw err;
+    });
     // Stopped meanwhile, or a later arm() read a later state of the store: that one decides.
     if (!this.running || call !== this.arming) return;
     // Most changes (a join, a drop) leave the earliest deadline where it was: keep the timer.

@@ -352,8 +352,9 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
   async end(id: string, actor: Actor, reason: CloseReason): Promise<ConsultationRecord> {
     const c = await this.get(id);
     if (c.status === 'ended') return c;
-    await this.move(c, 'ended', actor, reason);
-    return this.get(id);
+    // Not read back: the ended consultation's sockets close once this handler has answered, so
+    // nothing after the move may wait on the store (a shared store answers after that).
+    return this.move(c, 'ended', actor, reason);
   }
 
   /** A timer ran out before the call started: `created`/`waiting` become `expired`. */
@@ -407,14 +408,17 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     }
   }
 
-  private async move(c: ConsultationRecord, to: ConsultationStatus, actor: Actor, reason?: CloseReason): Promise<void> {
+  /** Resolves to the record as the move left it. */
+  private async move(c: ConsultationRecord, to: ConsultationStatus, actor: Actor, reason?: CloseReason): Promise<ConsultationRecord> {
     transition(c.status, to);
-    if (!(await this.deps.store.setStatus(c.id, c.status, to, this.deps.now(), reason))) {
+    const at = this.deps.now();
+    if (!(await this.deps.store.setStatus(c.id, c.status, to, at, reason))) {
       // Someone else moved it first: report against what it is now.
       const now = await this.get(c.id);
       throw new AppError('invalid_state', `The consultation is already ${now.status}.`);
     }
     await this.audit(c.id, actor, 'status', { from: c.status, to, ...(reason ? { reason } : {}) });
     this.emit('statusChanged', { id: c.id, from: c.status, to, reason });
+    return { ...c, status: to, updatedAt: at, endedReason: reason ?? c.endedReason };
   }
 }

@@ -7,9 +7,14 @@ import fp from 'fastify-plugin';
 import { AppError, publicError } from '../errors.js';
 import { maskCodes } from './access-log.js';
 
+/** Long enough for a database restart or failover, short enough that nobody gives up. */
+export const RETRY_AFTER_SECONDS = 5;
+
 export const errorHandling = fp(async (app) => {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof AppError) {
+      // Something the service needs is briefly away (the database restarting, the node draining): ask to come back soon.
+      if (err.code === 'unavailable' && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       return reply.status(err.status).send({ error: err.toBody() });
     }
     if (err.validation) {

@@ -1,6 +1,7 @@
 /**
  * `report s97 --week 2026-W48 [--format csv|json]`: the S97 weekly counts (./s97.ts) of the
- * database in DATA_DIR, read directly like `backup` (WAL mode: the service may keep running).
+ * configured store (the database in DATA_DIR, or PostgreSQL with DATABASE_URL), read directly
+ * (the service may keep running).
  * Also a command: `node dist/server/reports/cli.js` (the release's `bin/openconsult report`, and
  * `npm run report --` through scripts/report.ts).
  */
@@ -9,8 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import { AppError } from '../errors.js';
-import { DB_FILE_NAME, DEFAULT_PRACTICE_ID, openDb } from '../store/db.js';
-import { SqliteStore } from '../store/sqlite/store.js';
+import { createLogger } from '../log.js';
+import { DB_FILE_NAME, DEFAULT_PRACTICE_ID } from '../store/db.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { type S97Format, s97Formats, s97Output, s97Report } from './s97.js';
 
 const USAGE = `usage: report s97 --week YYYY-Www [--format csv|json]
@@ -57,22 +60,27 @@ export async function runReportCli(opts: ReportCliOptions): Promise<number> {
     throw err;
   }
   const file = path.join(config.dataDir, DB_FILE_NAME);
-  if (!existsSync(file)) {
+  if (!config.databaseUrl && !existsSync(file)) {
     process.stderr.write(`report: no database at ${file} (is DATA_DIR right?)\n`);
     return 1;
   }
-  const store = new SqliteStore(openDb(file));
+  let store: Store | undefined;
   try {
+    store = await openStore(config, createLogger('silent'));
     // The default practice's ODS code is PRACTICE_ODS_CODE's, as the service sets it at each start.
     const practices = (await store.listPractices()).map((p) =>
       p.id === DEFAULT_PRACTICE_ID && config.practiceOdsCode ? { ...p, odsCode: config.practiceOdsCode } : p);
     print(s97Output(await s97Report(store, week, practices), format).text);
     return 0;
   } catch (err) {
+    if (err instanceof AppError && err.code === 'unavailable') {
+      process.stderr.write(`report: ${err.message}\n`);
+      return 1;
+    }
     if (err instanceof AppError) return usageError(err.message);
     throw err;
   } finally {
-    await store.close();
+    await store?.close();
   }
 }
 

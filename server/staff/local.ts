@@ -25,8 +25,9 @@ export type LocalOutcome =
 
 export class LocalSignin {
   /**
-   * Sign-ins to one account run one after another, so two requests at the same moment cannot
-   * both use one TOTP code or both slip past the failure count (one service process owns the store).
+   * Sign-ins to one account run one after another in this process, so two requests at the same
+   * moment cannot both slip past the failure count; that a code works once comes from the store
+   * (acceptTotpStep), so it holds across nodes too.
    */
   private readonly inFlight = new Map<string, Promise<LocalOutcome>>();
 
@@ -68,7 +69,10 @@ export class LocalSignin {
       verifyPassword(creds.password, user.passwordHash as string),
       checkTotp(user.totpSecret as string, creds.code.trim(), at, user.lastTotpStep),
     ]);
-    if (!passwordOk || step === undefined) {
+    // The store takes the code's step only if no sign-in took it (or a later one) first: on
+    // any node, at any instant, a code works once.
+    const accepted = passwordOk && step !== undefined && (await store.acceptTotpStep(user.id, step));
+    if (!accepted) {
       const after = await store.recordLoginFailure(user.id, at, this.deps.maxFailures, this.deps.lockoutSeconds * 1000);
       const locked = after?.lockedUntil != null && after.lockedUntil > at;
       await store.appendPracticeEvent({
@@ -77,7 +81,7 @@ export class LocalSignin {
       });
       return locked ? { ok: false, reason: 'locked', until: after.lockedUntil as number } : { ok: false, reason: 'not_recognised' };
     }
-    await store.updateUser(user.id, { failedLogins: 0, lockedUntil: null, lastTotpStep: step }, at);
+    await store.updateUser(user.id, { failedLogins: 0, lockedUntil: null }, at);
     await store.appendPracticeEvent({ practiceId: user.practiceId, at, actor, type: 'signed_in', detail: { method: 'local' } });
     return { ok: true, user: { ...user, failedLogins: 0, lockedUntil: null, lastTotpStep: step } };
   }

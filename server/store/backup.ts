@@ -87,7 +87,8 @@ export interface BackupCliOptions {
 }
 
 const USAGE = `usage: backup [--out FILE] [--keep N]
-  Copies the database in DATA_DIR consistently while the service runs.
+  Copies the SQLite database in DATA_DIR consistently while the service runs (with DATABASE_URL,
+  the data is in PostgreSQL: use pg_dump instead; this command then exits 2).
   --out FILE  where to write (default: DATA_DIR/backups/openconsult-<UTC time>.sqlite)
   --keep N    afterwards keep only the newest N backups in DATA_DIR/backups (default: keep all)
 Settings (DATA_DIR, CONFIG_FILE) are read like the service's.`;
@@ -112,7 +113,14 @@ export async function runBackupCli(opts: BackupCliOptions): Promise<number> {
   }
   let dataDir: string;
   try {
-    dataDir = loadConfig({ env: opts.env }).dataDir;
+    const config = loadConfig({ env: opts.env });
+    if (config.databaseUrl) {
+      // The URL is not repeated: it may carry a password.
+      process.stderr.write('backup: DATABASE_URL is set, so the data is in PostgreSQL, which this command does not copy.\n'
+        + 'Back it up with PostgreSQL\'s own tools, e.g. pg_dump --format=custom --file=openconsult.dump "$DATABASE_URL".\n');
+      return 2;
+    }
+    dataDir = config.dataDir;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`backup: configuration error: ${err.message}\n`);

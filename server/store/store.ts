@@ -268,6 +268,12 @@ export interface UserStore {
    * and the count restarts. Resolves to the user as it is now.
    */
   recordLoginFailure(userId: string, now: number, max: number, lockMs: number): Promise<UserRecord | undefined>;
+  /**
+   * Compare-and-set: records TOTP time step `step` as used only if it is later than the last one
+   * accepted, atomically. Resolves to whether it was, so a code works once even when two nodes
+   * receive it at the same instant.
+   */
+  acceptTotpStep(userId: string, step: number): Promise<boolean>;
 }
 
 /** The practices' API keys. */

@@ -6,6 +6,7 @@
  * A database from one-practice days is migrated by db.ts; this fills in the rest from config.
  */
 import { hashCode } from '../auth/codes.js';
+import { AppError } from '../errors.js';
 import { DEFAULT_PRACTICE_ID } from '../store/db.js';
 import type { TenancyStore } from '../store/store.js';
 import { CONFIGURED_KEY_ID } from './api-keys.js';
@@ -44,6 +45,10 @@ export async function bootstrap(input: BootstrapInput): Promise<Bootstrapped> {
     ? await input.people.reissueSetupLink(pending.id, 'system')
     : await input.people.invite(DEFAULT_PRACTICE_ID, {
       email: placeholderEmail(practice?.odsCode ?? 'default'), displayName: 'Practice admin', roles: ['admin'],
-    }, 'system');
-  return { firstAdminSetupCode: invitation.setupCode };
+    }, 'system').catch((err: unknown) => {
+      // Nodes starting at the same instant on a shared store: the first one's invitation stands (and it prints the link).
+      if (err instanceof AppError && err.code === 'invalid_state') return undefined;
+      throw err;
+    });
+  return invitation ? { firstAdminSetupCode: invitation.setupCode } : {};
 }

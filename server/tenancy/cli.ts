@@ -1,8 +1,8 @@
 /**
  * The operator's commands: practices (`practice add|list|suspend|resume`) and the people in them
- * (`user add|list|disable|enable|link`), on the database in DATA_DIR, opened directly like
- * `report` (WAL mode: the service may keep running; it reads a practice's status on every
- * request, so a suspension takes effect at once). They show no patient data. Every change is
+ * (`user add|list|disable|enable|link`), on the configured store (the database in DATA_DIR, or
+ * PostgreSQL with DATABASE_URL), opened directly like `report` (the service may keep running; it
+ * reads a practice's status on every request, so a suspension takes effect at once). They show no patient data. Every change is
  * audited with the actor `operator`. Also a command: `node dist/server/tenancy/cli.js` (the
  * release's `bin/openconsult practice|user`, and `npm run practice|user --`).
  * Exit codes: 0 done, 1 failed (nothing found, already exists, no database), 2 usage.
@@ -17,9 +17,10 @@ import { type StaffRole, isOneOf, staffRoles } from '../../signalling/vocabulary
 import { newId } from '../auth/codes.js';
 import { AppError } from '../errors.js';
 import { isTemplateId } from '../sms/notify.js';
-import { DB_FILE_NAME, DEFAULT_PRACTICE_ID, openDb } from '../store/db.js';
-import { SqliteStore } from '../store/sqlite/store.js';
-import type { PracticeRecord, UserRecord } from '../store/store.js';
+import { createLogger } from '../log.js';
+import { DB_FILE_NAME, DEFAULT_PRACTICE_ID } from '../store/db.js';
+import { openStore } from '../store/open.js';
+import type { PracticeRecord, Store, UserRecord } from '../store/store.js';
 import { isUsable } from './api-keys.js';
 import { type Invitation, People } from './people.js';
 
@@ -51,7 +52,7 @@ type Flags = Record<string, string>;
 
 interface Context {
   config: Config;
-  store: SqliteStore;
+  store: Store;
   people: People;
   now: () => number;
   print: (text: string) => void;
@@ -258,7 +259,7 @@ export async function runTenancyCli(opts: TenancyCliOptions): Promise<number> {
     return 0;
   }
   const command = commands[noun]?.[verb];
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   try {
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(`${noun} ${verb}`.trim())}`);
     const flags = parseFlags(args, command);
@@ -269,12 +270,15 @@ export async function runTenancyCli(opts: TenancyCliOptions): Promise<number> {
       if (err instanceof ConfigError) throw new UsageError(`configuration error: ${err.message}`);
       throw err;
     }
-    const file = path.join(config.dataDir, DB_FILE_NAME);
-    if (!existsSync(file)) throw new Failure(`no database at ${file} (is DATA_DIR right? start the service once to create it)`);
-    // SQLite may create the -wal and -shm files beside it: owned by anyone else, the service could not open them.
-    const owner = statSync(file).uid;
-    if (process.getuid && process.getuid() !== owner) throw new Failure(`run this as the owner of ${file} (uid ${owner}), e.g. with sudo -u openconsult`);
-    store = new SqliteStore(openDb(file));
+    if (!config.databaseUrl) {
+      const file = path.join(config.dataDir, DB_FILE_NAME);
+      if (!existsSync(file)) throw new Failure(`no database at ${file} (is DATA_DIR right? start the service once to create it)`);
+      // SQLite may create the -wal and -shm files beside it: owned by anyone else, the service could not open them.
+      const owner = statSync(file).uid;
+      if (process.getuid && process.getuid() !== owner) throw new Failure(`run this as the owner of ${file} (uid ${owner}), e.g. with sudo -u openconsult`);
+    }
+    // The configured store: the SQLite file, or with DATABASE_URL the region's PostgreSQL.
+    store = await openStore(config, createLogger('silent'));
     const now = opts.now ?? Date.now;
     const people = new People({
       store, now, publicUrl: () => config.publicUrl ?? `http://localhost:${config.port}`, setupLinkTtlSeconds: config.setupLinkTtl,

@@ -1,4 +1,7 @@
-/** Starts the real service (real SQLite file, real mediasoup worker) on a random loopback port. */
+/**
+ * Starts the real service (real SQLite file, or in the `postgres` project a real PostgreSQL
+ * database of its own; real mediasoup worker) on a random loopback port.
+ */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +9,7 @@ import { loadConfig } from '../../config/load.js';
 import type { SettingKey } from '../../config/settings.js';
 import { type App, type AppOptions, buildApp } from '../../server/app.js';
 import { createLogger } from '../../server/log.js';
+import { testDatabaseUrl } from './store.js';
 
 export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
 
@@ -13,6 +17,8 @@ export interface TestServer {
   app: App;
   url: string;
   dataDir: string;
+  /** Its PostgreSQL database, when it runs on one. */
+  databaseUrl?: string;
   api: (method: string, route: string, body?: unknown, key?: string) => Promise<{ status: number; body: any; headers: Headers }>;
   outbox: () => Promise<{ to: string; body: string; sentAt: string; consultationId: string }[]>;
   close: () => Promise<void>;
@@ -21,13 +27,15 @@ export interface TestServer {
 export async function startServer(overrides: Partial<Record<SettingKey, unknown>> = {}, opts: AppOptions = {}): Promise<TestServer> {
   // A data folder of its own, unless the test restarts on an earlier one.
   const dataDir = typeof overrides.dataDir === 'string' ? overrides.dataDir : await mkdtemp(path.join(tmpdir(), 'openconsult-test-'));
+  // The data folder names the database: a restart on the same folder finds the same data.
+  const databaseUrl = 'databaseUrl' in overrides ? overrides.databaseUrl as string | undefined : await testDatabaseUrl(dataDir);
   const config = loadConfig({
     env: {},
     overrides: {
       port: 0, host: '127.0.0.1', dataDir, apiKey: TEST_API_KEY, logLevel: 'warn',
       rtcListenIp: '127.0.0.1', mediaWorkers: 1,
       // Tests fire many requests from one address; rate limits have tests of their own.
-      rateLimitRedeem: 100_000, rateLimitApi: 1_000_000, ...overrides,
+      rateLimitRedeem: 100_000, rateLimitApi: 1_000_000, ...(databaseUrl ? { databaseUrl } : {}), ...overrides,
     },
   });
   const app = await buildApp(config, { logger: createLogger(config.logLevel), ...opts });
@@ -36,6 +44,7 @@ export async function startServer(overrides: Partial<Record<SettingKey, unknown>
     app,
     url,
     dataDir,
+    databaseUrl: config.databaseUrl,
     async api(method, route, body, key = TEST_API_KEY) {
       const res = await fetch(`${url}${route}`, {
         method,

@@ -2,18 +2,12 @@
  * Every SQL statement of the SQLite store, prepared once per database. better-sqlite3 runs each
  * synchronously, so each one is atomic; several in one `db.transaction` are too.
  */
-import { consultationStatuses, isTerminal } from '../../consultations/lifecycle.js';
-import type { ConsultationStatus } from '../../consultations/lifecycle.js';
 import type { Db } from '../db.js';
-import type {
-  ApiKeyRow, ConsultationRow, ConsumedRow, DeadlineRow, EventRow, LinkRow, ParticipantRow, PracticeEventRow, PracticeRow, SetupLinkRow,
-  StaffSessionRow, UserRow,
-} from './rows.js';
-
-/** `'ended', 'expired'`: the lifecycle's terminal states, as an SQL list (constants, not input). */
-const TERMINAL = consultationStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
-
-export type LinkStateRow = LinkRow & { consultation_status: ConsultationStatus };
+import type { ConsultationStatus } from '../../consultations/lifecycle.js';
+import {
+  type ApiKeyRow, type ConsultationRow, type ConsumedRow, type DeadlineRow, type EventRow, type LinkStateRow, type ParticipantRow,
+  type PracticeEventRow, type PracticeRow, type SetupLinkRow, type StaffSessionRow, type UserRow, TERMINAL,
+} from '../rows.js';
 
 export function prepareStatements(db: Db) {
   return {
@@ -100,6 +94,8 @@ export function prepareStatements(db: Db) {
       failed_logins = CASE WHEN failed_logins + 1 >= @max THEN 0 ELSE failed_logins + 1 END,
       locked_until = CASE WHEN failed_logins + 1 >= @max THEN @now + @lockMs ELSE locked_until END,
       updated_at = @now WHERE id = @id RETURNING *`),
+    acceptTotpStep: db.prepare(`UPDATE users SET last_totp_step = @step
+      WHERE id = @id AND (last_totp_step IS NULL OR last_totp_step < @step)`),
     insertSetupLink: db.prepare(`INSERT INTO setup_links (code_hash, user_id, created_at, expires_at)
       VALUES (@codeHash, @userId, @createdAt, @expiresAt)`),
     expireSetupLinks: db.prepare('UPDATE setup_links SET expires_at = MIN(expires_at, @at) WHERE user_id = @userId AND used_at IS NULL'),

@@ -12,15 +12,9 @@ import type {
   RedeemResult, SetupLinkRecord, SmsStatus, StaffSessionRecord, Store, UserPatch, UserRecord,
 } from '../store.js';
 import {
-  toApiKey, toConsultation, toDeadline, toEvent, toLink, toParticipant, toPractice, toPracticeEvent, toSetupLink, toStaffSession, toUser,
-} from './rows.js';
+  USER_COLUMNS, patchedFields, toApiKey, toConsultation, toDeadline, toEvent, toLink, toParticipant, toPractice, toPracticeEvent, toSetupLink, toStaffSession, toUser, userColumnValue,
+} from '../rows.js';
 import { type Statements, prepareStatements } from './statements.js';
-
-/** The users columns a patch may set. */
-const USER_COLUMNS: Readonly<Record<keyof UserPatch, string>> = {
-  email: 'email', displayName: 'display_name', roles: 'roles', status: 'status', oidcSubject: 'oidc_subject', passwordHash: 'password_hash',
-  totpSecret: 'totp_secret', lastTotpStep: 'last_totp_step', failedLogins: 'failed_logins', lockedUntil: 'locked_until',
-};
 
 export class SqliteStore implements Store {
   private readonly q: Statements;
@@ -250,9 +244,9 @@ export class SqliteStore implements Store {
   }
 
   async updateUser(id: string, patch: UserPatch, at: number): Promise<void> {
-    const sets = Object.keys(patch).filter((k): k is keyof UserPatch => k in USER_COLUMNS && patch[k as keyof UserPatch] !== undefined);
+    const sets = patchedFields(patch);
     if (!sets.length) return;
-    const key = sets.sort().join(',');
+    const key = sets.join(',');
     let stmt = this.userUpdates.get(key);
     if (!stmt) {
       // Column names come from USER_COLUMNS only, never from input.
@@ -260,7 +254,7 @@ export class SqliteStore implements Store {
       this.userUpdates.set(key, stmt);
     }
     const values: Record<string, unknown> = { id, at };
-    for (const k of sets) values[k] = k === 'roles' ? JSON.stringify(patch.roles) : patch[k];
+    for (const k of sets) values[k] = userColumnValue(patch, k);
     stmt.run(values);
   }
 
@@ -284,6 +278,10 @@ export class SqliteStore implements Store {
   async recordLoginFailure(userId: string, now: number, max: number, lockMs: number): Promise<UserRecord | undefined> {
     const r = this.q.loginFailure.get({ id: userId, now, max, lockMs });
     return r && toUser(r);
+  }
+
+  async acceptTotpStep(userId: string, step: number): Promise<boolean> {
+    return this.q.acceptTotpStep.run({ id: userId, step }).changes === 1;
   }
 
   // API keys

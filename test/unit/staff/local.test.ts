@@ -1,4 +1,4 @@
-/** Local sign-in on a real SQLite file with a test clock: what is refused, counted, locked and audited. */
+/** Local sign-in on a real store (SQLite, or PostgreSQL in the postgres project) with a test clock: what is refused, counted, locked and audited. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,21 +6,22 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalSignin } from '../../../server/staff/local.js';
 import { hashPassword } from '../../../server/staff/password.js';
 import { newTotpSecret, stepAt, totpAt } from '../../../server/staff/totp.js';
-import { DEFAULT_PRACTICE_ID, openDb } from '../../../server/store/db.js';
-import { SqliteStore } from '../../../server/store/sqlite/store.js';
+import { DEFAULT_PRACTICE_ID } from '../../../server/store/db.js';
+import type { Store } from '../../../server/store/store.js';
+import { openTestStore } from '../../helpers/store.js';
 
 const PASSWORD = 'a long staff password';
 /** Cheap parameters: these tests are about counting, not about scrypt. */
 const FAST = { N: 2 ** 10, r: 8, p: 1 };
 const EMAIL = 'gp@example.nhs.uk';
 let dir: string;
-let store: SqliteStore;
+let store: Store;
 let clock: number;
 let secret: string;
 
 beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'openconsult-local-'));
-  store = new SqliteStore(openDb(path.join(dir, 'db.sqlite')));
+  store = await openTestStore(dir);
   clock = Date.UTC(2026, 10, 30, 9, 0, 15);
   secret = newTotpSecret();
   await store.addUser({
@@ -64,6 +65,29 @@ describe('local sign-in', () => {
     const events = await store.listPracticeEvents(DEFAULT_PRACTICE_ID);
     expect(events.map((e) => [e.actor, e.type])).toEqual([['user:u1', 'signin_refused'], ['user:u1', 'signed_in']]);
     expect(JSON.stringify(events)).not.toContain('example.nhs.uk');
+  });
+
+  it('takes one TOTP code once even when two nodes receive it at the same instant', async () => {
+    // Two nodes: two sign-in services (no shared in-process queue), one store; each reads the
+    // account before either writes (the reads wait for each other), as at the same instant.
+    const code = await totpAt(secret, clock);
+    let arrived = 0;
+    let bothRead: () => void = () => undefined;
+    const barrier = new Promise<void>((resolve) => (bothRead = resolve));
+    const sameInstant: Store = Object.create(store, {
+      findUserByEmail: {
+        value: async (email: string) => {
+          const user = await store.findUserByEmail(email);
+          if (++arrived === 2) bothRead();
+          await barrier;
+          return user;
+        },
+      },
+    });
+    const node = () => new LocalSignin({ store: sameInstant, now: () => clock, maxFailures: 3, lockoutSeconds: 60 });
+    const outcomes = await Promise.all([node(), node()].map((n) => n.check({ email: EMAIL, password: PASSWORD, code })));
+    expect(outcomes.map((o) => o.ok).sort()).toEqual([false, true]);
+    expect(await store.getUser('u1')).toMatchObject({ lastTotpStep: stepAt(clock) });
   });
 
   it('refuses a disabled or not yet set up account with the same answer', async () => {

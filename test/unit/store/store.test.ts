@@ -1,18 +1,20 @@
+/**
+ * The store's contract, on SQLite here and on PostgreSQL in the postgres project (the titles keep
+ * their SqliteStore names: the hazard log cites them).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashCode, newCode } from '../../../server/auth/codes.js';
-import { openDb } from '../../../server/store/db.js';
-import { SqliteStore } from '../../../server/store/sqlite/store.js';
-import type { LinkRecord } from '../../../server/store/store.js';
+import type { LinkRecord, Store } from '../../../server/store/store.js';
+import { openTestStore, rawRows } from '../../helpers/store.js';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 const TTL = 15 * 60 * 1000;
 
 let dir: string;
-let file: string;
-let store: SqliteStore;
+let store: Store;
 
 async function seed(id: string): Promise<{ patientCode: string; clinicianCode: string }> {
   const patientCode = newCode();
@@ -34,10 +36,9 @@ async function seed(id: string): Promise<{ patientCode: string; clinicianCode: s
   return { patientCode, clinicianCode };
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'openconsult-store-'));
-  file = path.join(dir, 'test.sqlite');
-  store = new SqliteStore(openDb(file));
+  store = await openTestStore(dir);
 });
 
 afterEach(async () => {
@@ -92,11 +93,11 @@ describe('SqliteStore links', () => {
     expect((await store.redeemLink(hashCode(clinicianCode), T0)).ok).toBe(true);
   });
 
-  it('keeps a redemption across a reopen of the database file', async () => {
+  it('keeps a redemption across a reopen of the database', async () => {
     const { patientCode } = await seed('c1');
     expect((await store.redeemLink(hashCode(patientCode), T0)).ok).toBe(true);
     await store.close();
-    store = new SqliteStore(openDb(file));
+    store = await openTestStore(dir);
     expect(await store.redeemLink(hashCode(patientCode), T0)).toEqual({ ok: false, reason: 'used' });
     expect((await store.getConsultation('c1'))?.status).toBe('created');
   });
@@ -113,14 +114,9 @@ describe('SqliteStore links', () => {
 
   it('stores only the hash of a code, never the code itself', async () => {
     const { patientCode } = await seed('c1');
-    const db = openDb(file);
-    try {
-      const rows = db.prepare('SELECT * FROM links').all();
-      expect(JSON.stringify(rows)).not.toContain(patientCode);
-      expect(JSON.stringify(rows)).toContain(hashCode(patientCode));
-    } finally {
-      db.close();
-    }
+    const rows = await rawRows(dir, 'links');
+    expect(JSON.stringify(rows)).not.toContain(patientCode);
+    expect(JSON.stringify(rows)).toContain(hashCode(patientCode));
   });
 });
 
@@ -169,5 +165,35 @@ describe('SqliteStore deadlines', () => {
     expect(first?.map((d) => d.kind)).toEqual(['reconnect', 'empty_room']);
     expect(again).toEqual([]);
     expect(await store.nextDeadline()).toMatchObject({ kind: 'call_limit', dueAt: T0 + 30 });
+  });
+});
+
+describe('the store: deadlines across nodes', () => {
+  it('hands each due deadline to one of two stores on the same database, never to both', async () => {
+    await seed('c1');
+    const other = await openTestStore(dir);
+    try {
+      for (let i = 0; i < 40; i++) await store.setDeadline({ consultationId: 'c1', kind: 'reconnect', participantId: `p${i}`, dueAt: T0 + i });
+      const taken = (await Promise.all([store, other, store, other].map((s) => s.takeDueDeadlines(T0 + 100)))).flat();
+      expect(taken.map((d) => d.participantId).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `p${i}`).sort());
+      expect(await other.nextDeadline()).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('the store: TOTP steps', () => {
+  it('accepts a step once, compare-and-set, and never an earlier one', async () => {
+    await store.addUser({
+      id: 'u1', practiceId: 'default', email: 'gp@example.nhs.uk', displayName: 'Dr A', roles: ['clinician'], status: 'active',
+      oidcSubject: null, passwordHash: null, totpSecret: null, lastTotpStep: null, failedLogins: 0, lockedUntil: null, createdAt: T0,
+    });
+    const race = await Promise.all(Array.from({ length: 10 }, () => store.acceptTotpStep('u1', 100)));
+    expect(race.filter(Boolean)).toHaveLength(1);
+    expect(await store.acceptTotpStep('u1', 99)).toBe(false);
+    expect(await store.acceptTotpStep('u1', 101)).toBe(true);
+    expect((await store.getUser('u1'))?.lastTotpStep).toBe(101);
+    expect(await store.acceptTotpStep('nobody', 102)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The tenancy core on a real SQLite file: practices, people, keys and staff sessions as the
+ * The tenancy core on a real store (SQLite, or PostgreSQL in the postgres project): practices, people, keys and staff sessions as the
  * store keeps them, the rights table, and what every start makes sure of (bootstrap).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,23 +11,23 @@ import { hashCode, newCode } from '../../../server/auth/codes.js';
 import { can, grants, permissions } from '../../../server/auth/permissions.js';
 import type { Principal } from '../../../server/auth/principal.js';
 import { StaffSessions } from '../../../server/staff/sessions.js';
-import { DEFAULT_PRACTICE_ID, openDb } from '../../../server/store/db.js';
-import { SqliteStore } from '../../../server/store/sqlite/store.js';
-import type { ConsultationRecord } from '../../../server/store/store.js';
+import { DEFAULT_PRACTICE_ID } from '../../../server/store/db.js';
+import type { ConsultationRecord, Store } from '../../../server/store/store.js';
 import { ApiKeys, CONFIGURED_KEY_ID } from '../../../server/tenancy/api-keys.js';
 import { bootstrap } from '../../../server/tenancy/bootstrap.js';
 import { People } from '../../../server/tenancy/people.js';
+import { openTestStore } from '../../helpers/store.js';
 
 const T0 = Date.UTC(2026, 10, 30, 9);
 const MIN = 60_000;
 let dir: string;
-let store: SqliteStore;
+let store: Store;
 let clock: number;
 const now = () => clock;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'openconsult-tenancy-'));
-  store = new SqliteStore(openDb(path.join(dir, 'db.sqlite')));
+  store = await openTestStore(dir);
   clock = T0;
 });
 afterEach(async () => {

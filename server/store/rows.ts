@@ -1,12 +1,31 @@
-/** The SQLite tables' rows (snake_case, as db.ts creates them) and their records. */
-import type { ConsultationStatus } from '../../consultations/lifecycle.js';
-import type { Role } from '../../consultations/participant.js';
-import type { EndReason } from '../../../signalling/vocabulary.js';
-import type { PracticeStatus, StaffRole, UserStatus } from '../../../signalling/vocabulary.js';
+/** The tables' rows (snake_case, as migrations.ts creates them, in either store) and their records. */
+import { type ConsultationStatus, consultationStatuses, isTerminal } from '../consultations/lifecycle.js';
+import type { Role } from '../consultations/participant.js';
+import type { EndReason } from '../../signalling/vocabulary.js';
+import type { PracticeStatus, StaffRole, UserStatus } from '../../signalling/vocabulary.js';
 import type {
   ApiKeyRecord, AuditEvent, ConsultationRecord, Deadline, DeadlineKind, LinkRecord, ParticipantRecord, PracticeEvent, PracticeRecord,
-  SetupLinkRecord, SmsStatus, StaffSessionRecord, UserRecord,
-} from '../store.js';
+  SetupLinkRecord, SmsStatus, StaffSessionRecord, UserPatch, UserRecord,
+} from './store.js';
+
+/** `'ended', 'expired'`: the lifecycle's terminal states, as an SQL list (constants, not input). */
+export const TERMINAL = consultationStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
+
+/** The users columns a patch may set. */
+export const USER_COLUMNS: Readonly<Record<keyof UserPatch, string>> = {
+  email: 'email', displayName: 'display_name', roles: 'roles', status: 'status', oidcSubject: 'oidc_subject', passwordHash: 'password_hash',
+  totpSecret: 'totp_secret', lastTotpStep: 'last_totp_step', failedLogins: 'failed_logins', lockedUntil: 'locked_until',
+};
+
+/** The patch's fields that are set, in a stable order (one statement shape per set of fields). */
+export function patchedFields(patch: UserPatch): (keyof UserPatch)[] {
+  return Object.keys(patch).filter((k): k is keyof UserPatch => k in USER_COLUMNS && patch[k as keyof UserPatch] !== undefined).sort();
+}
+
+/** A patch's value as its column holds it (roles as JSON). */
+export function userColumnValue(patch: UserPatch, k: keyof UserPatch): unknown {
+  return k === 'roles' ? JSON.stringify(patch.roles) : patch[k];
+}
 
 export interface ConsultationRow {
   id: string; status: ConsultationStatus; created_at: number; updated_at: number; expires_at: number;
@@ -22,6 +41,8 @@ export interface LinkRow {
   code_hash: string; consultation_id: string; participant_id: string; expires_at: number;
   redeemed_at: number | null; revoked_at: number | null; role: Role;
 }
+/** A link with the state of its consultation (why a redemption was refused). */
+export type LinkStateRow = LinkRow & { consultation_status: ConsultationStatus };
 /** A consumed link with what its session is issued with. */
 export type ConsumedRow = LinkRow & { epoch: number };
 export interface DeadlineRow { consultation_id: string; kind: DeadlineKind; participant_id: string; due_at: number }
