@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickButton, closeParticipants, openParticipant, waitForText } from '../../helpers/browser.js';
 import { type Region, startRegion, until } from '../../helpers/cluster.js';
 import { decodes, waitingPatient } from '../../helpers/journey.js';
-import { joins, moves } from './pages.js';
+import { explainFailure, joins, moves } from './pages.js';
 
 let region: Region;
 beforeAll(async () => {
@@ -21,6 +21,7 @@ afterAll(async () => {
 
 describe('a call in a region of three nodes', () => {
   it('is held on one node, two-way, when its two pages first reach different nodes', async () => {
+    explainFailure(region);
     const { id, clinicianUrl, patient } = await waitingPatient(region);
     // The patient waits: their media is set up on the node holding the consultation.
     await until(() => region.holders().length === 1, 10_000, 'one node carries the patient\'s media');

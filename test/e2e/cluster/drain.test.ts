@@ -10,7 +10,7 @@ import { closeParticipants, waitForText } from '../../helpers/browser.js';
 import { type Region, type RegionNode, startRegion, until } from '../../helpers/cluster.js';
 import { admittedCall, createConsultation, decodes } from '../../helpers/journey.js';
 import { codeOf } from '../../helpers/server.js';
-import { longestStill, newVideoAfter, sawWaitingRoom, watch } from './pages.js';
+import { explainFailure, longestStill, newVideoAfter, sawWaitingRoom, watch } from './pages.js';
 
 const DRAIN_GRACE_S = 4;
 
@@ -49,6 +49,7 @@ async function notReady(node: RegionNode): Promise<void> {
 
 describe('draining nodes', () => {
   it('keeps the call where it is for the grace, places new ones elsewhere, then moves it and exits', async () => {
+    explainFailure(region);
     const { id, patient, clinician } = await admittedCall(region);
     await Promise.all([decodes(patient, 10), decodes(clinician, 10)]);
     await Promise.all([watch(patient), watch(clinician)]);
@@ -79,6 +80,7 @@ describe('draining nodes', () => {
   }, 120_000);
 
   it('restarts every node in turn while a call runs, its video never still for 10 s', async () => {
+    explainFailure(region);
     const { id, patient, clinician } = await admittedCall(region);
     await Promise.all([decodes(patient, 10), decodes(clinician, 10)]);
     await Promise.all([watch(patient), watch(clinician)]);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeParticipants, waitForText } from '../../helpers/browser.js';
 import { type Region, startRegion } from '../../helpers/cluster.js';
 import { admittedCall, decodes } from '../../helpers/journey.js';
-import { newVideoAfter, sawWaitingRoom, watch } from './pages.js';
+import { explainFailure, newVideoAfter, sawWaitingRoom, watch } from './pages.js';
 
 /** Long enough for the kill and the recovery, short enough to wait for. */
 const CALL_LIMIT_S = 30;
@@ -24,6 +24,7 @@ afterAll(async () => {
 
 describe('a node lost mid-call', () => {
   it('moves the call to another node: both pages get video back within 10 s, and its time limit ends it once', async () => {
+    explainFailure(region);
     const { id, patient, clinician } = await admittedCall(region);
     await Promise.all([decodes(patient, 10), decodes(clinician, 10)]);
     await Promise.all([watch(patient), watch(clinician)]);

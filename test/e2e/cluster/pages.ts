@@ -4,6 +4,8 @@
  * a new call), and whether the waiting room was ever shown.
  */
 import type { Page } from 'puppeteer-core';
+import { onTestFailed } from 'vitest';
+import type { Region } from '../../helpers/cluster.js';
 
 interface Watch {
   /** Date.now() of each sample at which frames advanced. */
@@ -50,11 +52,23 @@ async function read(page: Page): Promise<Watch> {
  * started over, then advanced for half a second), and resolves with when its first new frames came.
  */
 export async function newVideoAfter(page: Page, since: number, timeout: number): Promise<number> {
-  await page.waitForFunction((t: number) => {
-    const w = window.regionWatch;
-    const reset = w?.resets.find((r) => r > t);
-    return reset !== undefined && (w?.progress.filter((p) => p > reset).length ?? 0) >= 5;
-  }, { timeout, polling: 100 }, since);
+  try {
+    await page.waitForFunction((t: number) => {
+      const w = window.regionWatch;
+      const reset = w?.resets.find((r) => r > t);
+      return reset !== undefined && (w?.progress.filter((p) => p > reset).length ?? 0) >= 5;
+    }, { timeout, polling: 100 }, since);
+  } catch (err) {
+    // What the page went through, for the failure message.
+    const seen = await page.evaluate((t: number) => ({
+      state: window.openconsult.state(),
+      timeline: window.openconsult.timeline.filter(([, at]) => at > performance.now() - (Date.now() - t) - 1000).map(([l, at]) => `${l}@${Math.round(at)}`),
+      resets: window.regionWatch?.resets.filter((r) => r > t).map((r) => r - t),
+      progress: window.regionWatch?.progress.filter((p) => p > t).length,
+      text: document.body.innerText.slice(0, 300),
+    }), since).catch((e: unknown) => String(e));
+    throw new Error(`${(err as Error).message}; the page since: ${JSON.stringify(seen)}`);
+  }
   const w = await read(page);
   const reset = w.resets.find((r) => r > since) as number;
   return w.progress.find((p) => p > reset) as number;
@@ -83,4 +97,11 @@ export async function joins(page: Page): Promise<number> {
 /** How many times the signalling connection followed a `moved` answer. */
 export async function moves(page: Page): Promise<number> {
   return page.evaluate(() => window.openconsult.timeline.filter(([l]) => l === 'moved').length);
+}
+
+/** When the running test fails, prints the end of every node's log (the region's side of it). */
+export function explainFailure(region: Region, lines = 30): void {
+  onTestFailed(() => {
+    for (const n of region.nodes) console.log(`--- ${n.id} (last ${lines} lines)\n${n.output().trim().split('\n').slice(-lines).join('\n')}`);
+  });
 }
