@@ -127,6 +127,7 @@ export class Connection {
     if (this.events.live()) this.events.lost('network');
     clearTimeout(this.retry);
     this.retry = setTimeout(() => {
+      this.moves = 0; // after a pause, a move is followed at once again
       this.at(DEFAULT_PATH);
       this.socket.connect();
     }, RETRY_MS.min + Math.random() * (RETRY_MS.max - RETRY_MS.min));

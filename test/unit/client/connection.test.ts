@@ -169,12 +169,15 @@ describe('the join page connection', () => {
       expect(connection.state).toBe('reconnecting');
     });
 
-    it('stops following moves at once after two in a row, and waits instead', () => {
+    it('stops following moves at once after two in a row, waits, then follows the next one', () => {
       const { events } = open();
       for (const id of ['a', 'b', 'c']) socket.emit('connect_error', moved(`/node/node-${id}/socket.io`));
       expect(socket.paths).toEqual(['/node/node-a/socket.io', '/node/node-b/socket.io']);
       vi.advanceTimersByTime(3000);
       expect(socket.paths).toEqual(['/node/node-a/socket.io', '/node/node-b/socket.io', '/socket.io']);
+      // After the pause, the next move is followed at once again.
+      socket.emit('connect_error', moved('/node/node-c/socket.io'));
+      expect(socket.paths).toEqual(['/node/node-a/socket.io', '/node/node-b/socket.io', '/socket.io', '/node/node-c/socket.io']);
       expect(events.refused).not.toHaveBeenCalled();
     });
 
