@@ -262,7 +262,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     if (closed) return;
     closed = true;
     drain();
-    retention.stop();
+    const retentionStopped = retention.stop();
     timekeeper.stop();
     await signalling.close();
     media.closeAll();
@@ -270,6 +270,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     await pool.close();
     unwatchMediasoup();
     await cluster.close();
+    await retentionStopped;
     // Timers and state are already in the store; the checkpoint leaves one self-contained file.
     await store.checkpoint();
     await store.close();

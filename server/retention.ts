@@ -64,14 +64,22 @@ export class Retention {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the hourly run; resolves once a run under way has finished (the store closes next). */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    await this.running;
   }
 
+  private running: Promise<void> | undefined;
+
   private safeRun(): void {
-    this.runOnce().catch((err: unknown) => {
+    const run = this.runOnce().then(() => undefined, (err: unknown) => {
       this.deps.logger.error({ err: (err as Error).message }, 'retention run failed');
+    });
+    this.running = run;
+    void run.finally(() => {
+      if (this.running === run) this.running = undefined;
     });
   }
 

@@ -126,8 +126,13 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     const link = (p: ParticipantRecord, code: string): LinkRecord => ({
       codeHash: hashCode(code), consultationId: consultation.id, participantId: p.id, expiresAt, redeemedAt: null, revokedAt: null,
     });
-    await this.deps.store.createConsultation(consultation, [patient, clinician], [link(patient, patientCode), link(clinician, clinicianCode)]);
-    await this.audit(consultation.id, actor, 'created', { expiresAt, ...(holder.owner ? { owner: holder.owner.userId } : {}) });
+    const created = { expiresAt, ...(holder.owner ? { owner: holder.owner.userId } : {}) };
+    // The `created` event (reports count it) and the link's expiry come into being with it, or not at all.
+    await this.deps.store.createConsultation(consultation, [patient, clinician], [link(patient, patientCode), link(clinician, clinicianCode)], {
+      events: [{ consultationId: consultation.id, at: now, actor, type: 'created', detail: created }],
+      deadlines: [{ consultationId: consultation.id, kind: 'link_expiry', participantId: '', dueAt: expiresAt }],
+    });
+    this.deps.logger.info({ consultationId: consultation.id, actor, event: 'created', ...created }, 'consultation event');
     this.emit('expiryChanged', { id: consultation.id, expiresAt });
 
     const sent = await this.sendInvitation(consultation.id, phone.e164, patientCode, holder.practice);

@@ -79,10 +79,19 @@ export type RedeemResult =
   | { ok: true; link: LinkRecord; role: Role; epoch: number }
   | { ok: false; reason: 'not_found' | 'closed' | LinkRefusal };
 
+/** Written with a new consultation, in the same transaction. */
+export interface FirstRecords {
+  events?: Omit<AuditEvent, 'seq' | 'practiceId'>[];
+  deadlines?: Deadline[];
+}
+
 /** Consultations and their participants. */
 export interface ConsultationStore {
-  /** The consultation, its participants and their links, atomically. */
-  createConsultation(c: ConsultationRecord, participants: ParticipantRecord[], links: LinkRecord[]): Promise<void>;
+  /**
+   * The consultation, its participants and their links, atomically, with what must exist from its
+   * first moment (its `created` audit event, its link-expiry deadline): a failure half-way leaves nothing.
+   */
+  createConsultation(c: ConsultationRecord, participants: ParticipantRecord[], links: LinkRecord[], first?: FirstRecords): Promise<void>;
   getConsultation(id: string): Promise<ConsultationRecord | undefined>;
   /** Compare-and-set: moves status only if it is still `from`. Resolves to whether it moved. */
   setStatus(id: string, from: ConsultationStatus, to: ConsultationStatus, at: number, reason?: string): Promise<boolean>;

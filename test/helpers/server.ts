@@ -40,29 +40,35 @@ export async function startServer(overrides: Partial<Record<SettingKey, unknown>
   });
   const app = await buildApp(config, { logger: createLogger(config.logLevel), ...opts });
   const url = await app.listen();
-  return {
-    app,
-    url,
-    dataDir,
-    databaseUrl: config.databaseUrl,
-    async api(method, route, body, key = TEST_API_KEY) {
-      const res = await fetch(`${url}${route}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-    },
-    async outbox() {
-      const text = await readFile(config.smsOutboxFile, 'utf8').catch(() => '');
-      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    },
-    async close() {
-      await app.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+  return served(app, url, async () => {
+    await app.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+}
+
+/** A listening app as tests use it; `close` stops it (and removes what the test made for it). */
+export function served(app: App, url: string, close: () => Promise<void>): TestServer {
+  const { dataDir, databaseUrl, smsOutboxFile } = app.config;
+  return { app, url, dataDir, databaseUrl, api: apiAt(url), outbox: () => outboxAt(smsOutboxFile), close };
+}
+
+/** The HTTP API of the service at `url`, with the test API key unless another is given. */
+function apiAt(url: string): TestServer['api'] {
+  return async (method, route, body, key = TEST_API_KEY) => {
+    const res = await fetch(`${url}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
   };
+}
+
+/** The messages in an SMS outbox file (none if it does not exist yet). */
+async function outboxAt(file: string): Promise<{ to: string; body: string; sentAt: string; consultationId: string }[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
 /** The link in an SMS body. */

@@ -18,7 +18,7 @@ import {
   userColumnValue,
 } from '../rows.js';
 import type {
-  ApiKeyRecord, AuditEvent, ConsultationRecord, Deadline, DeadlineKind, LinkRecord, ParticipantRecord, PracticeEvent, PracticeRecord,
+  ApiKeyRecord, AuditEvent, ConsultationRecord, Deadline, FirstRecords, DeadlineKind, LinkRecord, ParticipantRecord, PracticeEvent, PracticeRecord,
   RedeemResult, SetupLinkRecord, SmsStatus, StaffSessionRecord, Store, UserPatch, UserRecord,
 } from '../store.js';
 import { migrate } from './migrate.js';
@@ -34,6 +34,8 @@ const types = {
 };
 
 const INSERT_PARTICIPANT = `INSERT INTO participants (id, consultation_id, role, display_name, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`;
+const UPSERT_DEADLINE = `INSERT INTO deadlines (consultation_id, kind, participant_id, due_at) VALUES ($1, $2, $3, $4)
+  ON CONFLICT (consultation_id, kind, participant_id) DO UPDATE SET due_at = EXCLUDED.due_at`;
 const INSERT_LINK = `INSERT INTO links (code_hash, consultation_id, participant_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`;
 const REVOKE_LINKS = 'UPDATE links SET revoked_at = $2 WHERE participant_id = $1 AND revoked_at IS NULL';
 const INSERT_EVENT = `INSERT INTO events (consultation_id, practice_id, at, actor, type, detail)
@@ -76,7 +78,7 @@ export class PgStore implements Store {
 
   // Consultations and participants
 
-  async createConsultation(c: ConsultationRecord, participants: ParticipantRecord[], links: LinkRecord[]): Promise<void> {
+  async createConsultation(c: ConsultationRecord, participants: ParticipantRecord[], links: LinkRecord[], first?: FirstRecords): Promise<void> {
     await this.tx(async (q) => {
       await q.query(`INSERT INTO consultations (id, practice_id, owner_user_id, status, created_at, updated_at, expires_at, ended_reason,
         patient_phone, patient_name, clinician_name, sms_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
@@ -84,6 +86,8 @@ export class PgStore implements Store {
         c.patientName, c.clinicianName, c.smsStatus ?? null]);
       for (const p of participants) await this.insertParticipant(q, p, c.createdAt);
       for (const l of links) await q.query(INSERT_LINK, [l.codeHash, l.consultationId, l.participantId, c.createdAt, l.expiresAt]);
+      for (const e of first?.events ?? []) await this.insertEvent(q, e);
+      for (const d of first?.deadlines ?? []) await q.query(UPSERT_DEADLINE, [d.consultationId, d.kind, d.participantId, d.dueAt]);
     });
   }
 
@@ -186,9 +190,7 @@ export class PgStore implements Store {
   // Deadlines
 
   async setDeadline(d: Deadline): Promise<void> {
-    await this.run(`INSERT INTO deadlines (consultation_id, kind, participant_id, due_at) VALUES ($1, $2, $3, $4)
-      ON CONFLICT (consultation_id, kind, participant_id) DO UPDATE SET due_at = EXCLUDED.due_at`,
-    [d.consultationId, d.kind, d.participantId, d.dueAt]);
+    await this.run(UPSERT_DEADLINE, [d.consultationId, d.kind, d.participantId, d.dueAt]);
   }
 
   async clearDeadlines(consultationId: string, kind?: DeadlineKind, participantId?: string): Promise<void> {

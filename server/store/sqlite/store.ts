@@ -8,7 +8,7 @@ import { redeemRefusal } from '../../auth/links.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db.js';
 import type {
-  ApiKeyRecord, AuditEvent, ConsultationRecord, Deadline, DeadlineKind, LinkRecord, ParticipantRecord, PracticeEvent, PracticeRecord,
+  ApiKeyRecord, AuditEvent, ConsultationRecord, Deadline, DeadlineKind, FirstRecords, LinkRecord, ParticipantRecord, PracticeEvent, PracticeRecord,
   RedeemResult, SetupLinkRecord, SmsStatus, StaffSessionRecord, Store, UserPatch, UserRecord,
 } from '../store.js';
 import {
@@ -27,11 +27,13 @@ export class SqliteStore implements Store {
 
   // Consultations and participants
 
-  async createConsultation(c: ConsultationRecord, participants: ParticipantRecord[], links: LinkRecord[]): Promise<void> {
+  async createConsultation(c: ConsultationRecord, participants: ParticipantRecord[], links: LinkRecord[], first?: FirstRecords): Promise<void> {
     this.db.transaction(() => {
+      for (const d of first?.deadlines ?? []) this.q.setDeadline.run(d);
       this.q.insertConsultation.run({ ...c, ownerUserId: c.ownerUserId ?? null, smsStatus: c.smsStatus ?? null });
       for (const p of participants) this.insertParticipant(p, c.createdAt);
       for (const l of links) this.q.insertLink.run({ ...l, createdAt: c.createdAt });
+      for (const e of first?.events ?? []) this.insertEvent(e);
     })();
   }
 

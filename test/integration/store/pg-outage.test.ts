@@ -86,11 +86,14 @@ it('answers 201 or 503 unavailable while PostgreSQL is away, resumes by itself, 
   // The same node still answers (the process is up, nothing was restarted).
   expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
-  // Nothing half-written: every consultation has a patient and a clinician, each with a link.
+  // Nothing half-written: every consultation has a patient and a clinician, each with a link, and
+  // its `created` audit event (the weekly report counts it); one still unused has its expiry timer.
   const broken = await query(`SELECT c.id FROM consultations c WHERE
     (SELECT COUNT(*) FROM participants p WHERE p.consultation_id = c.id) < 2
     OR EXISTS (SELECT 1 FROM participants p WHERE p.consultation_id = c.id
-      AND NOT EXISTS (SELECT 1 FROM links l WHERE l.participant_id = p.id))`);
+      AND NOT EXISTS (SELECT 1 FROM links l WHERE l.participant_id = p.id))
+    OR NOT EXISTS (SELECT 1 FROM events e WHERE e.consultation_id = c.id AND e.type = 'created')
+    OR (c.status = 'created' AND NOT EXISTS (SELECT 1 FROM deadlines d WHERE d.consultation_id = c.id AND d.kind = 'link_expiry'))`);
   expect(broken).toEqual([]);
   const ids = new Set((await query<{ id: string }>('SELECT id FROM consultations')).map((r) => r.id));
   for (const a of answers.filter((x) => x.status === 201)) expect(ids.has(a.id as string)).toBe(true);
