@@ -3,6 +3,9 @@ import type { Page } from 'puppeteer-core';
 import { clickButton, openParticipant, waitForText } from './browser.js';
 import { type TestServer, linkIn } from './server.js';
 
+/** What the journeys use of a service: one server, or a region behind its balancer. */
+export type Service = Pick<TestServer, 'api' | 'outbox'>;
+
 export interface CallPages {
   id: string;
   patient: Page;
@@ -17,7 +20,7 @@ export interface Created {
 }
 
 /** Creates a consultation for patient "Ann Example" and clinician "Dr Bell" through the API. */
-export async function createConsultation(server: TestServer): Promise<Created> {
+export async function createConsultation(server: Service): Promise<Created> {
   const res = await server.api('POST', '/api/v1/consultations', {
     patientPhone: '07700 900123', patientName: 'Ann Example', clinicianName: 'Dr Bell',
   });
@@ -28,7 +31,7 @@ export async function createConsultation(server: TestServer): Promise<Created> {
 }
 
 /** A new consultation whose patient (on a phone) has joined and waits. */
-export async function waitingPatient(server: TestServer, opts: { cameras?: number } = {}): Promise<Created & { patient: Page }> {
+export async function waitingPatient(server: Service, opts: { cameras?: number } = {}): Promise<Created & { patient: Page }> {
   const created = await createConsultation(server);
   const patient = await openParticipant({ phone: true, ...opts });
   await patient.goto(created.patientUrl);
@@ -38,7 +41,7 @@ export async function waitingPatient(server: TestServer, opts: { cameras?: numbe
 }
 
 /** A waiting patient whom the clinician joins and admits. */
-export async function admittedCall(server: TestServer): Promise<CallPages> {
+export async function admittedCall(server: Service): Promise<CallPages> {
   const { id, clinicianUrl, patient } = await waitingPatient(server);
   const clinician = await openParticipant();
   await clinician.goto(clinicianUrl);

@@ -4,27 +4,18 @@
  * it, and /metrics answers from an allowed address. Skipped where nginx is not installed
  * (Debian: apt-get install nginx); nginx runs in the foreground and is stopped after.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import https from 'node:https';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../server/paths.js';
+import { type Nginx, nginxFolder, runNginx } from '../../helpers/nginx.js';
 import { freePort } from '../../helpers/process.js';
 import { TEST_API_KEY, type TestServer, codeOf, linkIn, startServer } from '../../helpers/server.js';
 
-/** The tool's absolute path ('' when missing); nginx lives in /usr/sbin, not always on PATH. */
-const which = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8', env: { PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/bin:/sbin:/bin` } }).stdout.trim();
-const nginxBin = which('nginx');
-const opensslBin = which('openssl');
-const available = nginxBin !== '' && opensslBin !== '';
-
 let server: TestServer;
-let nginx: ChildProcess | undefined;
-let nginxExited: Promise<unknown> | undefined;
+let nginx: Nginx | undefined;
 let dir: string;
 let httpPort: number;
 let httpsPort: number;
@@ -44,32 +35,12 @@ function request(method: string, url: string, body?: unknown, headers: Record<st
   });
 }
 
-async function portOpen(port: number, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nginx did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 beforeAll(async () => {
   // setup.sh --test installs nginx-light; a missing tool is a failure, not a skip.
-  if (!available) throw new Error('nginx and openssl are needed: run scripts/setup.sh --test');
+  dir = nginxFolder();
   server = await startServer();
-  dir = mkdtempSync(path.join(tmpdir(), 'openconsult-nginx-'));
-  chmodSync(dir, 0o755);
   httpPort = await freePort();
   httpsPort = await freePort();
-  spawnSync(opensslBin, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
   const upstreamPort = new URL(server.url).port;
   const site = readFileSync(path.join(projectRoot, 'deploy', 'nginx', 'openconsult.conf'), 'utf8')
     .replace('server 127.0.0.1:3000;', `server 127.0.0.1:${upstreamPort};`)
@@ -78,25 +49,12 @@ beforeAll(async () => {
     .replace('/etc/ssl/openconsult/fullchain.pem', path.join(dir, 'cert.pem'))
     .replace('/etc/ssl/openconsult/privkey.pem', path.join(dir, 'key.pem'))
     .replaceAll('/var/log/nginx/openconsult.access.log', path.join(dir, 'access.log'));
-  writeFileSync(path.join(dir, 'site.conf'), site);
-  writeFileSync(path.join(dir, 'nginx.conf'), [
-    'worker_processes 1;', `pid ${dir}/nginx.pid;`, `error_log ${dir}/error.log;`, 'events {}',
-    `http { access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; include ${dir}/site.conf; }`, '',
-  ].join('\n'));
-  const check = spawnSync(nginxBin, ['-t', '-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`nginx -t refused the sample:\n${check.stderr}`);
-  nginx = spawn(nginxBin, ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-  nginxExited = new Promise((r) => nginx?.once('exit', r));
-  await portOpen(httpsPort, 10_000);
+  nginx = await runNginx(dir, site, httpsPort);
 });
 
 afterAll(async () => {
-  if (nginx && nginx.exitCode === null) {
-    nginx.kill('SIGQUIT');
-    await nginxExited;
-  }
+  await nginx?.close();
   await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('nginx sample in front of the service', () => {
