@@ -251,7 +251,6 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     publicUrl: config.publicUrl, rate: { burst: config.socketEventBurst, perSecond: config.socketEventRate },
     socketOptions: cluster.socketOptions(), connectWhere: countingMoved((id) => connectWhere(cluster, live, id), metrics),
   });
-  cluster.attach(signalling.io);
 
   await timekeeper.start();
   retention.start();

@@ -71,9 +71,8 @@ export interface Cluster extends EventEmitter<ClusterEvents> {
   drain(): Promise<void>;
   /** The nodes alive now, for metrics and readiness. */
   nodes(): Promise<NodeStatus[]>;
-  /** Options for socket.io's Server (its adapter), and the server once made (for messages). */
+  /** Options for socket.io's Server (its adapter). */
   socketOptions(): Partial<ServerOptions>;
-  attach(io: { serverSideEmit(ev: string, ...args: unknown[]): boolean; on(ev: string, listener: (...args: any[]) => void): unknown }): void;
   /** A Redis client for the HTTP rate limits, shared by every node (@fastify/rate-limit `redis`). */
   rateLimitRedis(): unknown;
   close(): Promise<void>;

@@ -41,8 +41,6 @@ export class SingleNode extends EventEmitter<ClusterEvents> implements Cluster {
     return {};
   }
 
-  attach(): void {}
-
   rateLimitRedis(): undefined {
     return undefined;
   }

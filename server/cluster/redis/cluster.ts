@@ -237,9 +237,6 @@ export class RedisCluster extends EventEmitter<ClusterEvents> implements Cluster
     return { adapter: createAdapter(this.durable, { streamName: this.k.socketIo, channelPrefix: this.k.socketIo, blockTimeInMs: 1000 }) as never };
   }
 
-  /** Nothing to attach: messages between nodes travel on their own stream (messages.ts says why). */
-  attach(): void {}
-
   rateLimitRedis(): Redis {
     return this.control;
   }

@@ -173,6 +173,17 @@ describe('the reference region (deploy/region/compose.yaml)', () => {
       .map((c) => map(c).subnet)).toEqual(['10.0.0.0/24']);
   });
 
+  it('has nginx route each node by the address it gives it, from the reference balancer file', () => {
+    const conf = read('deploy/region/nginx.conf');
+    const upstream = /upstream openconsult_region \{([^}]*)\}/.exec(conf)?.[1] ?? '';
+    const nodeMap = /map \$oc_node \$openconsult_node \{([^}]*)\}/.exec(conf)?.[1] ?? '';
+    for (const { s } of nodes) {
+      const address = `${map(map(s.networks).region).ipv4_address}:${env(s).PORT}`;
+      expect(upstream).toMatch(new RegExp(`server ${address.replaceAll('.', '\\.')}[ ;]`));
+      expect(nodeMap).toMatch(new RegExp(`\\b${env(s).NODE_ID}\\s+${address.replaceAll('.', '\\.')};`));
+    }
+  });
+
   it('puts nginx in front with the region\'s balancer configuration and TLS', () => {
     const nginx = map(services.nginx);
     expect(list(nginx.ports)).toEqual(expect.arrayContaining(['443:443']));
