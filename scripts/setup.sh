@@ -73,7 +73,8 @@ if [ "$mode" = "--test" ]; then
   log "versions: node $(node --version), $("${CHROMIUM_PATH:-/usr/bin/chromium}" --version 2>/dev/null | head -n1)," \
     "$(firefox-esr --version 2>/dev/null | head -n1), $(dpkg-query -W -f='${Package} ${Version}\n' coturn nginx-light 2>/dev/null | paste -sd,)"
   log "versions: $(nft --version 2>/dev/null | head -n1), $(ip -V 2>/dev/null | head -n1), $(promtool --version 2>&1 | head -n1)"
-  log "versions: $(ls -d /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n1 | xargs -I{} {} --version), $(redis-server --version | cut -d' ' -f1-3)"
+  for postgres_bin in /usr/lib/postgresql/*/bin/postgres; do :; done   # the last (newest) one
+  log "versions: $("$postgres_bin" --version), $(redis-server --version | cut -d' ' -f1-3)"
   # Known advisories in the runtime dependencies: fails on critical only; cached per lock file.
   npx tsx scripts/audit.ts
 fi

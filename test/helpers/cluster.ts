@@ -9,13 +9,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Balancer, startBalancer } from './balancer.js';
 import { type Engine, createDatabase, startPostgres, startRedis } from './engines.js';
 import { type ServiceProcess, freePort, startService } from './process.js';
-import { TEST_API_KEY } from './server.js';
+import { TEST_API_KEY, apiAt, outboxAt } from './server.js';
 
 /**
  * Media port ranges below Linux's ephemeral range (32768-60999), so that no browser's own UDP
@@ -119,25 +119,8 @@ export async function startRegion(opts: RegionOptions = {}): Promise<Region> {
       if (!n) throw new Error(`no node ${id}`);
       return n;
     },
-    async api(method, route, body) {
-      const res = await fetch(`${balancer.url}${route}`, {
-        method,
-        headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = text; // nginx's own error pages are HTML
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
-    async outbox() {
-      const text = await readFile(outboxFile, 'utf8').catch(() => '');
-      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    },
+    api: apiAt(balancer.url),
+    outbox: () => outboxAt(outboxFile),
     holders() {
       const bound = [...boundUdpPorts()];
       return nodes.filter((n) => n.running && bound.some((p) => p >= n.rtc.min && p <= n.rtc.max));

@@ -32,7 +32,8 @@ function pgBin(name: string): string {
   return `/usr/lib/postgresql/${versions[0]}/bin/${name}`;
 }
 
-async function accepting(port: number, child: ChildProcess, name: string, timeoutMs = 20_000): Promise<void> {
+/** Resolves once `port` on loopback accepts connections; throws if `child` exits first or time runs out. */
+export async function accepting(port: number, child: ChildProcess, name: string, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited before accepting connections`);

@@ -52,8 +52,11 @@ export function served(app: App, url: string, close: () => Promise<void>): TestS
   return { app, url, dataDir, databaseUrl, api: apiAt(url), outbox: () => outboxAt(smsOutboxFile), close };
 }
 
-/** The HTTP API of the service at `url`, with the test API key unless another is given. */
-function apiAt(url: string): TestServer['api'] {
+/**
+ * The HTTP API of the service (or a balancer in front of nodes) at `url`, with the test API key
+ * unless another is given. A body that is not JSON (a balancer's own error page) comes as text.
+ */
+export function apiAt(url: string): TestServer['api'] {
   return async (method, route, body, key = TEST_API_KEY) => {
     const res = await fetch(`${url}${route}`, {
       method,
@@ -61,12 +64,18 @@ function apiAt(url: string): TestServer['api'] {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
   };
 }
 
 /** The messages in an SMS outbox file (none if it does not exist yet). */
-async function outboxAt(file: string): Promise<{ to: string; body: string; sentAt: string; consultationId: string }[]> {
+export async function outboxAt(file: string): Promise<{ to: string; body: string; sentAt: string; consultationId: string }[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
