@@ -149,12 +149,14 @@ export function oursSocket(s: { base: string; cookie: string; consultationId: st
  * offers (a rejoin into a call in progress), what admission brings and every new producer.
  */
 export async function oursJoin(socket: Socket, peers: PeerMediaFactory, made: (m: PeerMedia) => void = () => undefined): Promise<PeerMedia> {
-  const info = await request<{ routerRtpCapabilities: types.RtpCapabilities; producers: { producerId: string }[] }>(socket, 'join', {});
-  const media = peers(socketSignal(socket, info.routerRtpCapabilities, oursProtocol));
-  made(media);
+  // Listening before `join` is sent, as the page does: a producer announced right behind the
+  // join's answer would otherwise arrive before anyone listens, and never be consumed.
+  let media: PeerMedia | undefined;
+  const waiting: { producerId: string }[] = [];
   // A producer can be offered twice (in the join's list and as new): consume it once.
   const seen = new Set<string>();
   const consume = (ps: { producerId: string }[]) => {
+    if (!media) return void waiting.push(...ps);
     for (const p of ps) {
       if (seen.has(p.producerId)) continue;
       seen.add(p.producerId);
@@ -163,9 +165,13 @@ export async function oursJoin(socket: Socket, peers: PeerMediaFactory, made: (m
   };
   socket.on('newProducer', (p: { producerId: string }) => consume([p]));
   socket.on('admitted', (a: { producers: { producerId: string }[] }) => consume(a.producers));
-  await media.start();
-  consume(info.producers ?? []);
-  return media;
+  const info = await request<{ routerRtpCapabilities: types.RtpCapabilities; producers: { producerId: string }[] }>(socket, 'join', {});
+  const m = peers(socketSignal(socket, info.routerRtpCapabilities, oursProtocol));
+  made(m);
+  await m.start();
+  media = m;
+  consume([...waiting.splice(0), ...(info.producers ?? [])]);
+  return m;
 }
 
 /** Patient joins and waits (media prepared), clinician joins and admits; both consume. */
