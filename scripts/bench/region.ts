@@ -212,7 +212,8 @@ export async function benchRegion(opts: RegionOptions): Promise<{ figures: Figur
       }),
       figure({
         bench: 'region', figure: 'recovery after SIGKILL of the holder: video both ways again, worst', unit: 'ms', ours: worst, bare: null,
-        target: '< 10000 ms', met: Number.isFinite(worst) ? worst < 10_000 : false,
+        // A kill after which video never came back is a miss, whatever the others measured.
+        target: '< 10000 ms', met: Number.isFinite(worst) && media.length === opts.kills ? worst < 10_000 : false,
         note: `${media.length} of ${opts.kills} kills, each ${media.map(round0).join(', ')} ms; both rejoined after ${recoveries.map((r) => round0(r.rejoinedMs)).join(', ')} ms; NODE_TIMEOUT 3 s, client retry every 250 ms (the page backs off longer)`,
       }),
     ];
