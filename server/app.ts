@@ -96,8 +96,6 @@ export interface App {
    * (resolving sooner when none is left), hands any left to other nodes, then closes.
    */
   retire(): Promise<void>;
-  /** How many consultations are live on this node. */
-  liveCount(): number;
 }
 
 /** The address browsers should send media to when none is configured. */
@@ -121,9 +119,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const store = await openStore(config, logger);
 
   const rooms = new Rooms();
-  // The region this node belongs to (a single node unless REDIS_URL); `live` is made below.
+  // The region this node belongs to (a single node unless REDIS_URL). The live registry is made
+  // once the media workers are up: until then this node holds nothing.
+  let held: LiveConsultations | undefined;
   const cluster = await openCluster(config, {
-    load: () => live.size, held: () => live.all().map((l) => l.id), logger: logger.child({ component: 'region' }),
+    load: () => held?.size ?? 0, held: () => held?.all().map((l) => l.id) ?? [], logger: logger.child({ component: 'region' }),
   });
   const metrics = createMetrics({
     mediaSessions: () => media.count,
@@ -178,6 +178,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   }));
   const media = new MediaSessions(pool, { listenInfos }, { firstPictureFallback: () => metrics.firstPictureFallbacks.inc() });
   const live = new LiveConsultations({ consultations, media, rooms, logger: logger.child({ component: 'live' }), now });
+  held = live;
   const timekeeper = new Timekeeper(store, consultations, config, now, logger.child({ component: 'timers' }), live,
     timerRegion(cluster, live, logger.child({ component: 'timers' })));
   joinRegion({ cluster, consultations, live, timekeeper, logger: logger.child({ component: 'region' }) });
@@ -189,7 +190,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       if (l) views.set(id, l.view());
     }
     const rest = ids.filter((id) => !views.has(id));
-    if (rest.length && cluster.multiNode) for (const [id, v] of await cluster.remoteRooms(rest)) views.set(id, v);
+    if (rest.length) for (const [id, v] of await cluster.remoteRooms(rest)) views.set(id, v);
     return views;
   };
   live.on('presence', (change) => void timekeeper.presenceChanged(change).catch((err: unknown) => logger.error({ err }, 'lifecycle timers failed')));
@@ -249,7 +250,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     live, consultations, tokens, logger: logger.child({ component: 'signalling' }), now,
     turnUrls: config.turnUrls, turnSecret: config.turnSecret, iceTransportPolicy: config.iceTransportPolicy,
     publicUrl: config.publicUrl, rate: { burst: config.socketEventBurst, perSecond: config.socketEventRate },
-    socketOptions: cluster.socketOptions(), connectWhere: countingMoved((id) => connectWhere(cluster, live, id), metrics),
+    // A single node holds everything: its handshakes ask nobody where to connect.
+    socketOptions: cluster.socketOptions(),
+    ...(cluster.multiNode ? { connectWhere: countingMoved((id) => connectWhere(cluster, live, id), metrics) } : {}),
   });
 
   await timekeeper.start();
@@ -305,26 +308,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
     close,
     multiNode: cluster.multiNode,
-    liveCount: () => live.size,
     async retire() {
       drain();
       // Calls here go on where they are, for up to DRAIN_GRACE; each one that ends brings the exit nearer.
       if (live.size > 0) {
         logger.info({ calls: live.size, graceSeconds: config.drainGrace }, 'draining: waiting for the calls here to end');
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            if (live.size > 0) return;
-            clearTimeout(timer);
-            live.off('closed', later);
-            resolve();
-          };
-          const later = () => setImmediate(done); // after the registry forgets the closed one
-          const timer = setTimeout(() => {
-            live.off('closed', later);
-            resolve();
-          }, config.drainGrace * 1000);
-          live.on('closed', later);
-        });
+        await live.emptied(config.drainGrace * 1000);
       }
       // Those still here move: their placement is let go first, so their pages are placed elsewhere.
       const left = live.all();

@@ -6,7 +6,7 @@
  *
  * Two implementations: `SingleNode` (single.ts: one process, everything is here, nothing to
  * run) and the Redis one (redis/: REDIS_URL). Pages reach a node through the load balancer at
- * `/node/<NODE_ID>/` (nodeRoute); a node that is asked for a consultation placed elsewhere
+ * `/node/<NODE_ID>/` (nodeSocketPath); a node that is asked for a consultation placed elsewhere
  * answers `moved` with that node's socket.io path, and the page connects there.
  */
 import type { EventEmitter } from 'node:events';
@@ -78,12 +78,7 @@ export interface Cluster extends EventEmitter<ClusterEvents> {
   close(): Promise<void>;
 }
 
-/** Where pages reach a node's signalling through the load balancer. */
-export function nodeRoute(nodeId: string): string {
-  return `/node/${nodeId}`;
-}
-
-/** The socket.io path of a node, as the page connects to it. */
+/** The socket.io path of a node, as the page connects to it; the load balancer routes `/node/<id>/` there. */
 export function nodeSocketPath(nodeId: string): string {
-  return `${nodeRoute(nodeId)}/socket.io`;
+  return `/node/${nodeId}/socket.io`;
 }

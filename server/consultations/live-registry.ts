@@ -4,7 +4,7 @@
  * it carries every live consultation's events (LiveEvents), and it answers the timers'
  * questions about presence (the PresencePort).
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type { EndReason } from '../../signalling/vocabulary.js';
 import { isTerminal } from './lifecycle.js';
 import { type LiveDeps, type LiveEvents, LiveConsultation } from './live.js';
@@ -44,6 +44,17 @@ export class LiveConsultations extends EventEmitter<LiveEvents> implements Prese
 
   find(id: string): LiveConsultation | undefined {
     return this.live.get(id);
+  }
+
+  /** Resolves once no consultation is live on this node, or after `ms` (a drain's grace). */
+  async emptied(ms: number): Promise<void> {
+    const timeUp = AbortSignal.timeout(ms);
+    try {
+      // The registry's own `closed` listener (made first) has forgotten the closed one by then.
+      while (this.live.size > 0) await once(this, 'closed', { signal: timeUp });
+    } catch {
+      // The grace ran out: whoever is still here is handed over.
+    }
   }
 
   /** How many consultations are live on this node (its load). */

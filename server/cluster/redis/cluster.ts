@@ -151,23 +151,13 @@ export class RedisCluster extends EventEmitter<ClusterEvents> implements Cluster
     for (const node of lost) this.emit('nodeLost', node);
   }
 
-  /** This node's load. The app makes its live registry after the region (app.ts): until then it holds none. */
   private load(): number {
-    try {
-      return this.opts.load();
-    } catch {
-      return 0;
-    }
+    return this.opts.load();
   }
 
-  /** The calls this node holds and has not let go of (see load()). */
+  /** The calls this node holds and has not let go of. */
   private held(): string[] {
-    let held: Set<string>;
-    try {
-      held = new Set(this.opts.held());
-    } catch {
-      return [];
-    }
+    const held = new Set(this.opts.held());
     for (const id of this.released) if (!held.has(id)) this.released.delete(id); // closed here by now
     return [...held].filter((id) => !this.released.has(id));
   }

@@ -216,7 +216,7 @@ export class PgStore implements Store {
   // Audit log
 
   async appendEvent(e: Omit<AuditEvent, 'seq' | 'practiceId'> & { practiceId?: string }): Promise<void> {
-    await this.insertEvent(this.pool, e);
+    await this.guard(() => this.insertEvent(this.pool, e));
   }
 
   async listEvents(consultationId: string): Promise<AuditEvent[]> {
@@ -449,7 +449,7 @@ export class PgStore implements Store {
   }
 
   private async insertEvent(q: Queryable, e: Omit<AuditEvent, 'seq' | 'practiceId'> & { practiceId?: string }): Promise<void> {
-    await this.guard(() => q.query(INSERT_EVENT, [e.consultationId, e.practiceId ?? null, e.at, e.actor, e.type, json(e.detail)]));
+    await q.query(INSERT_EVENT, [e.consultationId, e.practiceId ?? null, e.at, e.actor, e.type, json(e.detail)]);
   }
 
   private run(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
