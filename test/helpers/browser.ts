@@ -33,13 +33,19 @@ export async function closeParticipants(): Promise<void> {
   open.clear();
 }
 
-/** `cameras`: how many fake cameras the device has (a phone's front and back: 2). */
-export async function launchBrowser(cameras = 1): Promise<TestBrowser> {
+/**
+ * `cameras`: how many fake cameras the device has (a phone's front and back: 2). `launch`: another
+ * executable that starts Chromium (in a network namespace: see netns.ts), more flags.
+ */
+export async function launchBrowser(
+  cameras = 1, launch: { executablePath?: string; pipe?: boolean; args?: string[] } = {},
+): Promise<TestBrowser> {
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'openconsult-chromium-'));
   const browser = await puppeteer.launch({
-    executablePath: chromiumPath,
+    executablePath: launch.executablePath ?? chromiumPath,
     headless: true,
     userDataDir,
+    pipe: launch.pipe ?? false,
     args: [
       '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -47,6 +53,7 @@ export async function launchBrowser(cameras = 1): Promise<TestBrowser> {
       '--use-fake-ui-for-media-stream',
       '--autoplay-policy=no-user-gesture-required', '--disable-background-timer-throttling',
       '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+      ...(launch.args ?? []),
     ],
   });
   return {
