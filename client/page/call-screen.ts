@@ -11,12 +11,15 @@ import { el, find, setText, show } from './dom.js';
 import type { PageStates } from './state.js';
 import type { PeopleList } from './people.js';
 import type { WaitingList } from './waiting-list.js';
+import { ScreenWakeLock } from './wake-lock.js';
 
 export class CallScreen {
   private readonly participants = new Map<string, ParticipantView>();
   /** What actually arrives from each participant (their connection, or ours, may have dropped). */
   private readonly flow = new Map<string, FlowState>();
   private flowTimer: ReturnType<typeof setInterval> | undefined;
+  /** The screen stays on from entering the call until it is over for this person. */
+  private readonly wakeLock = new ScreenWakeLock();
 
   constructor(
     private readonly page: PageStates,
@@ -54,6 +57,7 @@ export class CallScreen {
       this.watch(call);
       el('self-video').srcObject = local ?? null;
       show('call');
+      this.wakeLock.hold();
     }
     this.render();
   }
@@ -94,6 +98,7 @@ export class CallScreen {
   /** Nothing of the call stays on screen. */
   clear(): void {
     clearInterval(this.flowTimer);
+    this.wakeLock.release();
     for (const v of document.querySelectorAll('video')) v.srcObject = null;
     el('remotes').replaceChildren();
     this.waitingList?.title(0);

@@ -29,7 +29,7 @@ export class Controls {
       local.micOn = !local.micOn;
       void ctx.call()?.setMicEnabled(local.micOn).catch(ctx.mediaError);
       mute.setAttribute('aria-pressed', String(!local.micOn));
-      mute.textContent = local.micOn ? 'Mute microphone' : 'Unmute microphone';
+      name(mute, local.micOn ? ['', 'Mute', ' microphone'] : ['', 'Unmute', ' microphone']);
     });
     el('camera-button').addEventListener('click', () => this.setCamera(!local.cameraOn));
     el('waiting-camera-button').addEventListener('click', () => this.setCamera(!local.cameraOn));
@@ -58,7 +58,7 @@ export class Controls {
     const camera = el('camera-button');
     const waitingCamera = el('waiting-camera-button');
     camera.setAttribute('aria-pressed', String(!on));
-    camera.textContent = on ? 'Turn camera off' : 'Turn camera on';
+    name(camera, ['Turn ', 'camera', on ? ' off' : ' on']);
     waitingCamera.setAttribute('aria-pressed', String(!on));
     waitingCamera.textContent = on ? 'Turn camera off while I wait' : 'Turn camera back on';
   }
@@ -69,7 +69,7 @@ export class Controls {
     if (this.stopSharing) {
       await this.stopSharing();
       this.stopSharing = undefined;
-      button.textContent = 'Share screen';
+      name(button, ['', 'Share', ' screen']);
       button.setAttribute('aria-pressed', 'false');
       return;
     }
@@ -79,7 +79,7 @@ export class Controls {
       const call = this.ctx.call();
       if (!track || !call) return;
       this.stopSharing = await call.shareScreen(track);
-      button.textContent = 'Stop sharing screen';
+      name(button, ['', 'Stop', ' sharing screen']);
       button.setAttribute('aria-pressed', 'true');
       // The browser's own "Stop sharing" bar ends the track: follow it.
       track.addEventListener('ended', () => {
@@ -89,4 +89,19 @@ export class Controls {
       setText('call-status', 'Screen sharing was cancelled or is not allowed.');
     }
   }
+}
+
+/**
+ * A call control's name (join.html): one word shown under its icon, the rest of the name for
+ * screen readers only, so a narrow phone fits the whole row while the accessible name stays
+ * "Mute microphone", "Turn camera off".
+ */
+type Words = [before: string, word: string, after: string];
+
+function name(button: HTMLButtonElement, [before, word, after]: Words): void {
+  const span = (className: string, text: string) => Object.assign(document.createElement('span'), { className, textContent: text });
+  const parts = [span('oc-word', word)];
+  if (before) parts.unshift(span('nhsuk-u-visually-hidden', before));
+  if (after) parts.push(span('nhsuk-u-visually-hidden', after));
+  button.querySelector('.oc-control-label')?.replaceChildren(...parts);
 }

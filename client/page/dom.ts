@@ -56,6 +56,10 @@ interface Elements extends Record<`view-${View}`, HTMLElement> {
   'share-button': HTMLButtonElement;
   'leave-button': HTMLButtonElement;
   'end-button': HTMLButtonElement;
+  chat: HTMLElement;
+  'chat-button': HTMLButtonElement;
+  'chat-unread': HTMLElement;
+  'chat-close': HTMLButtonElement;
   'chat-log': HTMLOListElement;
   'chat-form': HTMLFormElement;
   'chat-input': HTMLInputElement;
