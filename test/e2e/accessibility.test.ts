@@ -185,6 +185,8 @@ describe('accessibility (WCAG 2.1 AA, axe-core)', () => {
     await clickButton(clinician, 'Admit');
     await Promise.all([decodesVideo(patient), decodesVideo(clinician)]);
     await waitForText(patient, 'Dr Bell is in the call');
+    // On the phone the messages are a panel, opened by its button (issue #18).
+    await tapButton(patient, 'Messages');
     await patient.tap('#chat-input');
     await patient.keyboard.type('Hello, can you hear me?');
     await tapButton(patient, 'Send message');
@@ -196,6 +198,9 @@ describe('accessibility (WCAG 2.1 AA, axe-core)', () => {
     await expectAccessible(clinician, 'clinician: in the call, with chat');
     await snapDesktop(clinician, 'clinician-2-call');
     await snap(patient, 'patient-4-call');
+    await tapButton(patient, 'Close messages');
+    await expectAccessible(patient, 'patient: in the call, messages closed (the picture and the controls)');
+    await snap(patient, 'patient-4-call-picture');
 
     await clickButton(clinician, 'End consultation');
     await waitForText(patient, 'The consultation has ended');

@@ -141,6 +141,15 @@ describe('the call screen', () => {
     expect(await wakeLockHeld(patient)).toBe(true);
     await shoot(patient, 'patient-3-call');
 
+    // Another tab in front hides the page and the browser lets the lock go; shown again, the page asks again.
+    const other = await patient.browserContext().newPage();
+    await other.bringToFront();
+    await patient.waitForFunction(() => document.visibilityState === 'hidden', { timeout: 10_000, polling: 100 });
+    await patient.waitForFunction(() => !(window.openconsult as unknown as { wakeLock: () => boolean }).wakeLock(), { timeout: 10_000, polling: 100 });
+    await patient.bringToFront();
+    await patient.waitForFunction(() => (window.openconsult as unknown as { wakeLock: () => boolean }).wakeLock(), { timeout: 10_000, polling: 100 });
+    await other.close();
+
     // Sideways: the whole screen again, the picture now full height.
     await patient.setViewport(landscape);
     g = await geometry(patient);
@@ -199,6 +208,20 @@ describe('the call screen', () => {
     await patient.keyboard.press('Escape');
     await patient.waitForFunction(() => document.activeElement?.id === 'chat-button' && document.getElementById('chat')!.getClientRects().length === 0);
     expect(await patient.$eval('#chat-button', (b) => b.getAttribute('aria-expanded'))).toBe('false');
+  });
+
+  it("a shared screen takes the stage and the sharer's camera becomes a small picture in a corner", async () => {
+    const { patient, clinician } = await admittedCall(server);
+    await decodes(patient, 10);
+    await clickButton(clinician, 'Share screen');
+    await patient.waitForFunction(() => (document.querySelector('figure[id$="-screen"] video') as HTMLVideoElement | null)?.videoWidth, { timeout: 15_000 });
+    await patient.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const [screen, camera] = await Promise.all(['figure[id$="-screen"] video', 'figure:not([id$="-screen"]) video'].map((sel) =>
+      patient.$eval(`#remotes ${sel}`, (v) => v.getBoundingClientRect().toJSON() as Box)));
+    expect(screen).toMatchObject({ left: 0, top: 0, width: 360, height: 740 });
+    expect(camera!.width * camera!.height).toBeLessThan(0.12 * 360 * 740);
+    expect(camera!.left).toBeLessThanOrEqual(24);
+    await shoot(patient, 'patient-7-screen-shared');
   });
 
   it('with three people both others are on screen: stacked upright, side by side sideways, the self-view still a corner', async () => {

@@ -45,6 +45,8 @@ describe('in the call', () => {
     await patient.waitForFunction(() => document.querySelector('figure[id$="-screen"]') === null, { timeout: 10_000 });
     expect(await patient.$$('#remotes video')).toHaveLength(1);
 
+    // On the phone the messages are a panel, opened by its button (issue #18).
+    await clickButton(patient, 'Messages');
     await patient.type('#chat-input', 'Can you see the rash now?');
     await clickButton(patient, 'Send message');
     await waitForText(clinician, 'Ann Example: Can you see the rash now?');
