@@ -73,7 +73,11 @@ async function geometry(page: Page): Promise<Geometry> {
       scrollHeight: document.scrollingElement!.scrollHeight,
       remotes, controls,
       self: box(document.getElementById('self-video')!),
-      side: box(document.querySelector('.oc-side')!),
+      // The clinician's panels (none on the page before issue #18: then an empty box at the right edge).
+      side: (() => {
+        const side = document.querySelector('.oc-side');
+        return side ? box(side) : { left: innerWidth, top: 0, right: innerWidth, bottom: 0, width: 0, height: 0 };
+      })(),
     };
   });
 }
