@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clickButton, closeParticipants, openParticipant, waitForText } from '../helpers/browser.js';
-import { admittedCall, createConsultation, decodes } from '../helpers/journey.js';
+import { admittedCall, createConsultation, decodes, interpreterCall } from '../helpers/journey.js';
 import { type TestServer, startServer } from '../helpers/server.js';
 
 const shots = path.resolve('test-artifacts', 'call-screen');
@@ -229,26 +229,7 @@ describe('the call screen', () => {
   });
 
   it('with three people both others are on screen: stacked upright, side by side sideways, the self-view still a corner', async () => {
-    const created = await createConsultation(server);
-    const clinician = await openParticipant();
-    await clinician.goto(created.clinicianUrl);
-    await clickButton(clinician, 'Join');
-    await waitForText(clinician, 'Nobody else is in the call yet');
-    await clinician.click('#invite-panel summary');
-    await clinician.select('#invite-label', 'Interpreter');
-    await clinician.type('#invite-name', 'Maria');
-    await clickButton(clinician, 'Create invitation');
-    await clinician.waitForFunction(() => (document.getElementById('invite-link') as HTMLInputElement).value.includes('/j/'));
-    const interpreterUrl = await clinician.$eval('#invite-link', (e) => (e as HTMLInputElement).value);
-
-    const patient = await openParticipant({ phone: true });
-    await patient.goto(created.patientUrl);
-    await clickButton(patient, 'Join');
-    const interpreter = await openParticipant();
-    await interpreter.goto(interpreterUrl);
-    await clickButton(interpreter, 'Join');
-    await clickButton(clinician, 'Admit Ann Example');
-    await clickButton(clinician, 'Admit Maria (Interpreter)');
+    const { patient, clinician } = await interpreterCall(server);
 
     const bothDecoding = (page: Page) => page.waitForFunction(
       () => [...document.querySelectorAll<HTMLVideoElement>('#remotes video')].filter((v) => v.videoWidth > 0).length === 2,

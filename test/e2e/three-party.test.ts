@@ -5,8 +5,8 @@
  */
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clickButton, closeParticipants, openParticipant, waitForText } from '../helpers/browser.js';
-import { createConsultation } from '../helpers/journey.js';
+import { closeParticipants, waitForText } from '../helpers/browser.js';
+import { interpreterCall } from '../helpers/journey.js';
 import { type TestServer, startServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -48,39 +48,14 @@ async function expectVideoFromOthers(page: Page, count: number): Promise<void> {
 
 describe('a consultation with an interpreter', () => {
   it('lets the clinician invite an interpreter by link; all three see each other', async () => {
-    const created = await createConsultation(server);
-
-    const clinician = await openParticipant();
-    await clinician.goto(created.clinicianUrl);
-    await clickButton(clinician, 'Join');
-    await waitForText(clinician, 'Nobody else is in the call yet');
-    await clinician.click('#invite-panel summary');
-    await clinician.select('#invite-label', 'Interpreter');
-    await clinician.type('#invite-name', 'Maria');
-    await clickButton(clinician, 'Create invitation');
-    await clinician.waitForFunction(() => (document.getElementById('invite-link') as HTMLInputElement).value.includes('/j/'));
-    const interpreterUrl = await clinician.$eval('#invite-link', (e) => (e as HTMLInputElement).value);
-
-    const patient = await openParticipant({ phone: true });
-    await patient.goto(created.patientUrl);
-    await clickButton(patient, 'Join');
-    await waitForText(patient, 'You are in the waiting room');
-
-    const interpreter = await openParticipant();
-    await interpreter.goto(interpreterUrl);
-    await clickButton(interpreter, 'Join');
-    await waitForText(interpreter, 'You are in the waiting room');
-
-    await waitForText(clinician, 'Maria (Interpreter) is waiting');
-    await clickButton(clinician, 'Admit Ann Example');
-    await clickButton(clinician, 'Admit Maria (Interpreter)');
+    const { id, patient, clinician, interpreter } = await interpreterCall(server);
 
     await Promise.all([expectVideoFromOthers(clinician, 2), expectVideoFromOthers(patient, 2), expectVideoFromOthers(interpreter, 2)]);
     await waitForText(patient, 'Maria (Interpreter)');
     await waitForText(interpreter, 'Ann Example');
     expect(await patient.$$('#remotes video')).toHaveLength(2);
 
-    const events = await server.api('GET', `/api/v1/consultations/${created.id}/events`);
+    const events = await server.api('GET', `/api/v1/consultations/${id}/events`);
     expect(events.body.events.map((e: { type: string }) => e.type)).toContain('guest_invited');
   });
 });

@@ -57,3 +57,36 @@ export async function decodes(page: Page, frames = 0, timeout = 15_000): Promise
     { timeout, polling: 100 }, frames,
   );
 }
+
+/**
+ * Three people: the clinician joins and invites an interpreter ("Maria") from the call page by
+ * its copyable link; the patient (on a phone) and the interpreter join, wait, and are admitted.
+ */
+export async function interpreterCall(server: Service): Promise<CallPages & { interpreter: Page }> {
+  const created = await createConsultation(server);
+  const clinician = await openParticipant();
+  await clinician.goto(created.clinicianUrl);
+  await clickButton(clinician, 'Join');
+  await waitForText(clinician, 'Nobody else is in the call yet');
+  await clinician.click('#invite-panel summary');
+  await clinician.select('#invite-label', 'Interpreter');
+  await clinician.type('#invite-name', 'Maria');
+  await clickButton(clinician, 'Create invitation');
+  await clinician.waitForFunction(() => (document.getElementById('invite-link') as HTMLInputElement).value.includes('/j/'));
+  const interpreterUrl = await clinician.$eval('#invite-link', (e) => (e as HTMLInputElement).value);
+
+  const patient = await openParticipant({ phone: true });
+  await patient.goto(created.patientUrl);
+  await clickButton(patient, 'Join');
+  await waitForText(patient, 'You are in the waiting room');
+
+  const interpreter = await openParticipant();
+  await interpreter.goto(interpreterUrl);
+  await clickButton(interpreter, 'Join');
+  await waitForText(interpreter, 'You are in the waiting room');
+
+  await waitForText(clinician, 'Maria (Interpreter) is waiting');
+  await clickButton(clinician, 'Admit Ann Example');
+  await clickButton(clinician, 'Admit Maria (Interpreter)');
+  return { id: created.id, patient, clinician, interpreter };
+}
