@@ -43,7 +43,8 @@ interface Geometry {
   /** Every remote camera picture: its element's box, how it fits, and the picture shown inside it. */
   remotes: { box: Box; fit: string; picture: { width: number; height: number }; decoding: boolean }[];
   self: Box;
-  controls: (Box & { name: string })[];
+  /** `clipped`: its word does not fit inside it. */
+  controls: (Box & { name: string; clipped: boolean })[];
   side: Box;
 }
 
@@ -67,7 +68,7 @@ async function geometry(page: Page): Promise<Geometry> {
     });
     const controls = [...document.querySelectorAll<HTMLButtonElement>('.oc-controls button')]
       .filter((b) => b.getClientRects().length > 0)
-      .map((b) => ({ ...box(b), name: (b.textContent ?? '').trim() }));
+      .map((b) => ({ ...box(b), name: (b.textContent ?? '').trim(), clipped: b.scrollWidth > b.clientWidth }));
     return {
       viewport: { width: innerWidth, height: innerHeight },
       scrollHeight: document.scrollingElement!.scrollHeight,
@@ -93,6 +94,7 @@ function expectControlsFit(g: Geometry, names: string[]): void {
     expect(c.bottom, c.name).toBeLessThanOrEqual(g.viewport.height);
     expect(c.width, c.name).toBeGreaterThanOrEqual(44);
     expect(c.height, c.name).toBeGreaterThanOrEqual(44);
+    expect(c.clipped, `${c.name}: its word fits`).toBe(false);
     expect(Math.abs(c.top - g.controls[0]!.top), `${c.name} in the same row`).toBeLessThanOrEqual(1);
   }
 }
@@ -175,6 +177,14 @@ describe('the call screen', () => {
     expectControlsFit(g, ['Mute microphone', 'Turn camera off', 'Share screen', 'Leave', 'End consultation']);
     expect(await clinician.$eval('#chat-input', (e) => e.getClientRects().length > 0)).toBe(true);
     await clinician.screenshot({ path: path.join(shots, 'clinician-call-1280x800.png') });
+
+    // The same window zoomed to 200% (640x400 CSS pixels): the controls still fit in one row, nothing scrolls.
+    await clinician.setViewport({ width: 640, height: 400, deviceScaleFactor: 2 });
+    g = await geometry(clinician);
+    expectControlsFit(g, ['Mute microphone', 'Turn camera off', 'Share screen', 'Leave', 'End consultation']);
+    expect(g.remotes[0]!.box.width).toBeGreaterThanOrEqual(320);
+    await clinician.screenshot({ path: path.join(shots, 'clinician-call-zoom200.png') });
+    await clinician.setViewport({ width: 1280, height: 800 });
 
     // Leaving lets the screen turn off again.
     await clickButton(patient, 'Leave');

@@ -6,10 +6,13 @@
  * mediasoup worker. Firefox ESR may lack requestVideoFrameCallback, so decoding is judged from
  * WebRTC statistics (inbound-rtp framesDecoded) through window.openconsult.stats().
  */
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectAccessible } from '../helpers/axe.js';
 import { clickButton, closeParticipants, openParticipant, received, waitForText } from '../helpers/browser.js';
 import { closeFirefoxParticipants, openFirefoxParticipant } from '../helpers/firefox.js';
 import { type TestServer, linkIn, startServer } from '../helpers/server.js';
@@ -88,6 +91,26 @@ describe('Firefox', () => {
     expect(c2.frameWidth).toBeGreaterThan(0);
     expect(await patient.$$eval('#remotes video', (vs) => vs.filter((v) => (v as HTMLVideoElement).srcObject !== null).length)).toBe(1);
     await patient.screenshot({ path: path.join(screenshots, 'firefox-patient-call.png') });
+
+    // The call screen fits the phone in Firefox too (issue #18): the picture's box is the whole
+    // screen and shows it whole, every control is inside the screen, nothing scrolls; axe is clean.
+    const fit = await patient.evaluate(() => {
+      const v = document.querySelector('#remotes video') as HTMLVideoElement;
+      const r = v.getBoundingClientRect();
+      const controls = [...document.querySelectorAll('.oc-controls button')].filter((b) => b.getClientRects().length > 0).map((b) => b.getBoundingClientRect());
+      return {
+        box: [r.width, r.height], fit: getComputedStyle(v).objectFit, scrolls: document.scrollingElement!.scrollHeight > innerHeight,
+        outside: controls.filter((c) => c.left < 0 || c.top < 0 || c.right > innerWidth || c.bottom > innerHeight).length, controls: controls.length,
+      };
+    });
+    expect(fit).toEqual({ box: [360, 740], fit: 'contain', scrolls: false, outside: 0, controls: 4 });
+    // The CSP refuses axe's script tag and Firefox has no CSP bypass: put axe in from outside.
+    await patient.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+    await expectAccessible(patient, 'Firefox patient: in the call');
+    await clickButton(patient, 'Messages');
+    await waitUntil(patient, () => document.activeElement?.id === 'chat-input', { timeout: 5_000 });
+    await expectAccessible(patient, 'Firefox patient: in the call, messages open');
+    await clickButton(patient, 'Close messages');
 
     await clickButton(clinician, 'End consultation');
     await waitForText(patient, 'The consultation has ended');
