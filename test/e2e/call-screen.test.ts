@@ -184,6 +184,15 @@ describe('the call screen', () => {
     expectControlsFit(g, ['Mute microphone', 'Turn camera off', 'Share screen', 'Leave', 'End consultation']);
     expect(g.remotes[0]!.box.width).toBeGreaterThanOrEqual(320);
     await clinician.screenshot({ path: path.join(shots, 'clinician-call-zoom200.png') });
+
+    // A clinician on a phone: the panels above the picture (scrolling on their own), the controls, End included, still fit.
+    await clinician.setViewport({ width: 360, height: 740, deviceScaleFactor: 2 });
+    g = await geometry(clinician);
+    expectControlsFit(g, ['Mute microphone', 'Leave', 'End consultation']);
+    expect(g.side.height).toBeLessThanOrEqual(0.4 * 740 + 1);
+    expect(g.remotes[0]!.box.top).toBeGreaterThanOrEqual(g.side.bottom - 1);
+    expect(g.remotes[0]!.picture.width).toBeCloseTo(360, 0);
+    await clinician.screenshot({ path: path.join(shots, 'clinician-call-360x740.png') });
     await clinician.setViewport({ width: 1280, height: 800 });
 
     // Leaving lets the screen turn off again.
