@@ -22,8 +22,7 @@ export function guardLayers(consumer: Consumer, producer: Producer, transport: W
     const available = t?.availableOutgoingBitrate;
     if (!available) return;
     const byRid = new Map((await producer.getStats()).map((s) => [s.rid, s.bitrate]));
-    hold = nextHold(hold, { available, layerBps: rids.map((rid) => byRid.get(rid) ?? 0), now: Date.now() });
-    if (process.env.OC_DEBUG_LAYERS) console.error("LAYERS", consumer.id.slice(0, 4), available, rids.map((rid) => byRid.get(rid) ?? 0), hold.layer, JSON.stringify(consumer.currentLayers));
+    hold = nextHold(hold, { available, layerBps: rids.map((rid) => byRid.get(rid) ?? 0), score: consumer.score.score, now: Date.now() });
     if (consumer.closed) return;
     if (hold.layer < 0) {
       if (pausedByUs) return;

@@ -12,22 +12,27 @@
 export const AUDIO_RESERVE_BPS = 40_000;
 /** A layer fits when its measured bitrate times this, plus the reserve, is under the estimate. */
 export const LAYER_MARGIN = 1.15;
-/** At most one step up per this long (a step up that does not fit is undone at the next look). */
+/** At most one step up per this long (a step up that does not fit is undone a look later). */
 export const UP_EVERY_MS = 10_000;
 /**
  * A higher layer must fit this long before a step up: behind a shaped link the estimate
- * overshoots for a second or two (1.1 Mbit/s measured on a 300 kbit/s link, a probe that went
- * through the shaper's burst).
+ * overshoots for seconds at a time (about 1 Mbit/s for 4 s measured on a 300 kbit/s link:
+ * probes that went through the shaper's burst).
  */
-export const UP_SUSTAIN_MS = 4_000;
-/** After a step up, the estimate needs this long to show whether it fits. */
-export const SETTLE_MS = 3_000;
+export const UP_SUSTAIN_MS = 8_000;
+/** After a step up, one look is skipped: the estimate has not seen the new layer yet. */
+export const SETTLE_MS = 1_000;
 /**
  * Video pauses when the estimate stays under the lowest layer's own bitrate this long. Not
  * sooner, nor counting the voice's reserve: as a limit begins the estimate dips under what the
  * link carries (145 kbit/s measured on a 300 kbit/s link, where that layer and the voice flow).
  */
 export const PAUSE_AFTER_MS = 3_000;
+/**
+ * On the lowest layer, a score this low also means it does not fit: the estimate lags behind a
+ * link that drops what it cannot carry (70 kbit/s estimated for 20 s on a 60 kbit/s link).
+ */
+export const LOSSY_SCORE = 5;
 
 /** -1: video paused for want of bandwidth; otherwise the highest spatial layer allowed. */
 export interface LayerHold {
@@ -47,6 +52,8 @@ export interface LayerInput {
   available: number;
   /** The producer's measured bitrate per spatial layer, lowest first (0: not being sent). */
   layerBps: number[];
+  /** mediasoup's score of the stream to this receiver (10: no loss reported, 0: nothing arrives). */
+  score: number;
   now: number;
 }
 
@@ -67,7 +74,7 @@ export function fittingLayer(available: number, layerBps: number[]): number {
  * has said it fits for UP_SUSTAIN_MS (mediasoup probes upwards by itself, and a voice-only link's
  * estimate still grows), never within UP_EVERY_MS of the last change.
  */
-export function nextHold(hold: LayerHold, { available, layerBps, now }: LayerInput): LayerHold {
+export function nextHold(hold: LayerHold, { available, layerBps, score, now }: LayerInput): LayerHold {
   const top = layerBps.length - 1;
   // Just stepped up: the estimate has not caught up yet.
   if (now - hold.upAt < SETTLE_MS) return hold;
@@ -75,7 +82,8 @@ export function nextHold(hold: LayerHold, { available, layerBps, now }: LayerInp
   // A layer the sender does not send (yet) is no reason to step down.
   const sent = layerBps.reduce((h, bps, i) => (bps > 0 ? i : h), -1);
   const lowest = layerBps[0] ?? 0;
-  const since = hold.layer >= 0 && lowest > 0 && available < lowest ? { shortSince: hold.shortSince ?? now } : {};
+  const starved = lowest > 0 && (available < lowest || (hold.layer === 0 && score <= LOSSY_SCORE));
+  const since = hold.layer >= 0 && starved ? { shortSince: hold.shortSince ?? now } : {};
   if (since.shortSince !== undefined && now - since.shortSince >= PAUSE_AFTER_MS) return { layer: -1, changedAt: now, upAt: hold.upAt };
   const floor = Math.max(fits, 0);
   if (hold.layer >= 0 && floor < Math.min(hold.layer, sent)) return { layer: floor, changedAt: now, upAt: hold.upAt, ...since };

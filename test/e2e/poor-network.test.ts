@@ -146,8 +146,12 @@ const moving = (page: Page, timeout = 40_000) => page.waitForFunction(async () =
 describe.runIf(usable)('a call on a poor connection', () => {
   it('towards a phone limited to 300 kbit/s: a steady smaller picture, sound without gaps, the full picture back after', async () => {
     net.limit('down', 300);
+    const limitedAt = Date.now();
+    // The patient is told, from the phone's own statistics, while the picture still moves.
+    const told = waitForText(patient, 'Your connection is weak. Move nearer your router', 15_000).then(() => Date.now() - limitedAt);
     const limited = await measure(patient, 25_000);
     net.unlimit('down');
+    expect(await told).toBeLessThan(10_000);
     // The first window is the change itself: the estimate needs 2-3 s to see the new limit.
     for (const fps of limited.fps.slice(1)) expect(fps).toBeGreaterThanOrEqual(10);
     expect(limited.audioGapMs).toBeLessThan(300);
@@ -186,11 +190,16 @@ describe.runIf(usable)('a call on a poor connection', () => {
       await new Promise((r) => setTimeout(r, 2000));
       return (await count()) === a;
     }, { timeout: 30_000, polling: 200 });
+    await Promise.all([waitForText(patient, 'Video paused: weak connection'), waitForText(clinician, 'Video paused: weak connection')]);
     const paused = await measure(patient, 10_000);
     expect(paused.audioGapMs).toBeLessThan(300);
     const frames = await framesOf(patient);
     net.unlimit('down');
     await moving(patient);
     expect(await framesOf(patient)).toBeGreaterThan(frames);
+    const noPauseNotice = (page: Page) => page.waitForFunction(
+      () => !document.getElementById('quality-notice')?.textContent?.includes('Video paused'), { timeout: 30_000, polling: 250 },
+    );
+    await Promise.all([noPauseNotice(patient), noPauseNotice(clinician)]);
   }, 120_000);
 });
