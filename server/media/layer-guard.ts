@@ -46,5 +46,9 @@ export function guardLayers(consumer: Consumer, producer: Producer, transport: W
     });
   }, GUARD_EVERY_MS);
   timer.unref();
-  consumer.observer.once('close', () => clearInterval(timer));
+  consumer.observer.once('close', () => {
+    clearInterval(timer);
+    // Its receiver or sender left, or the sender stopped its camera: nothing is paused any more.
+    if (pausedByUs) onPaused(false);
+  });
 }
