@@ -24,38 +24,36 @@ type Stack = 'ours' | 'bare';
 const WINDOW_MS = 5000;
 const MEASURE_MS = 20_000;
 
-/** Samples what `page` receives every 100 ms, from either stack's page diagnostics. */
+/**
+ * Samples what a page receives every 100 ms, from either stack's page diagnostics. A string, not a
+ * function: tsx would wrap the inner functions in a `__name` helper the page does not have.
+ */
+const SAMPLER = `(() => {
+  if (window.poor) return;
+  const samples = [];
+  window.poor = samples;
+  const read = async () => {
+    if (window.bare) {
+      const s = await window.bare.stats();
+      return { frames: s.framesDecoded, width: s.frameWidth, audio: s.audioPackets };
+    }
+    const s = await window.openconsult.stats();
+    return {
+      frames: s.video.reduce((n, v) => n + v.framesDecoded, 0),
+      width: Math.max(0, ...s.video.map((v) => v.frameWidth)),
+      audio: s.audio.reduce((n, a) => n + a.packetsReceived, 0),
+    };
+  };
+  let busy = false;
+  setInterval(() => {
+    if (busy) return;
+    busy = true;
+    read().then((s) => samples.push({ t: performance.now(), ...s })).finally(() => { busy = false; });
+  }, 100);
+})()`;
+
 async function startSampling(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as {
-      poor?: Sample[];
-      openconsult?: { stats: () => Promise<{ video: { framesDecoded: number; frameWidth: number }[]; audio: { packetsReceived: number }[] }> };
-      bare?: { stats: () => Promise<{ framesDecoded: number; frameWidth: number; audioPackets: number }> };
-    };
-    if (w.poor) return;
-    const samples: Sample[] = [];
-    w.poor = samples;
-    const read = async (): Promise<Omit<Sample, 't'>> => {
-      if (w.bare) {
-        const s = await w.bare.stats();
-        return { frames: s.framesDecoded, width: s.frameWidth, audio: s.audioPackets };
-      }
-      const s = await w.openconsult!.stats();
-      return {
-        frames: s.video.reduce((n, v) => n + v.framesDecoded, 0),
-        width: Math.max(0, ...s.video.map((v) => v.frameWidth)),
-        audio: s.audio.reduce((n, a) => n + a.packetsReceived, 0),
-      };
-    };
-    let busy = false;
-    setInterval(() => {
-      if (busy) return;
-      busy = true;
-      void read().then((s) => samples.push({ t: performance.now(), ...s })).finally(() => {
-        busy = false;
-      });
-    }, 100);
-  });
+  await page.evaluate(SAMPLER);
 }
 
 async function measure(page: Page, ms: number): Promise<Measured> {
@@ -83,14 +81,11 @@ async function measure(page: Page, ms: number): Promise<Measured> {
   };
 }
 
-const fullPicture = (page: Page) => page.waitForFunction(async () => {
-  const w = window as unknown as {
-    openconsult?: { stats: () => Promise<{ video: { frameWidth: number }[] }> };
-    bare?: { stats: () => Promise<{ frameWidth: number }> };
-  };
-  if (w.bare) return (await w.bare.stats()).frameWidth >= 640;
-  return (await w.openconsult!.stats()).video.some((v) => v.frameWidth >= 640);
-}, { timeout: 60_000, polling: 250 });
+const FULL_PICTURE = `(async () => window.bare
+  ? (await window.bare.stats()).frameWidth >= 640
+  : (await window.openconsult.stats()).video.some((v) => v.frameWidth >= 640))()`;
+
+const fullPicture = (page: Page) => page.waitForFunction(FULL_PICTURE, { timeout: 60_000, polling: 250 });
 
 /** A call on one stack; returns the phone's page and the clinician's. */
 async function call(stack: Stack, net: PhoneNet, url: string, patientUrl: string, clinicianUrl: string): Promise<{ patient: Page; clinician: Page; close: () => Promise<void> }> {
