@@ -9,6 +9,7 @@ import type { types } from 'mediasoup-client';
 import type { JoinInfo, ProducerView, TransportOptions } from '../signalling/events.js';
 import { type FlowState, FlowMonitor, type Received } from './call/flow.js';
 import { IceRecovery } from './call/ice.js';
+import { audioCodecOptions, keepFrameRate, videoCodecOptions, videoEncodings } from './call/encodings.js';
 import { collectStats, type RemoteStats } from './call/stats.js';
 import { request, type SignalSocket } from './signal.js';
 import { mark } from './timeline.js';
@@ -200,7 +201,7 @@ export class Call {
     const jobs: Promise<void>[] = [];
     if (audio && this.device.canProduce('audio')) {
       // stopTracks: false: the page owns the camera and mic; a media reset must not switch them off.
-      jobs.push(transport.produce({ track: audio, stopTracks: false, codecOptions: { opusDtx: true, opusFec: true } }).then((p) => {
+      jobs.push(transport.produce({ track: audio, stopTracks: false, codecOptions: audioCodecOptions }).then((p) => {
         this.producers.set('audio', p);
       }));
     }
@@ -208,11 +209,11 @@ export class Call {
       jobs.push(transport.produce({
         track: video,
         stopTracks: false,
-        // Two layers keep a weak 4G receiver watchable without costing a desk PC much.
-        encodings: [{ scaleResolutionDownBy: 2, maxBitrate: 200_000 }, { scaleResolutionDownBy: 1, maxBitrate: 900_000 }],
-        codecOptions: { videoGoogleStartBitrate: 600 },
-      }).then((p) => {
+        encodings: videoEncodings,
+        codecOptions: videoCodecOptions,
+      }).then(async (p) => {
         this.producers.set('video', p);
+        await keepFrameRate(p.rtpSender);
       }));
     }
     await Promise.all(jobs);

@@ -142,6 +142,11 @@ export interface ServerToClientEvents {
   serviceRestarting: () => void;
   /** The call will be ended at its time limit, at `endsAt` (epoch ms). */
   callEndingSoon: (e: { endsAt: number }) => void;
+  /**
+   * Video between this participant and `participantId` (the other end: whose video it is, or who
+   * receives ours) paused because the link cannot carry even the smallest picture, or resumed.
+   */
+  videoWeak: (e: { participantId: string; paused: boolean }) => void;
 }
 
 /** socket.io's per-socket data: who is on this socket, set at the handshake. */

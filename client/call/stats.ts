@@ -6,11 +6,17 @@ export interface MediaPath {
   direction: 'send' | 'recv';
   localType: string;
   relayProtocol?: string;
+  /** The path's round trip (STUN), seconds, and what the browser estimates it can send on it, bits/s. */
+  roundTripTime?: number;
+  availableOutgoingBitrate?: number;
 }
 
 export interface RemoteStats {
   paths: MediaPath[];
-  video: { participantId: string; framesDecoded: number; frameWidth: number; frameHeight: number; packetsLost: number }[];
+  video: {
+    participantId: string; framesDecoded: number; frameWidth: number; frameHeight: number; packetsLost: number;
+    packetsReceived: number; framesPerSecond: number; producerPaused: boolean;
+  }[];
   audio: { participantId: string; packetsReceived: number; packetsLost: number }[];
 }
 
@@ -19,14 +25,14 @@ export const noStats = (): RemoteStats => ({ paths: [], video: [], audio: [] });
 
 export async function collectStats(
   transports: (types.Transport | undefined)[],
-  consumers: Iterable<{ consumer: types.Consumer; participantId: string }>,
+  consumers: Iterable<{ consumer: types.Consumer; participantId: string; producerPaused: boolean }>,
 ): Promise<RemoteStats> {
   const out = noStats();
   for (const t of transports) {
     const path = t && !t.closed ? await pathOf(t) : undefined;
     if (path) out.paths.push(path);
   }
-  for (const { consumer, participantId } of consumers) {
+  for (const { consumer, participantId, producerPaused } of consumers) {
     const report = await consumer.getStats();
     report.forEach((s: Record<string, unknown>) => {
       if (s.type !== 'inbound-rtp') return;
@@ -34,6 +40,7 @@ export async function collectStats(
         out.video.push({
           participantId, framesDecoded: Number(s.framesDecoded ?? 0), frameWidth: Number(s.frameWidth ?? 0),
           frameHeight: Number(s.frameHeight ?? 0), packetsLost: Number(s.packetsLost ?? 0),
+          packetsReceived: Number(s.packetsReceived ?? 0), framesPerSecond: Number(s.framesPerSecond ?? 0), producerPaused,
         });
       } else if (s.kind === 'audio') {
         out.audio.push({ participantId, packetsReceived: Number(s.packetsReceived ?? 0), packetsLost: Number(s.packetsLost ?? 0) });
@@ -53,5 +60,7 @@ async function pathOf(transport: types.Transport): Promise<MediaPath | undefined
   return {
     direction: transport.direction, localType: String(local.candidateType),
     ...(local.relayProtocol ? { relayProtocol: String(local.relayProtocol) } : {}),
+    ...(typeof pair?.currentRoundTripTime === 'number' ? { roundTripTime: pair.currentRoundTripTime } : {}),
+    ...(typeof pair?.availableOutgoingBitrate === 'number' ? { availableOutgoingBitrate: pair.availableOutgoingBitrate } : {}),
   };
 }

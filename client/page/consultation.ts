@@ -15,6 +15,7 @@ import { Connection } from './connection.js';
 import { setText, showError } from './dom.js';
 import type { LocalMedia } from './local.js';
 import type { ScreenFactory, Screens } from './screens.js';
+import { QualityNotice } from './quality-notice.js';
 import type { PageStates } from './state.js';
 import { FirstFrame } from './telemetry.js';
 
@@ -35,6 +36,7 @@ export class Consultation {
   private selfId = '';
   private readonly screens: Screens;
   private readonly firstFrame: FirstFrame;
+  private readonly quality: QualityNotice;
   // A new network (Wi-Fi to 4G): fresh ICE at once instead of waiting for the old path to time out.
   private readonly online = () => this.call?.restartIce();
   private readonly mediaError = (err: unknown) => this.say(`There is a problem with the video connection: ${(err as Error).message}`);
@@ -42,6 +44,7 @@ export class Consultation {
   constructor(private readonly ctx: PageContext) {
     const { page } = ctx;
     this.firstFrame = new FirstFrame(ctx.role);
+    this.quality = new QualityNotice(ctx.role);
     this.connection = new Connection(ctx.consultationId, {
       up: () => {
         if (!page.is('check')) void this.enter();
@@ -92,6 +95,7 @@ export class Consultation {
     s.on('producerClosed', ({ producerId }) => this.call?.producerClosed(producerId));
     s.on('producerPaused', ({ producerId, paused }) => this.call?.producerPaused(producerId, paused));
     s.on('chat', (m) => chat.show(m));
+    s.on('videoWeak', ({ participantId, paused }) => this.quality.videoWeak(participantId, paused));
     s.on('practiceMessage', ({ text }) => this.screens.waiting.showPracticeMessage(text));
     s.on('consultationEnded', ({ reason }) => this.finish(reason));
     // Before the disconnection that follows: once the page shows this, that drop is not a fault.
@@ -175,6 +179,7 @@ export class Consultation {
 
   private enterCall(): void {
     this.screens.call.show(this.ctx.local.stream, () => this.call);
+    this.quality.watch(() => this.stats());
   }
 
   private finish(reason: EndReason): void {
@@ -200,6 +205,7 @@ export class Consultation {
     this.connection.close();
     this.ctx.local.stop();
     this.screens.call.clear();
+    this.quality.stop();
     window.removeEventListener('online', this.online);
   }
 

@@ -13,9 +13,10 @@ const root = path.resolve(benchDir, '..', '..');
 
 /** Text the product's sources must still contain for the copy in bare/ to be the same. */
 const expected: [file: string, snippet: string, what: string][] = [
-  ['client/call.ts', '{ scaleResolutionDownBy: 2, maxBitrate: 200_000 }, { scaleResolutionDownBy: 1, maxBitrate: 900_000 }', 'simulcast encodings'],
-  ['client/call.ts', 'codecOptions: { opusDtx: true, opusFec: true }', 'Opus options'],
-  ['client/call.ts', 'codecOptions: { videoGoogleStartBitrate: 600 }', 'video start bitrate'],
+  ['client/call/encodings.ts', '{ scaleResolutionDownBy: 2, maxBitrate: 60_000, maxFramerate: 15 },\n  { scaleResolutionDownBy: 1, maxBitrate: 900_000 },', 'simulcast encodings'],
+  ['client/call/encodings.ts', 'audioCodecOptions: types.ProducerCodecOptions = { opusDtx: true, opusFec: true }', 'Opus options'],
+  ['client/call/encodings.ts', 'videoCodecOptions: types.ProducerCodecOptions = { videoGoogleStartBitrate: 600 }', 'video start bitrate'],
+  ['client/call/encodings.ts', "params.degradationPreference = 'maintain-framerate'", 'degradation preference'],
   ['client/local-media.ts', 'width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 20, max: 24 }', 'camera constraints'],
   ['client/local-media.ts', 'audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true }', 'microphone constraints'],
   ['server/media/session.ts', 'initialAvailableOutgoingBitrate: 800_000', 'transport start bitrate'],

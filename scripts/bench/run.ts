@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { benchCapacity } from './capacity.js';
 import { benchJoin } from './join.js';
 import { benchPageWeight } from './pageweight.js';
+import { benchPoor } from './poor.js';
 import { benchRegion } from './region.js';
 import { benchSignalling } from './signalling.js';
 import { benchSoak } from './soak.js';
@@ -50,7 +51,7 @@ if (values.help) {
   process.exit(0);
 }
 
-const all = ['page', 'join', 'capacity', 'signalling', 'region'] as const;
+const all = ['page', 'join', 'capacity', 'signalling', 'region', 'poor'] as const;
 type BenchName = (typeof all)[number] | 'soak';
 const selected: BenchName[] = values.only
   ? (values.only.split(',').map((s) => s.trim()).filter(Boolean) as BenchName[])
@@ -105,6 +106,7 @@ const benches: Record<BenchName, () => Promise<{ figures: Figure[] }>> = {
   signalling: () => benchSignalling({ clients, log }),
   region: () => benchRegion({ samples: quick ? 5 : 20, joins: quick ? 40 : 150, kills: quick ? 1 : 3, log }),
   soak: () => benchSoak({ minutes: soakMinutes, log }),
+  poor: () => benchPoor({ log }),
 };
 
 const fairness = await checkFairness();

@@ -269,6 +269,13 @@ export class LiveConsultation {
       const socketId = this.room.get(participantId)?.socketId;
       if (socketId) this.send([socketId], { event: 'producerPaused', args: [{ producerId, paused }] });
     });
+    // Both ends hear of it: the receiver sees why the picture stopped, the sender why nobody sees them.
+    session.on('videoWeak', ({ participantId, ownerId, paused }) => {
+      const receiver = this.room.get(participantId)?.socketId;
+      const sender = this.room.get(ownerId)?.socketId;
+      if (receiver) this.send([receiver], { event: 'videoWeak', args: [{ participantId: ownerId, paused }] });
+      if (sender) this.send([sender], { event: 'videoWeak', args: [{ participantId, paused }] });
+    });
     // A router that closes while the consultation is open died with its worker: everyone
     // re-negotiates with a fresh router (design.md 4).
     session.once('closed', (reason) => {

@@ -15,6 +15,7 @@ import type {
 } from 'mediasoup/node/lib/types.js';
 import { AppError } from '../errors.js';
 import { watchFirstPicture } from './first-picture.js';
+import { guardLayers } from './layer-guard.js';
 import type { ConsumerOptions, ProducerView, TransportOptions } from '../../signalling/events.js';
 
 export interface TransportSettings {
@@ -43,6 +44,8 @@ interface SessionEvents {
   producerClosed: [{ participantId: string; producerId: string }];
   /** A consumed producer was paused or resumed by its owner: tell the consuming participant. */
   producerPaused: [{ participantId: string; producerId: string; paused: boolean }];
+  /** Video from `ownerId` to `participantId` paused (or resumed) because the link cannot carry it. */
+  videoWeak: [{ participantId: string; ownerId: string; producerId: string; paused: boolean }];
   /** `router_lost`: the router went away under us (its worker died); `ended`: we closed it. */
   closed: [reason: SessionCloseReason];
 }
@@ -186,6 +189,11 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     consumer.once('producerclose', () => this.emit('producerClosed', { participantId, producerId }));
     consumer.on('producerpause', () => this.emit('producerPaused', { participantId, producerId, paused: true }));
     consumer.on('producerresume', () => this.emit('producerPaused', { participantId, producerId, paused: false }));
+    const ownerId = this.ownerOf(producerId);
+    const producer = ownerId && this.peers.get(ownerId)?.producers.get(producerId);
+    if (ownerId && producer) {
+      guardLayers(consumer, producer, recv, (paused) => this.emit('videoWeak', { participantId, ownerId, producerId, paused }));
+    }
     return consumer;
   }
 

@@ -14,7 +14,7 @@ const consumers: types.Consumer[] = [];
 
 declare global {
   interface Window {
-    bare: { state: () => string; timeline: [string, number][]; stats: () => Promise<{ framesDecoded: number; audioPackets: number }> };
+    bare: { state: () => string; timeline: [string, number][]; stats: () => Promise<{ framesDecoded: number; audioPackets: number; frameWidth: number }> };
   }
 }
 window.bare = {
@@ -23,14 +23,17 @@ window.bare = {
   async stats() {
     let framesDecoded = 0;
     let audioPackets = 0;
+    let frameWidth = 0;
     for (const c of consumers) {
       (await c.getStats()).forEach((s: Record<string, unknown>) => {
         if (s.type !== 'inbound-rtp') return;
-        if (s.kind === 'video') framesDecoded += Number(s.framesDecoded ?? 0);
-        else audioPackets += Number(s.packetsReceived ?? 0);
+        if (s.kind === 'video') {
+          framesDecoded += Number(s.framesDecoded ?? 0);
+          frameWidth = Math.max(frameWidth, Number(s.frameWidth ?? 0));
+        } else audioPackets += Number(s.packetsReceived ?? 0);
       });
     }
-    return { framesDecoded, audioPackets };
+    return { framesDecoded, audioPackets, frameWidth };
   },
 };
 
@@ -118,14 +121,19 @@ async function join(local: MediaStream): Promise<void> {
 
   const audio = local.getAudioTracks()[0];
   const video = local.getVideoTracks()[0];
-  // The same encodings and codec options as client/call.ts.
+  // The same encodings, codec options and degradation preference as client/call/encodings.ts.
   await Promise.all([
     audio ? send.produce({ track: audio, codecOptions: { opusDtx: true, opusFec: true } }) : undefined,
     video
       ? send.produce({
         track: video,
-        encodings: [{ scaleResolutionDownBy: 2, maxBitrate: 200_000 }, { scaleResolutionDownBy: 1, maxBitrate: 900_000 }],
+        encodings: [{ scaleResolutionDownBy: 2, maxBitrate: 60_000, maxFramerate: 15 }, { scaleResolutionDownBy: 1, maxBitrate: 900_000 }],
         codecOptions: { videoGoogleStartBitrate: 600 },
+      }).then(async (p) => {
+        const params = p.rtpSender?.getParameters() as (RTCRtpSendParameters & { degradationPreference?: string }) | undefined;
+        if (!params) return;
+        params.degradationPreference = 'maintain-framerate';
+        await p.rtpSender?.setParameters(params).catch(() => undefined);
       })
       : undefined,
   ]);

@@ -35,6 +35,8 @@ export interface BareServerOptions {
   rtcMaxPort?: number;
   /** Same transport-level socket.io settings as the product, so only logic differs. */
   socketOptions?: { pingInterval: number; pingTimeout: number; maxHttpBufferSize: number };
+  /** Where HTTP and media listen (the poor-network bench: a service address a phone's namespace reaches); 127.0.0.1 by default. */
+  host?: string;
 }
 
 export interface BareServer {
@@ -125,7 +127,7 @@ export async function startBareServer(opts: BareServerOptions): Promise<BareServ
       handle('createTransport', async (p: { direction: 'send' | 'recv' }) => {
         if (!room) throw new Error('join first');
         const t = await room.router.createWebRtcTransport({
-          listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }, { protocol: 'tcp', ip: '127.0.0.1' }],
+          listenInfos: [{ protocol: 'udp', ip: opts.host ?? '127.0.0.1' }, { protocol: 'tcp', ip: opts.host ?? '127.0.0.1' }],
           enableUdp: true, enableTcp: true, preferUdp: true,
           initialAvailableOutgoingBitrate: 800_000,
           appData: { direction: p.direction },
@@ -168,10 +170,10 @@ export async function startBareServer(opts: BareServerOptions): Promise<BareServ
     });
   }
 
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => http.listen(0, opts.host ?? '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     worker,
     joined: () => joinedSockets.size,
     async close() {
