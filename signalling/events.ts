@@ -142,6 +142,8 @@ export interface ServerToClientEvents {
   serviceRestarting: () => void;
   /** The call will be ended at its time limit, at `endsAt` (epoch ms). */
   callEndingSoon: (e: { endsAt: number }) => void;
+  /** To the clinician: the patient asked the practice to phone them instead (issue #18), at `at` (epoch ms). */
+  callbackRequested: (e: { at: number }) => void;
 }
 
 /** socket.io's per-socket data: who is on this socket, set at the handshake. */
