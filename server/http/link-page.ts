@@ -8,8 +8,8 @@
  *            once, which uses nothing up.
  *   refused: used, expired, unknown or over: the script asks the redemption why (a refusal uses
  *            nothing up) and never asks for the camera.
- *   identity: as fresh, but the patient first confirms their date of birth (or their link is
- *            locked after too many wrong dates): the camera waits until they have.
+ *   identity: as fresh, but the patient first confirms their date of birth: the camera waits
+ *            until they have. A link locked by wrong dates is served as refused.
  */
 export type LinkPage = 'fresh' | 'held' | 'refused' | 'identity';
 

@@ -132,8 +132,9 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     const held = await sessionFromLink(req, reply, code);
     if (held) return 'held';
     if (codeRe.test(code) && await consultations.linkUsable(code)) {
+      // A locked link is refused: the page asks the redemption why (identity_locked).
       const state = (await deps.identity.ofLink(code))?.state;
-      return state === 'pending' || state === 'failed' ? 'identity' : 'fresh';
+      return state === 'pending' ? 'identity' : state === 'failed' ? 'refused' : 'fresh';
     }
     await refusals(req);
     return 'refused';
