@@ -98,13 +98,6 @@ async function main(): Promise<void> {
   // parsed, so the camera (and a reload's resumption) run meanwhile; the DOM is touched once parsed.
   const kind = linkPage();
   const block = joinBlock(navigator.userAgent, typeof RTCPeerConnection === 'function');
-  if ((kind === 'fresh' || kind === 'identity') && block?.kind === 'no-webrtc') {
-    await domReady();
-    page.to('error');
-    showError('Open this link in another browser', noWebRtcHelp.message, noWebRtcHelp.action);
-    offerPhoneMe('error', linkCode());
-    return;
-  }
   // The patient confirms their date of birth before anything else (no camera until then).
   if (kind === 'identity') {
     await domReady();
@@ -129,6 +122,15 @@ async function main(): Promise<void> {
   const check = new CheckScreen(local);
   // In an app's own browser the check still runs, but Join (which would use the link) is not offered.
   if (!session && block) el('join-button').hidden = true;
+  // A browser without WebRTC (an old or locked-down one) still checks the camera, then says it
+  // cannot hold the call and offers the way forward: another browser, or the practice phones.
+  if (!session && block?.kind === 'no-webrtc') {
+    setText('inapp-help', `${noWebRtcHelp.message} ${noWebRtcHelp.action}`);
+    el('inapp-warning').hidden = false;
+    offerPhoneMe('check', linkCode());
+    const phoneMe = document.querySelector<HTMLDetailsElement>('details.oc-phone-me[data-where="check"]');
+    if (phoneMe) phoneMe.open = true;
+  }
   el('join-button').addEventListener('click', () => void join(check));
   for (const id of ['switch-camera', 'switch-check-camera'] as const) el(id).addEventListener('click', () => void switchCamera());
   page.to('check');
