@@ -127,9 +127,7 @@ async function main(): Promise<void> {
   if (!session && block?.kind === 'no-webrtc') {
     setText('inapp-help', `${noWebRtcHelp.message} ${noWebRtcHelp.action}`);
     el('inapp-warning').hidden = false;
-    offerPhoneMe('check', linkCode());
-    const phoneMe = document.querySelector<HTMLDetailsElement>('details.oc-phone-me[data-where="check"]');
-    if (phoneMe) phoneMe.open = true;
+    offerPhoneMe('check', linkCode(), { open: true });
   }
   el('join-button').addEventListener('click', () => void join(check));
   for (const id of ['switch-camera', 'switch-check-camera'] as const) el(id).addEventListener('click', () => void switchCamera());

@@ -1,7 +1,8 @@
 /**
  * "I cannot get the video to work" (issue #18): on the identity and check steps, the error pages
- * and the waiting room, the patient can ask the practice to phone them instead. Each view has its
- * own block (join.html, `.oc-phone-me`); once asked, every block says what happens next.
+ * and the waiting room, the patient can ask the practice to phone them instead. Each view that
+ * offers it has a slot (join.html, `.oc-phone-me`), filled from one template when first offered;
+ * once asked, every filled slot says what happens next.
  */
 import { RedeemError } from '../api.js';
 import { askToBePhoned } from '../patient-requests.js';
@@ -10,39 +11,48 @@ export type PhoneMeWhere = 'error' | 'identity' | 'check' | 'waiting';
 
 export const askedText = 'We have asked the practice to phone you on the number they have for you. Keep your phone with you.';
 
-const blocks = () => [...document.querySelectorAll<HTMLDetailsElement>('details.oc-phone-me')];
+const filled = () => [...document.querySelectorAll<HTMLElement>('.oc-phone-me')].filter((slot) => slot.firstElementChild);
 let asked = false;
-let wired = false;
 
-/** Shows the block of `where` (the link's `code` identifies the consultation). */
-export function offerPhoneMe(where: PhoneMeWhere, code: string): void {
-  if (!wired) {
-    wired = true;
-    for (const b of blocks()) b.querySelector('button')?.addEventListener('click', () => void ask(code));
+/**
+ * Shows the slot of `where`, open when the page has nothing better to offer (`open`, or the
+ * slot's `data-open`); the link's `code` identifies the consultation.
+ */
+export function offerPhoneMe(where: PhoneMeWhere, code: string, opts: { open?: boolean } = {}): void {
+  const slot = document.querySelector<HTMLElement>(`.oc-phone-me[data-where="${where}"]`);
+  const template = document.getElementById('phone-me-template');
+  if (!slot || !(template instanceof HTMLTemplateElement)) return;
+  if (!slot.firstElementChild) {
+    slot.append(template.content.cloneNode(true));
+    slot.querySelector('button')?.addEventListener('click', () => void ask(code));
+    if (asked) say(slot, askedText, true);
   }
-  for (const b of blocks()) if (b.dataset.where === where) b.hidden = false;
+  const details = slot.querySelector('details');
+  if (details && (opts.open || slot.hasAttribute('data-open'))) details.open = true;
+  slot.hidden = false;
 }
 
 async function ask(code: string): Promise<void> {
   if (asked) return;
   asked = true;
-  const buttons = blocks().map((b) => b.querySelector('button')).filter((b): b is HTMLButtonElement => b !== null);
-  for (const b of buttons) b.disabled = true;
-  say('Asking the practice…');
+  for (const slot of filled()) say(slot, 'Asking the practice…', false, true);
   try {
     await askToBePhoned(code);
-    for (const b of buttons) b.hidden = true;
-    say(askedText);
+    for (const slot of filled()) say(slot, askedText, true);
   } catch (err) {
     asked = false;
-    for (const b of buttons) b.disabled = false;
-    say(err instanceof RedeemError ? err.message : 'Something went wrong. Please call the practice.');
+    const text = err instanceof RedeemError ? err.message : 'Something went wrong. Please call the practice.';
+    for (const slot of filled()) say(slot, text, false);
   }
 }
 
-function say(text: string): void {
-  for (const b of blocks()) {
-    const status = b.querySelector('.oc-phone-me__status');
-    if (status) status.textContent = text;
+/** The slot's status line; its button hidden once asked, disabled while asking. */
+function say(slot: HTMLElement, text: string, done: boolean, busy = false): void {
+  const status = slot.querySelector('.oc-phone-me__status');
+  if (status) status.textContent = text;
+  const button = slot.querySelector('button');
+  if (button) {
+    button.hidden = done;
+    button.disabled = busy;
   }
 }

@@ -41,7 +41,7 @@ describe('phone me instead', () => {
     await waitForText(clinician, 'Ann Example is waiting');
     const tonesBefore = await consolePage.evaluate(() => window.openconsultConsole.tones());
 
-    await patient.click('details.oc-phone-me[data-where="waiting"] summary');
+    await patient.click('.oc-phone-me[data-where="waiting"] summary');
     await clickButton(patient, 'Phone me instead');
     await waitForText(patient, 'We have asked the practice to phone you on the number they have for you. Keep your phone with you.');
     await patient.screenshot({ path: path.join(artifacts, 'phone-me-waiting-360x740.png') });

@@ -54,7 +54,7 @@ describe('WebKit (MiniBrowser, mock camera)', () => {
       .toContain('This browser cannot make video calls');
     expect(await webkit.run<boolean>("return document.getElementById('join-button').offsetParent === null")).toBe(true);
     await writeFile(path.join(artifacts, 'webkit-check-no-webrtc.png'), await webkit.screenshot());
-    await webkit.run("document.querySelector('details.oc-phone-me[data-where=\"check\"] button').click()");
+    await webkit.run("document.querySelector('.oc-phone-me[data-where=\"check\"] button').click()");
     await webkit.waitFor("return document.body.innerText.includes('We have asked the practice to phone you')");
 
     const reply = await server.api('GET', `/api/v1/consultations/${id}`);
