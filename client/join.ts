@@ -21,6 +21,8 @@ import { screenFactory } from './page/screens.js';
 import { type PageState, PageStates } from './page/state.js';
 import { mark, timeline } from './timeline.js';
 import type { LinkPage } from '../server/http/link-page.js';
+import { confirmIdentity } from './page/identity.js';
+import { offerPhoneMe } from './page/phone-me.js';
 
 const page = new PageStates();
 const local = new LocalMedia();
@@ -58,19 +60,25 @@ const redeemTitles: Record<string, string> = {
   consultation_closed: 'This consultation has ended',
   rate_limited: 'Too many tries',
   network: 'No connection',
+  identity_locked: 'We could not confirm who you are',
 };
+
+/** Refusals after which the patient may still ask to be phoned (the link proves they got the text). */
+const phoneMeAfter = new Set(['link_used', 'link_expired', 'consultation_closed', 'identity_locked']);
 
 function showRedeemError(err: unknown): void {
   page.to('error');
   const e = err instanceof RedeemError ? err : new RedeemError('unknown', 'Something went wrong.');
   const retry = e.code === 'network' || e.code === 'rate_limited';
-  showError(redeemTitles[e.code] ?? 'Something went wrong', e.message, retry ? 'Check your connection, then reload this page.' : undefined);
+  showError(redeemTitles[e.code] ?? 'Something went wrong', e.message, retry ? 'Check your connection, then reload this page.'
+    : e.code === 'identity_locked' ? 'Call the practice, or ask them to phone you below.' : undefined);
+  if (phoneMeAfter.has(e.code)) offerPhoneMe('error', linkCode());
 }
 
 /** What the GET found redeeming would do (the meta tag of this build). */
 function linkPage(): LinkPage {
   const tag = document.querySelector('meta[name="openconsult-link"]')?.getAttribute('content');
-  return tag === 'fresh' || tag === 'held' ? tag : 'refused';
+  return tag === 'fresh' || tag === 'held' || tag === 'identity' ? tag : 'refused';
 }
 
 function startCamera(): Promise<MediaStream> {
@@ -90,15 +98,14 @@ async function main(): Promise<void> {
   // parsed, so the camera (and a reload's resumption) run meanwhile; the DOM is touched once parsed.
   const kind = linkPage();
   const block = joinBlock(navigator.userAgent, typeof RTCPeerConnection === 'function');
-  if (kind === 'fresh' && block?.kind === 'no-webrtc') {
+  // The patient confirms their date of birth before anything else (no camera until then).
+  if (kind === 'identity') {
     await domReady();
-    page.to('error');
-    showError('Open this link in another browser', noWebRtcHelp.message, noWebRtcHelp.action);
-    return;
+    if (!(await confirmIdentity(linkCode(), showRedeemError))) return;
   }
   // A link that would not redeem never asks for the camera: the refusal says why.
   let camera = kind === 'refused' ? undefined : startCamera();
-  if (kind !== 'fresh') {
+  if (kind === 'held' || kind === 'refused') {
     // A reload resumes this browser's session; a refused link learns why. Neither uses anything up.
     try {
       session = await redeem(linkCode());
@@ -115,10 +122,20 @@ async function main(): Promise<void> {
   const check = new CheckScreen(local);
   // In an app's own browser the check still runs, but Join (which would use the link) is not offered.
   if (!session && block) el('join-button').hidden = true;
+  // A browser without WebRTC (an old or locked-down one) still checks the camera, then says it
+  // cannot hold the call and offers the way forward: another browser, or the practice phones.
+  if (!session && block?.kind === 'no-webrtc') {
+    setText('inapp-help', `${noWebRtcHelp.message} ${noWebRtcHelp.action}`);
+    el('inapp-warning').hidden = false;
+    offerPhoneMe('check', linkCode(), { open: true });
+  }
   el('join-button').addEventListener('click', () => void join(check));
   for (const id of ['switch-camera', 'switch-check-camera'] as const) el(id).addEventListener('click', () => void switchCamera());
   page.to('check');
   show('check');
+  // Only the patient can be phoned instead; before Join a fresh link's role is not known yet.
+  if ((session?.role ?? 'patient') === 'patient') offerPhoneMe('check', linkCode());
+  if (session?.role === 'patient') offerPhoneMe('waiting', linkCode());
   await check.run(camera);
   // After the check step has painted: parsing the media chunk must not delay the self-view. A
   // session already held opens the connection too, so that Join costs one request.
@@ -150,6 +167,7 @@ async function join(check: CheckScreen): Promise<void> {
     try {
       session = await redeem(linkCode());
       mark('redeemed');
+      if (session.role === 'patient') offerPhoneMe('waiting', linkCode());
     } catch (err) {
       if (err instanceof RedeemError && err.code === 'network') return backToCheck(`${err.message} Then press Join again.`);
       check.stop();

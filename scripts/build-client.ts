@@ -51,7 +51,7 @@ export async function buildClient(): Promise<void> {
   // The link page as served for a fresh link and for this browser's own session from it
   // (server/http/link-page.ts): the same page, told by a meta tag.
   const join = await readFile(path.join(outDir, 'join.html'), 'utf8');
-  for (const page of ['fresh', 'held'] as const) {
+  for (const page of ['fresh', 'held', 'identity'] as const) {
     const tagged = join.replace('<meta charset="utf-8">', `<meta charset="utf-8">\n  ${linkPageMeta(page)}`);
     if (tagged === join) throw new Error('join.html has no <meta charset="utf-8"> to put the link tag after');
     await writeFile(path.join(outDir, linkPageFiles[page]), tagged);

@@ -111,6 +111,18 @@ export const columns: Record<string, { kind: Kind; holds: string }> = {
   'practice_events.actor': { kind: 'none', holds: 'who acted: a user or key id, the operator or the system' },
   'practice_events.type': { kind: 'none', holds: 'what happened (user_invited, api_key_revoked, signin_failed, ...)' },
   'practice_events.detail': { kind: 'pseudonymous', holds: 'codes, times and identifiers; never names or e-mails' },
+  // Identity check and phone me instead (issue #18)
+  'identity_checks.consultation_id': { kind: 'pseudonymous', holds: 'the consultation' },
+  'identity_checks.dob_hash': {
+    kind: 'personal',
+    holds: "salted scrypt hash of the patient's date of birth, given by the practice for the identity check (optional); deleted after the retention period",
+  },
+  'identity_checks.status': { kind: 'none', holds: 'pending, confirmed or failed (locked after five wrong dates)' },
+  'identity_checks.failures': { kind: 'none', holds: 'wrong dates entered' },
+  'identity_checks.updated_at': { kind: 'none', holds: 'time of the last try' },
+  'callback_requests.consultation_id': { kind: 'pseudonymous', holds: 'the consultation whose patient asked to be phoned instead' },
+  'callback_requests.requested_at': { kind: 'none', holds: 'time asked' },
+  'callback_requests.done_at': { kind: 'none', holds: 'time someone at the practice marked it done' },
 };
 
 /** The settings that bound how long anything is kept or valid. */
@@ -176,13 +188,13 @@ export function dataProtectionSummary(): string {
     '',
     '## Personal data',
     '',
-    `The only personal data stored are ${personal.join(', ')}: what the practice typed to create the consultation or invite a guest. No date of birth, NHS number, address or clinical content is stored.`,
+    `The only personal data stored are ${personal.join(', ')}: what the practice typed to create the consultation or invite a guest. The patient's date of birth, when the practice gives it for the identity check, is kept only as a salted hash (a date of birth has too few possible values for any hash to make it secret from someone holding the database, so it is treated as personal data and purged with the number). No NHS number, address or clinical content is stored.`,
     '',
     `About staff, the service keeps ${staff.join(' and ')}, with their roles and sign-in records, while their account exists (an admin disables it; the operator's \`user\` command too).`,
     '',
     '## How long it is kept',
     '',
-    `Phone numbers and names are deleted ${shownDefault(settings.retentionDays)} days (\`RETENTION_DAYS\`) after a consultation ends or expires, by a purge that runs at start and every hour; the consultation's row, status and audit log stay, with no personal data in them. SMS outbox lines go when their link is used, revoked or expired, and with the rest of their consultation's personal data. Links, waits and calls are bounded by these settings (defaults shown; each can be changed):`,
+    `Phone numbers, names and date-of-birth hashes are deleted ${shownDefault(settings.retentionDays)} days (\`RETENTION_DAYS\`) after a consultation ends or expires, by a purge that runs at start and every hour; the consultation's row, status and audit log stay, with no personal data in them. SMS outbox lines go when their link is used, revoked or expired, and with the rest of their consultation's personal data. Links, waits and calls are bounded by these settings (defaults shown; each can be changed):`,
     '',
     '| Setting | Default | Meaning |',
     '| --- | --- | --- |',

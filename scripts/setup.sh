@@ -7,7 +7,7 @@
 #      the network for real), coturn (TURN), nginx, shellcheck and systemd-analyze (deploy files),
 #      promtool (the alert rules; Debian's prometheus package, whose server is not started),
 #      PostgreSQL and Redis (the region mode; the tests start them as ordinary processes on
-#      loopback, never as system services);
+#      loopback, never as system services), WebKitGTK's WebKitWebDriver and Xvfb (Safari's engine);
 #      and `npm audit --omit=dev` (scripts/audit.ts: fails on critical advisories only);
 #   5. the build: server (tsc) and browser assets (esbuild).
 # Used by `npm start`, `npm test` and `npm run bench`; safe to run any number of times.
@@ -68,6 +68,9 @@ if [ "$mode" = "--test" ]; then
   command -v promtool >/dev/null || missing+=(prometheus)
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  # WebKit, Safari's engine: WebKitGTK's MiniBrowser driven by WebKitWebDriver under Xvfb.
+  command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+  command -v Xvfb >/dev/null || missing+=(xvfb)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
   # Debian replaces these with security updates without notice: say which ones this run drives.
   log "versions: node $(node --version), $("${CHROMIUM_PATH:-/usr/bin/chromium}" --version 2>/dev/null | head -n1)," \
@@ -75,6 +78,7 @@ if [ "$mode" = "--test" ]; then
   log "versions: $(nft --version 2>/dev/null | head -n1), $(ip -V 2>/dev/null | head -n1), $(promtool --version 2>&1 | head -n1)"
   for postgres_bin in /usr/lib/postgresql/*/bin/postgres; do :; done   # the last (newest) one
   log "versions: $("$postgres_bin" --version), $(redis-server --version | cut -d' ' -f1-3)"
+  log "versions: WebKitGTK $(dpkg-query -W -f='${Version}' libwebkit2gtk-4.1-0 2>/dev/null), $(dpkg-query -W -f='${Package} ${Version}\n' webkit2gtk-driver xvfb 2>/dev/null | paste -sd,)"
   # Known advisories in the runtime dependencies: fails on critical only; cached per lock file.
   npx tsx scripts/audit.ts
 fi

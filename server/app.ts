@@ -20,6 +20,10 @@ import { LiveConsultations } from './consultations/live-registry.js';
 import { Rooms } from './consultations/rooms.js';
 import { Consultations } from './consultations/service.js';
 import { Timekeeper } from './consultations/timekeeper.js';
+import { Callbacks } from './consultations/callbacks.js';
+import { IdentityCheck } from './consultations/identity.js';
+import { patientRequestRoutes } from './http/patient-requests.js';
+import { tellClinicians } from './signalling/callback.js';
 import { accessLog } from './http/access-log.js';
 import { adminRoutes } from './http/admin.js';
 import { apiRoutes } from './http/api.js';
@@ -147,6 +151,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     inviteLimit: config.inviteLimit, times: config,
   });
   watchConsultations(consultations, store, metrics, now);
+  // The patient's identity check and phone-me-instead requests (issue #18).
+  const identity = new IdentityCheck({ store, consultations, now });
+  const callbacks = new Callbacks({ store, consultations, now });
 
   // Practices, their people and keys (server/tenancy/), and staff sign-in sessions (server/staff/).
   const people = new People({ store, now, publicUrl, setupLinkTtlSeconds: config.setupLinkTtl });
@@ -228,10 +235,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
   });
   await http.register(linkRoutes, {
-    consultations, tokens, redeemPerMinute: config.rateLimitRedeem, onRedeem: (result) => metrics.linkRedemptions.inc({ result }),
+    consultations, tokens, redeemPerMinute: config.rateLimitRedeem, onRedeem: (result) => metrics.linkRedemptions.inc({ result }), identity,
   });
+  await http.register(patientRequestRoutes, { identity, callbacks });
   const principals = { keys, staff, practices: store };
-  await http.register(apiRoutes, { prefix: '/api/v1', consultations, roomViews, store, ...principals, perMinute: config.rateLimitApi });
+  await http.register(apiRoutes, {
+    prefix: '/api/v1', consultations, roomViews, store, ...principals, perMinute: config.rateLimitApi, identity, callbacks,
+  });
   await http.register(meRoutes, { prefix: '/api/v1', store, ...principals, perMinute: config.rateLimitApi });
   await http.register(adminRoutes, { prefix: '/api/v1/admin', people, store, now, ...principals, perMinute: config.rateLimitApi });
   await http.register(reportRoutes, { prefix: '/api/v1/reports', audit: store, ...principals, perMinute: config.rateLimitApi });
@@ -247,13 +257,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   await http.register(signinRoutes, { store, staff, now, publicUrl, secret: sessionSecret.value, secureCookies: tokens.cookies.secure, logger: logger.child({ component: 'signin' }), config });
 
   const signalling = new Signalling(http.server, {
-    live, consultations, tokens, logger: logger.child({ component: 'signalling' }), now,
+    live, consultations, tokens, logger: logger.child({ component: 'signalling' }), now, identity,
     turnUrls: config.turnUrls, turnSecret: config.turnSecret, iceTransportPolicy: config.iceTransportPolicy,
     publicUrl: config.publicUrl, rate: { burst: config.socketEventBurst, perSecond: config.socketEventRate },
     // A single node holds everything: its handshakes ask nobody where to connect.
     socketOptions: cluster.socketOptions(),
     ...(cluster.multiNode ? { connectWhere: countingMoved((id) => connectWhere(cluster, live, id), metrics) } : {}),
   });
+  tellClinicians(signalling.io, callbacks);
 
   await timekeeper.start();
   retention.start();

@@ -29,6 +29,10 @@ export const errorStatus = {
   account_locked: 423,
   // The signalling connection belongs on another node of the region (the page connects there).
   moved: 421,
+  // Identity check: not done yet, a wrong date of birth, too many wrong dates.
+  identity_required: 403,
+  identity_mismatch: 422,
+  identity_locked: 423,
 } as const satisfies { readonly [C in ErrorCode]: number };
 
 export interface ErrorBody {

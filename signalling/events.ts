@@ -147,6 +147,8 @@ export interface ServerToClientEvents {
    * receives ours) paused because the link cannot carry even the smallest picture, or resumed.
    */
   videoWeak: (e: { participantId: string; paused: boolean }) => void;
+  /** To the clinician: the patient asked the practice to phone them instead (issue #18), at `at` (epoch ms). */
+  callbackRequested: (e: { at: number }) => void;
 }
 
 /** socket.io's per-socket data: who is on this socket, set at the handshake. */

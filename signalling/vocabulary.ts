@@ -73,8 +73,19 @@ export const errorCodes = [
   'csrf_failed',
   'account_locked',
   'moved',
+  // Identity check (issue #18)
+  'identity_required',
+  'identity_mismatch',
+  'identity_locked',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
+
+/**
+ * The patient's date-of-birth check before the waiting room: `not_required` when the practice gave
+ * no date; `failed` after too many wrong tries (the link is locked; the practice re-sends it).
+ */
+export const identityStates = ['not_required', 'pending', 'confirmed', 'failed'] as const;
+export type IdentityState = (typeof identityStates)[number];
 
 /** Whether `value` is one of `words` (narrows an unknown answer to the union). */
 export function isOneOf<const T extends readonly string[]>(words: T, value: unknown): value is T[number] {

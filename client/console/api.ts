@@ -9,6 +9,7 @@ import type {
 } from '../../server/http/schemas.js';
 import type { MeReply } from '../../server/http/admin-schemas.js';
 import { type EndReason, consultationStatuses, isOneOf, smsStatuses } from '../../signalling/vocabulary.js';
+import { identityStates } from '../../signalling/vocabulary.js';
 
 // The answers' shapes are the service's own schemas (types only: nothing of the server is bundled).
 export type { ConsultationSummary, MeReply };
@@ -47,6 +48,8 @@ function parseSummary(x: unknown): ConsultationSummary | null {
     endedReason: isString(o.endedReason) ? (o.endedReason as EndReason) : null,
     waitingSince: o.waitingSince,
     inCall: typeof o.inCall === 'number' ? o.inCall : 0,
+    identity: isOneOf(identityStates, o.identity) ? o.identity : 'not_required',
+    callbackRequestedAt: isString(o.callbackRequestedAt) ? o.callbackRequestedAt : null,
   };
 }
 
@@ -143,5 +146,10 @@ export class ConsoleApi {
 
   async end(id: string): Promise<void> {
     await this.http.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/end`);
+  }
+
+  /** Someone phoned the patient who asked to be phoned instead. */
+  async callbackDone(id: string): Promise<void> {
+    await this.http.call('POST', `/api/v1/consultations/${encodeURIComponent(id)}/callback/done`);
   }
 }

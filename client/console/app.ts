@@ -17,6 +17,7 @@ import { ownerChoice } from './storage.js';
 import { ConsultationTable } from './table.js';
 import { Tone } from './tone.js';
 import { WaitingAlert } from './waiting-alert.js';
+import { CallbackAlert } from './callback-alert.js';
 import { patientLabel } from './words.js';
 
 const POLL_MS = 2000;
@@ -38,6 +39,7 @@ export class ConsoleApp {
   private readonly poller = new Poller(() => this.poll(), POLL_MS);
   private readonly tone = new Tone();
   private alert: WaitingAlert | undefined;
+  private callbackAlert: CallbackAlert | undefined;
   private table: ConsultationTable | undefined;
   private problemKind: Problem | undefined;
   private creating = false;
@@ -60,6 +62,8 @@ export class ConsoleApp {
     const may = (right: Permission) => me.rights.includes(right);
     const join = may('consultation.join') ? (c: ConsultationSummary, b: HTMLButtonElement) => void this.join(c, b) : undefined;
     this.alert = new WaitingAlert(byId('waiting-alert'), this.tone, document.title, join);
+    this.callbackAlert = new CallbackAlert(byId('callback-alert'), this.tone,
+      may('consultation.resend') ? (c, b) => void this.callbackDone(c, b) : undefined);
     this.table = new ConsultationTable(byId<HTMLTableSectionElement>('list-body'), byId('list-empty'), {
       join: (c, button) => void this.join(c, button),
       resend: (c, button) => void this.resend(c, button),
@@ -148,6 +152,22 @@ export class ConsoleApp {
   private show(list: ConsultationSummary[]): void {
     this.table?.update(list, Date.now());
     this.alert?.update(list);
+    this.callbackAlert?.update(list);
+  }
+
+  /** Someone phoned the patient who asked to be phoned instead (issue #18). */
+  private async callbackDone(c: ConsultationSummary, button: HTMLButtonElement): Promise<void> {
+    const api = this.api;
+    if (!api) return;
+    button.setAttribute('aria-disabled', 'true');
+    try {
+      await api.callbackDone(c.id);
+      this.say(`Marked as phoned: ${patientLabel(c)}.`);
+      this.poller.kick();
+    } catch (err) {
+      button.removeAttribute('aria-disabled');
+      this.failed(err, 'action');
+    }
   }
 
   // --- actions --------------------------------------------------------------------------
@@ -158,7 +178,8 @@ export class ConsoleApp {
     const phone = byId<HTMLInputElement>('patient-phone');
     const name = byId<HTMLInputElement>('patient-name');
     const clinician = byId<HTMLInputElement>('clinician-name');
-    for (const input of [phone, name, clinician]) fieldError(input, '');
+    const dob = byId<HTMLInputElement>('patient-dob');
+    for (const input of [phone, name, clinician, dob]) fieldError(input, '');
     byId('new-error').textContent = '';
     if (!phone.value.trim()) {
       fieldError(phone, "Enter the patient's mobile number.");
@@ -169,6 +190,7 @@ export class ConsoleApp {
       patientPhone: phone.value.trim(),
       ...(name.value.trim() ? { patientName: name.value.trim() } : {}),
       ...(clinician.value.trim() ? { clinicianName: clinician.value.trim() } : {}),
+      ...(dob.value ? { patientDateOfBirth: dob.value } : {}),
     };
     this.creating = true;
     const button = byId<HTMLButtonElement>('new-button');
@@ -187,11 +209,13 @@ export class ConsoleApp {
       }
       phone.value = '';
       name.value = '';
+      dob.value = '';
       this.poller.kick();
     } catch (err) {
       this.say('');
       if (err instanceof ApiError && err.code === 'validation_failed') {
-        const field = err.message.startsWith('patientName') ? name : err.message.startsWith('clinicianName') ? clinician : phone;
+        const field = err.message.startsWith('patientName') ? name : err.message.startsWith('clinicianName') ? clinician
+          : /date ?of ?birth/i.test(err.message) ? dob : phone;
         fieldError(field, err.message);
         field.focus();
       } else if (err instanceof ApiError && err.status === 401) {

@@ -8,6 +8,7 @@ import type { Permission } from '../../server/auth/permissions.js';
 import type { ConsultationSummary } from './api.js';
 import { labelled, make, rowHeader } from './dom.js';
 import { clock, isClosed, patientLabel, statusWords } from './words.js';
+import { identityWords } from './words.js';
 
 export interface RowActions {
   /** The signed-in clinician joins the call (a fresh link of theirs, opened in a new tab). */
@@ -21,6 +22,8 @@ interface Row {
   patient: HTMLTableCellElement;
   created: HTMLTimeElement;
   status: HTMLSpanElement;
+  /** "Identity check failed" (issue #18), shown only then. */
+  identity: HTMLSpanElement;
   join: HTMLButtonElement;
   resend: HTMLButtonElement;
   end: HTMLButtonElement;
@@ -86,6 +89,9 @@ export class ConsultationTable {
     statusCell.dataset.label = 'Status';
     const status = make('span', { className: 'console-badge' });
     statusCell.append(status);
+    const identity = make('span', { className: 'console-badge console-badge--failed console-identity' });
+    identity.hidden = true;
+    statusCell.append(' ', identity);
 
     const actionsCell = make('td', { className: 'console-actions' });
     actionsCell.dataset.label = 'Actions';
@@ -100,7 +106,7 @@ export class ConsultationTable {
     for (const cell of [createdCell, statusCell, actionsCell]) cell.setAttribute('role', 'cell');
     tr.append(patient, createdCell, statusCell, actionsCell);
 
-    const row: Row = { tr, patient, created, status, join, resend, end, current: c };
+    const row: Row = { tr, patient, created, status, identity, join, resend, end, current: c };
     join.addEventListener('click', () => {
       if (join.getAttribute('aria-disabled') !== 'true') this.actions.join(row.current, join);
     });
@@ -126,6 +132,9 @@ export class ConsultationTable {
     const badge = `console-badge console-badge--${words.tone}`;
     if (row.status.className !== badge) row.status.className = badge;
     row.tr.classList.toggle('console-row--waiting', words.tone === 'waiting');
+    const identityText = identityWords(c);
+    setText(row.identity, identityText ?? '');
+    row.identity.hidden = identityText === undefined;
 
     const may = (right: Permission) => this.rights.includes(right);
     row.join.hidden = !may('consultation.join') || isClosed(c);

@@ -55,6 +55,16 @@ export function statusWords(c: ConsultationSummary, now: number): { text: string
   }
 }
 
+/** Said beside the status when the patient's date-of-birth check locked their link (issue #18). */
+export function identityWords(c: Pick<ConsultationSummary, 'identity'>): string | undefined {
+  return c.identity === 'failed' ? 'Identity check failed' : undefined;
+}
+
+/** The line in the phone-me-instead alert banner (issue #18). */
+export function callbackLine(c: ConsultationSummary): string {
+  return `${patientLabel(c)} asked to be phoned instead`;
+}
+
 /** The line in the waiting alert banner. */
 export function waitingLine(c: ConsultationSummary): string {
   const who = patientLabel(c);

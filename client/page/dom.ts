@@ -3,8 +3,8 @@
  * its element type. One visible view at a time, focus moved to its heading for screen readers.
  */
 
-export type View = 'loading' | 'error' | 'check' | 'waiting' | 'call' | 'ended';
-const views: View[] = ['loading', 'error', 'check', 'waiting', 'call', 'ended'];
+export type View = 'loading' | 'error' | 'check' | 'waiting' | 'call' | 'ended' | 'identity';
+const views: View[] = ['loading', 'error', 'check', 'waiting', 'call', 'ended', 'identity'];
 
 /** The page's fixed elements by id. Generated ones (remote tiles, waiting rows) are looked up with `find`. */
 interface Elements extends Record<`view-${View}`, HTMLElement> {
@@ -76,6 +76,17 @@ interface Elements extends Record<`view-${View}`, HTMLElement> {
   // ended
   'ended-title': HTMLElement;
   'ended-message': HTMLElement;
+  // identity check (issue #18)
+  'identity-summary': HTMLElement;
+  'identity-summary-link': HTMLAnchorElement;
+  'identity-form': HTMLFormElement;
+  'identity-group': HTMLElement;
+  'dob-error': HTMLElement;
+  'dob-error-text': HTMLElement;
+  'dob-day': HTMLInputElement;
+  'dob-month': HTMLInputElement;
+  'dob-year': HTMLInputElement;
+  'identity-button': HTMLButtonElement;
 }
 export type ElementId = keyof Elements;
 

@@ -17,6 +17,7 @@ import type { PageStates } from './state.js';
 import * as waiting from './waiting.js';
 import { PeopleList } from './people.js';
 import { WaitingList } from './waiting-list.js';
+import { CallbackNotice } from './callback-notice.js';
 
 /** What the screens ask of the Consultation that drives them. */
 export interface ScreenHooks {
@@ -49,6 +50,7 @@ export function screenFactory(page: PageStates, local: LocalMedia, role: Role): 
     const clinician = role === 'clinician';
     const waitingList = clinician ? new WaitingList({ admit: hooks.admit, message: hooks.messageWaiting, remove: hooks.remove }) : undefined;
     if (clinician) new InvitePanel(socket);
+    if (clinician) new CallbackNotice(socket);
     return {
       call: new CallScreen(
         page, role, waitingList, hooks.firstFrame,

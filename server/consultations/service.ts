@@ -20,11 +20,14 @@ import { type CloseReason, type ConsultationStatus, isTerminal, transition } fro
 import type { Role } from './participant.js';
 import type { LifecycleTimes } from './timekeeper.js';
 import type { Session } from '../auth/session.js';
+import { checkedDateOfBirth, newIdentityRecord } from './identity.js';
 
 export interface CreateInput {
   patientPhone: string;
   patientName?: string | undefined;
   clinicianName?: string | undefined;
+  /** YYYY-MM-DD: the patient confirms it before joining (./identity.ts); kept only as a salted hash. */
+  patientDateOfBirth?: string | undefined;
 }
 
 /** Whose consultation it is: the practice that holds it, and the staff member it is for, if any. */
@@ -108,6 +111,7 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     const phone = normaliseUkMobile(input.patientPhone);
     if (!phone.ok) throw new AppError('validation_failed', phone.message);
     const now = this.deps.now();
+    const dateOfBirth = input.patientDateOfBirth === undefined ? undefined : checkedDateOfBirth(input.patientDateOfBirth, now);
     const expiresAt = now + this.deps.linkTtlSeconds * 1000;
     // The clinician's name is theirs as the practice knows them, unless the request names someone.
     const clinicianName = input.clinicianName ?? holder.owner?.displayName ?? null;
@@ -131,6 +135,7 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
     await this.deps.store.createConsultation(consultation, [patient, clinician], [link(patient, patientCode), link(clinician, clinicianCode)], {
       events: [{ consultationId: consultation.id, at: now, actor, type: 'created', detail: created }],
       deadlines: [{ consultationId: consultation.id, kind: 'link_expiry', participantId: '', dueAt: expiresAt }],
+      ...(dateOfBirth ? { identity: await newIdentityRecord(consultation.id, dateOfBirth, now) } : {}),
     });
     this.deps.logger.info({ consultationId: consultation.id, actor, event: 'created', ...created }, 'consultation event');
     this.emit('expiryChanged', { id: consultation.id, expiresAt });

@@ -17,6 +17,9 @@ import {
   ClinicianLinkReply, ConsultationList, ConsultationReply, type ConsultationSummary, CreateBody, CreatedReply, EndReply, EventsReply,
   IdParams, InviteBody, InviteReply, ListQuery, ResendReply,
 } from './schemas.js';
+import { CallbackDoneReply } from './schemas.js';
+import type { Callbacks } from '../consultations/callbacks.js';
+import type { IdentityCheck } from '../consultations/identity.js';
 
 export interface ApiDeps extends PrincipalDeps {
   consultations: Consultations;
@@ -25,10 +28,22 @@ export interface ApiDeps extends PrincipalDeps {
   store: Pick<PracticeStore, 'getPractice'> & Pick<UserStore, 'getUser' | 'findUserByEmail'> & Pick<ConsultationStore, 'assignClinician'>;
   /** Requests per minute per API key or signed-in person (counted once they are known). */
   perMinute: number;
+  /** The patient's identity check and phone-me-instead requests (issue #18). */
+  identity: IdentityCheck;
+  callbacks: Callbacks;
+}
+
+/** What the console shows of the patient's identity check and phone-me-instead request. */
+async function patientChecks(deps: Pick<ApiDeps, 'identity' | 'callbacks'>, ids: readonly string[]) {
+  const [states, pending] = await Promise.all([deps.identity.statesOf(ids), deps.callbacks.pendingOf(ids)]);
+  return (id: string): Pick<ConsultationSummary, 'identity' | 'callbackRequestedAt'> => {
+    const at = pending.get(id);
+    return { identity: states.get(id) ?? 'not_required', callbackRequestedAt: at === undefined ? null : new Date(at).toISOString() };
+  };
 }
 
 /** One line of the console: status, SMS outcome, who waits since when; names for the practice only. */
-function summary(c: ConsultationRecord, room: RoomView | undefined): ConsultationSummary {
+function summary(c: ConsultationRecord, room: RoomView | undefined): Omit<ConsultationSummary, 'identity' | 'callbackRequestedAt'> {
   const waiting = room?.members.filter((m) => m.presence === 'waiting') ?? [];
   return {
     id: c.id,
@@ -94,13 +109,17 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       const list = await consultations.list(req.principal.practiceId, since, req.query.owner === 'me' ? me : undefined);
       // Only open consultations can have a live room.
       const rooms = await roomViews(list.filter((c) => c.status === 'waiting' || c.status === 'in_call' || c.status === 'created').map((c) => c.id));
-      return { consultations: list.map((c) => ({ ...summary(c, rooms.get(c.id)), mine: me !== undefined && c.ownerUserId === me })) };
+      const checks = await patientChecks(deps, list.map((c) => c.id));
+      return { consultations: list.map((c) => ({ ...summary(c, rooms.get(c.id)), mine: me !== undefined && c.ownerUserId === me, ...checks(c.id) })) };
     });
 
   app.post<{ Params: IdParams }>('/consultations/:id/resend', route({ params: IdParams, response: { 200: ResendReply } }),
     async (req): Promise<ResendReply> => {
       const c = await own(req, 'consultation.resend');
-      return consultations.resend(c.id, actorOf(req.principal));
+      const sent = await consultations.resend(c.id, actorOf(req.principal));
+      // Whoever holds the new link proves the date of birth again, with all their tries.
+      await deps.identity.reset(c.id);
+      return sent;
     });
 
   app.post<{ Params: IdParams }>('/consultations/:id/clinician-link', route({ params: IdParams, response: { 201: ClinicianLinkReply } }),
@@ -147,6 +166,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
         participants: (await consultations.participants(c.id)).map((p) => ({
           id: p.id, role: p.role, presence: room?.members.find((m) => m.id === p.id)?.presence ?? 'checking',
         })),
+        ...(await patientChecks(deps, [c.id]))(c.id),
       };
     });
 
@@ -155,6 +175,13 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       const c = await own(req, 'consultation.end');
       const ended = await consultations.end(c.id, actorOf(req.principal), 'ended_by_api');
       return { id: ended.id, status: ended.status };
+    });
+
+  /** Someone at the practice phoned the patient who asked (issue #18): the request is done. */
+  app.post<{ Params: IdParams }>('/consultations/:id/callback/done', route({ params: IdParams, response: { 200: CallbackDoneReply } }),
+    async (req): Promise<CallbackDoneReply> => {
+      const c = await own(req, 'consultation.resend');
+      return { done: await deps.callbacks.complete(c.id, actorOf(req.principal)) };
     });
 
   app.get<{ Params: IdParams }>('/consultations/:id/events', route({ params: IdParams, response: { 200: EventsReply } }),

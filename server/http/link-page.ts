@@ -8,13 +8,16 @@
  *            once, which uses nothing up.
  *   refused: used, expired, unknown or over: the script asks the redemption why (a refusal uses
  *            nothing up) and never asks for the camera.
+ *   identity: as fresh, but the patient first confirms their date of birth: the camera waits
+ *            until they have. A link locked by wrong dates is served as refused.
  */
-export type LinkPage = 'fresh' | 'held' | 'refused';
+export type LinkPage = 'fresh' | 'held' | 'refused' | 'identity';
 
 export const linkPageFiles: Record<LinkPage, string> = {
   fresh: 'join-usable.html',
   held: 'join-held.html',
   refused: 'join.html',
+  identity: 'join-identity.html',
 };
 
 /** The tag a build carries (the refused one carries none: it is join.html as written). */

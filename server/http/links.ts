@@ -17,6 +17,7 @@ import type { Session, SessionTokens } from '../auth/session.js';
 import type { Consultations } from '../consultations/service.js';
 import { AppError } from '../errors.js';
 import { type LinkPage, linkPageFiles } from './link-page.js';
+import type { IdentityCheck } from '../consultations/identity.js';
 import { CodeParams, HtmlPage, NoContent, RedeemReply } from './schemas.js';
 
 export interface LinkDeps {
@@ -26,6 +27,8 @@ export interface LinkDeps {
   redeemPerMinute: number;
   /** Counts each attempt by outcome: `ok`, `resumed`, or the refusal's error code. */
   onRedeem?: (result: string) => void;
+  /** The patient's date-of-birth check: their link redeems only once it is confirmed. */
+  identity: IdentityCheck;
 }
 
 /** A session cookie of ours, with its session if it may still be used (open, not revoked). */
@@ -128,7 +131,11 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
     if (await refusedFor(req) !== undefined) return 'refused';
     const held = await sessionFromLink(req, reply, code);
     if (held) return 'held';
-    if (codeRe.test(code) && await consultations.linkUsable(code)) return 'fresh';
+    if (codeRe.test(code) && await consultations.linkUsable(code)) {
+      // A locked link is refused: the page asks the redemption why (identity_locked).
+      const state = (await deps.identity.ofLink(code))?.state;
+      return state === 'pending' ? 'identity' : state === 'failed' ? 'refused' : 'fresh';
+    }
     await refusals(req);
     return 'refused';
   }
@@ -160,6 +167,8 @@ export async function linkRoutes(app: FastifyInstance, deps: LinkDeps): Promise<
       await setSession(req, reply, held);
       return { role: held.role, consultationId: held.consultationId, participantId: held.participantId, resumed: true };
     }
+    const asked = await deps.identity.ofLink(code);
+    if (asked) await deps.identity.ensureConfirmed(asked.link.consultationId, asked.role);
     const r = await consultations.redeem(code);
     await setSession(req, reply, r);
     return { role: r.role, consultationId: r.consultationId, participantId: r.participantId, resumed: false };

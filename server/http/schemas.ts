@@ -9,6 +9,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import {
   consultationStatuses, endReasons, presences, roles, smsStatuses,
 } from '../../signalling/vocabulary.js';
+import { identityStates } from '../../signalling/vocabulary.js';
 import { InvitePayload } from '../../signalling/schemas.js';
 import { ISO_WEEK_PATTERN, s97Counts, s97Formats } from '../reports/s97.js';
 
@@ -23,6 +24,9 @@ const Sms = Word(smsStatuses);
 
 // ---- requests ---------------------------------------------------------------------------
 
+/** A date of birth as the API and the patient's page send it; whether it is a real date is the service's check. */
+const DateOfBirth = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
+
 export const CreateBody = Type.Object(
   {
     patientPhone: Type.String({ minLength: 1, maxLength: 32 }),
@@ -30,6 +34,8 @@ export const CreateBody = Type.Object(
     clinicianName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     /** The clinician it is for (a user of the practice with the clinician role); their name is shown unless clinicianName is given. */
     clinicianEmail: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
+    /** YYYY-MM-DD: the patient must confirm it before joining (a real date, checked by the service). */
+    patientDateOfBirth: Type.Optional(DateOfBirth),
   },
   { additionalProperties: false },
 );
@@ -82,6 +88,10 @@ export const ConsultationSummary = Type.Object({
   inCall: Type.Integer(),
   /** The consultation is the signed-in clinician's own. */
   mine: Type.Optional(Type.Boolean()),
+  /** The patient's date-of-birth check; `failed`: locked after too many wrong dates. */
+  identity: Word(identityStates),
+  /** When the patient asked to be phoned instead, while nobody has marked it done. */
+  callbackRequestedAt: Nullable(Time),
 });
 export type ConsultationSummary = Static<typeof ConsultationSummary>;
 
@@ -109,6 +119,8 @@ export const ConsultationReply = Type.Object({
   expiresAt: Time,
   endedReason: Nullable(Word(endReasons)),
   participants: Type.Array(Type.Object({ id: Type.String(), role: Word(roles), presence: Word(presences) })),
+  identity: Word(identityStates),
+  callbackRequestedAt: Nullable(Time),
 });
 export type ConsultationReply = Static<typeof ConsultationReply>;
 
@@ -202,3 +214,15 @@ export const S97Reply = Type.Union([
 
 export const ErrorReply = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 export type ErrorReply = Static<typeof ErrorReply>;
+
+// ---- identity check and phone me instead (issue #18) ----------------------------------------
+
+export const IdentityBody = Type.Object({ dateOfBirth: DateOfBirth }, { additionalProperties: false });
+export type IdentityBody = Static<typeof IdentityBody>;
+export const IdentityReply = Type.Object({ identity: Word(identityStates) });
+export type IdentityReply = Static<typeof IdentityReply>;
+/** `already`: a request was pending, so nothing new was sent. */
+export const CallbackReply = Type.Object({ requested: Type.Literal(true), already: Type.Boolean() });
+export type CallbackReply = Static<typeof CallbackReply>;
+export const CallbackDoneReply = Type.Object({ done: Type.Boolean() });
+export type CallbackDoneReply = Static<typeof CallbackDoneReply>;

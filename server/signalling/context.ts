@@ -6,6 +6,7 @@ import { type LiveConsultation, consultationClosed } from '../consultations/live
 import type { LiveConsultations } from '../consultations/live-registry.js';
 import type { Consultations } from '../consultations/service.js';
 import type { Logger } from '../log.js';
+import type { IdentityCheck } from '../consultations/identity.js';
 import type { HandlerSet, TypedSocket } from './handler.js';
 import type { EventLimiter } from './rate.js';
 
@@ -19,6 +20,8 @@ export interface PhaseContext {
   iceTransportPolicy: 'all' | 'relay';
   /** One token bucket per connection, shared by every phase's handlers. */
   limiter: EventLimiter;
+  /** The patient's date-of-birth check: a patient joins only once it is confirmed (issue #18). */
+  identity: Pick<IdentityCheck, 'ensureConfirmed'>;
 }
 
 /** Handler sets by what a socket may do now (capability follows state, design.md 7.3). */

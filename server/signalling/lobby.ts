@@ -39,6 +39,7 @@ export function lobbyHandlers(ctx: PhaseContext, phases: Omit<Phases, 'lobby'>):
 
 async function join(ctx: PhaseContext, socket: TypedSocket): Promise<JoinInfo> {
   const { consultationId, participantId, role } = socket.data;
+  await ctx.identity.ensureConfirmed(consultationId, role);
   const live = await ctx.live.open(consultationId);
   // In the consultation's socket.io room first, so an end while joining still reaches this socket.
   await socket.join(consultationId);

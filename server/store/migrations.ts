@@ -304,4 +304,36 @@ export const migrations: readonly Migration[] = [
   CREATE INDEX practice_events_practice ON practice_events(practice_id, seq);
   `,
   },
+  // The patient's identity check (a salted hash of their date of birth, its wrong tries) and
+  // their requests to be phoned instead of a video call: one row each per consultation.
+  {
+    sqlite: `
+  CREATE TABLE identity_checks (
+    consultation_id TEXT PRIMARY KEY REFERENCES consultations(id),
+    dob_hash        TEXT,
+    status          TEXT NOT NULL,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    updated_at      INTEGER NOT NULL
+  );
+  CREATE TABLE callback_requests (
+    consultation_id TEXT PRIMARY KEY REFERENCES consultations(id),
+    requested_at    INTEGER NOT NULL,
+    done_at         INTEGER
+  );
+  `,
+    postgres: `
+  CREATE TABLE identity_checks (
+    consultation_id TEXT PRIMARY KEY REFERENCES consultations(id),
+    dob_hash        TEXT,
+    status          TEXT NOT NULL,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    updated_at      BIGINT NOT NULL
+  );
+  CREATE TABLE callback_requests (
+    consultation_id TEXT PRIMARY KEY REFERENCES consultations(id),
+    requested_at    BIGINT NOT NULL,
+    done_at         BIGINT
+  );
+  `,
+  },
 ];

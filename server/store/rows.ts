@@ -7,6 +7,7 @@ import type {
   ApiKeyRecord, AuditEvent, ConsultationRecord, Deadline, DeadlineKind, LinkRecord, ParticipantRecord, PracticeEvent, PracticeRecord,
   SetupLinkRecord, SmsStatus, StaffSessionRecord, UserPatch, UserRecord,
 } from './store.js';
+import type { CallbackRecord, IdentityRecord } from './store.js';
 
 /** `'ended', 'expired'`: the lifecycle's terminal states, as an SQL list (constants, not input). */
 export const TERMINAL = consultationStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
@@ -105,3 +106,10 @@ export const toPracticeEvent = (r: PracticeEventRow): PracticeEvent => ({
   seq: r.seq, practiceId: r.practice_id, at: r.at, actor: r.actor, type: r.type,
   detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
 });
+
+export interface IdentityRow { consultation_id: string; dob_hash: string | null; status: IdentityRecord['status']; failures: number; updated_at: number }
+export const toIdentity = (r: IdentityRow): IdentityRecord => ({
+  consultationId: r.consultation_id, dobHash: r.dob_hash, status: r.status, failures: r.failures, updatedAt: r.updated_at,
+});
+export interface CallbackRow { consultation_id: string; requested_at: number; done_at: number | null }
+export const toCallback = (r: CallbackRow): CallbackRecord => ({ consultationId: r.consultation_id, requestedAt: r.requested_at, doneAt: r.done_at });

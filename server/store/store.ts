@@ -8,6 +8,7 @@ import type { LinkRefusal } from '../auth/links.js';
 import type { ConsultationStatus } from '../consultations/lifecycle.js';
 import type { Role } from '../consultations/participant.js';
 import type { EndReason, PracticeStatus, SmsStatus, StaffRole, UserStatus } from '../../signalling/vocabulary.js';
+import type { IdentityState } from '../../signalling/vocabulary.js';
 
 export interface ConsultationRecord {
   id: string;
@@ -83,6 +84,8 @@ export type RedeemResult =
 export interface FirstRecords {
   events?: Omit<AuditEvent, 'seq' | 'practiceId'>[];
   deadlines?: Deadline[];
+  /** The patient's identity check, when the practice gave their date of birth. */
+  identity?: IdentityRecord;
 }
 
 /** Consultations and their participants. */
@@ -326,4 +329,45 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export interface Store extends ConsultationStore, LinkStore, DeadlineStore, AuditStore, RetentionStore, TenancyStore, StoreLifecycle {}
+/** A consultation's identity check: `dobHash` is null once retention has deleted it. */
+export interface IdentityRecord {
+  consultationId: string;
+  dobHash: string | null;
+  status: Exclude<IdentityState, 'not_required'>;
+  failures: number;
+  updatedAt: number;
+}
+
+/** The patient asked the practice to phone them instead; `doneAt` once someone marked it done. */
+export interface CallbackRecord {
+  consultationId: string;
+  requestedAt: number;
+  doneAt: number | null;
+}
+
+/** The patient's date-of-birth check (no row: none is required). */
+export interface IdentityStore {
+  getIdentity(consultationId: string): Promise<IdentityRecord | undefined>;
+  /** The checks of these consultations (those that have one). */
+  identitiesOf(consultationIds: readonly string[]): Promise<IdentityRecord[]>;
+  /**
+   * Records one try while the check is pending, atomically: right confirms it; wrong counts a
+   * failure, and the `max`th fails it for good. Resolves to the check as it is now.
+   */
+  recordIdentityTry(consultationId: string, right: boolean, max: number, at: number): Promise<IdentityRecord | undefined>;
+  /** Back to pending with no failures (a new link was sent), if the date is still kept. */
+  resetIdentity(consultationId: string, at: number): Promise<void>;
+}
+
+/** Requests to be phoned instead of a video call: at most one pending per consultation. */
+export interface CallbackStore {
+  /** Adds a pending request unless one is pending, atomically; resolves to whether it added one. */
+  requestCallback(consultationId: string, at: number): Promise<boolean>;
+  /** Marks the pending request done; resolves to whether there was one. */
+  completeCallback(consultationId: string, at: number): Promise<boolean>;
+  /** The requests of these consultations (pending or done). */
+  callbacksOf(consultationIds: readonly string[]): Promise<CallbackRecord[]>;
+}
+
+export interface Store extends ConsultationStore, LinkStore, DeadlineStore, AuditStore, RetentionStore, TenancyStore, StoreLifecycle,
+  IdentityStore, CallbackStore {}

@@ -22,6 +22,8 @@ import type {
   RedeemResult, SetupLinkRecord, SmsStatus, StaffSessionRecord, Store, UserPatch, UserRecord,
 } from '../store.js';
 import { migrate } from './migrate.js';
+import type { CallbackRecord, IdentityRecord } from '../store.js';
+import { type CallbackRow, type IdentityRow, toCallback, toIdentity } from '../rows.js';
 import { isUnavailable, unavailable } from './unavailable.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -88,6 +90,11 @@ export class PgStore implements Store {
       for (const l of links) await q.query(INSERT_LINK, [l.codeHash, l.consultationId, l.participantId, c.createdAt, l.expiresAt]);
       for (const e of first?.events ?? []) await this.insertEvent(q, e);
       for (const d of first?.deadlines ?? []) await q.query(UPSERT_DEADLINE, [d.consultationId, d.kind, d.participantId, d.dueAt]);
+      const idc = first?.identity;
+      if (idc) {
+        await q.query('INSERT INTO identity_checks (consultation_id, dob_hash, status, failures, updated_at) VALUES ($1, $2, $3, $4, $5)',
+          [idc.consultationId, idc.dobHash, idc.status, idc.failures, idc.updatedAt]);
+      }
     });
   }
 
@@ -246,6 +253,7 @@ export class PgStore implements Store {
       const ids = rows.map((r) => r.id).sort();
       if (!ids.length) return ids;
       await q.query('UPDATE participants SET display_name = NULL WHERE consultation_id = ANY($1)', [ids]);
+      await q.query('UPDATE identity_checks SET dob_hash = NULL WHERE consultation_id = ANY($1)', [ids]);
       for (const id of ids) {
         await this.insertEvent(q, { consultationId: id, at, actor: 'system', type: 'personal_data_deleted', detail: detail ?? null });
       }
@@ -454,6 +462,46 @@ export class PgStore implements Store {
 
   private run(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
     return this.guard(() => this.pool.query(text, values));
+  }
+
+  // Identity check and phone-me-instead requests
+
+  async getIdentity(consultationId: string): Promise<IdentityRecord | undefined> {
+    return this.one<IdentityRow>('SELECT * FROM identity_checks WHERE consultation_id = $1', [consultationId]).then((r) => r && toIdentity(r));
+  }
+
+  async identitiesOf(consultationIds: readonly string[]): Promise<IdentityRecord[]> {
+    return (await this.all<IdentityRow>('SELECT * FROM identity_checks WHERE consultation_id = ANY($1)', [consultationIds])).map(toIdentity);
+  }
+
+  async recordIdentityTry(consultationId: string, right: boolean, max: number, at: number): Promise<IdentityRecord | undefined> {
+    // One conditional UPDATE: tries on two nodes at once are each counted, and none after the lock.
+    await this.run(right
+      ? `UPDATE identity_checks SET status = 'confirmed', updated_at = $2 WHERE consultation_id = $1 AND status = 'pending'`
+      : `UPDATE identity_checks SET failures = failures + 1, updated_at = $2,
+          status = CASE WHEN failures + 1 >= $3 THEN 'failed' ELSE status END WHERE consultation_id = $1 AND status = 'pending'`,
+    right ? [consultationId, at] : [consultationId, at, max]);
+    return this.getIdentity(consultationId);
+  }
+
+  async resetIdentity(consultationId: string, at: number): Promise<void> {
+    await this.run(`UPDATE identity_checks SET status = 'pending', failures = 0, updated_at = $2
+      WHERE consultation_id = $1 AND dob_hash IS NOT NULL`, [consultationId, at]);
+  }
+
+  async requestCallback(consultationId: string, at: number): Promise<boolean> {
+    return (await this.run(`INSERT INTO callback_requests (consultation_id, requested_at) VALUES ($1, $2)
+      ON CONFLICT (consultation_id) DO UPDATE SET requested_at = EXCLUDED.requested_at, done_at = NULL
+      WHERE callback_requests.done_at IS NOT NULL`, [consultationId, at])).rowCount === 1;
+  }
+
+  async completeCallback(consultationId: string, at: number): Promise<boolean> {
+    return (await this.run('UPDATE callback_requests SET done_at = $2 WHERE consultation_id = $1 AND done_at IS NULL', [consultationId, at]))
+      .rowCount === 1;
+  }
+
+  async callbacksOf(consultationIds: readonly string[]): Promise<CallbackRecord[]> {
+    return (await this.all<CallbackRow>('SELECT * FROM callback_requests WHERE consultation_id = ANY($1)', [consultationIds])).map(toCallback);
   }
 
   private async all<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {

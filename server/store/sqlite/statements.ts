@@ -8,6 +8,7 @@ import {
   type ApiKeyRow, type ConsultationRow, type ConsumedRow, type DeadlineRow, type EventRow, type LinkStateRow, type ParticipantRow,
   type PracticeEventRow, type PracticeRow, type SetupLinkRow, type StaffSessionRow, type UserRow, TERMINAL,
 } from '../rows.js';
+import type { CallbackRow, IdentityRow } from '../rows.js';
 
 export function prepareStatements(db: Db) {
   return {
@@ -129,7 +130,30 @@ export function prepareStatements(db: Db) {
     listPracticeEvents: db.prepare<[string], PracticeEventRow>('SELECT * FROM practice_events WHERE practice_id = ? ORDER BY seq'),
 
     isDeleted: db.prepare<[string], { d: number | null }>('SELECT personal_data_deleted_at AS d FROM consultations WHERE id = ?'),
+
+    // Identity check and phone-me-instead requests (issue #18)
+    ...identityStatements(db),
   };
 }
 
 export type Statements = ReturnType<typeof prepareStatements>;
+
+function identityStatements(db: Db) {
+  return {
+    insertIdentity: db.prepare(`INSERT INTO identity_checks (consultation_id, dob_hash, status, failures, updated_at)
+      VALUES (@consultationId, @dobHash, @status, @failures, @updatedAt)`),
+    getIdentity: db.prepare<[string], IdentityRow>('SELECT * FROM identity_checks WHERE consultation_id = ?'),
+    identitiesOf: db.prepare<[string], IdentityRow>('SELECT * FROM identity_checks WHERE consultation_id IN (SELECT value FROM json_each(?))'),
+    identityRight: db.prepare(`UPDATE identity_checks SET status = 'confirmed', updated_at = @at WHERE consultation_id = @id AND status = 'pending'`),
+    identityWrong: db.prepare(`UPDATE identity_checks SET failures = failures + 1, updated_at = @at,
+      status = CASE WHEN failures + 1 >= @max THEN 'failed' ELSE status END WHERE consultation_id = @id AND status = 'pending'`),
+    resetIdentity: db.prepare(`UPDATE identity_checks SET status = 'pending', failures = 0, updated_at = @at
+      WHERE consultation_id = @id AND dob_hash IS NOT NULL`),
+    clearIdentity: db.prepare('UPDATE identity_checks SET dob_hash = NULL WHERE consultation_id = @id'),
+    requestCallback: db.prepare(`INSERT INTO callback_requests (consultation_id, requested_at) VALUES (@id, @at)
+      ON CONFLICT (consultation_id) DO UPDATE SET requested_at = excluded.requested_at, done_at = NULL
+      WHERE callback_requests.done_at IS NOT NULL`),
+    completeCallback: db.prepare('UPDATE callback_requests SET done_at = @at WHERE consultation_id = @id AND done_at IS NULL'),
+    callbacksOf: db.prepare<[string], CallbackRow>('SELECT * FROM callback_requests WHERE consultation_id IN (SELECT value FROM json_each(?))'),
+  };
+}

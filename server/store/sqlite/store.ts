@@ -15,6 +15,8 @@ import {
   USER_COLUMNS, patchedFields, toApiKey, toConsultation, toDeadline, toEvent, toLink, toParticipant, toPractice, toPracticeEvent, toSetupLink, toStaffSession, toUser, userColumnValue,
 } from '../rows.js';
 import { type Statements, prepareStatements } from './statements.js';
+import type { CallbackRecord, IdentityRecord } from '../store.js';
+import { toCallback, toIdentity } from '../rows.js';
 
 export class SqliteStore implements Store {
   private readonly q: Statements;
@@ -34,6 +36,7 @@ export class SqliteStore implements Store {
       for (const p of participants) this.insertParticipant(p, c.createdAt);
       for (const l of links) this.q.insertLink.run({ ...l, createdAt: c.createdAt });
       for (const e of first?.events ?? []) this.insertEvent(e);
+      if (first?.identity) this.q.insertIdentity.run(first.identity);
     })();
   }
 
@@ -180,6 +183,7 @@ export class SqliteStore implements Store {
       for (const id of ids) {
         this.q.clearConsultation.run({ id, at });
         this.q.clearParticipants.run({ id });
+        this.q.clearIdentity.run({ id });
         this.insertEvent({ consultationId: id, at, actor: 'system', type: 'personal_data_deleted', detail: detail ?? null });
       }
       return ids;
@@ -375,5 +379,41 @@ export class SqliteStore implements Store {
 
   private insertEvent(e: Omit<AuditEvent, 'seq' | 'practiceId'> & { practiceId?: string }): void {
     this.q.insertEvent.run({ ...e, practiceId: e.practiceId ?? null, detail: e.detail ? JSON.stringify(e.detail) : null });
+  }
+
+  // Identity check and phone-me-instead requests
+
+  async getIdentity(consultationId: string): Promise<IdentityRecord | undefined> {
+    const r = this.q.getIdentity.get(consultationId);
+    return r && toIdentity(r);
+  }
+
+  async identitiesOf(consultationIds: readonly string[]): Promise<IdentityRecord[]> {
+    return this.q.identitiesOf.all(JSON.stringify(consultationIds)).map(toIdentity);
+  }
+
+  async recordIdentityTry(consultationId: string, right: boolean, max: number, at: number): Promise<IdentityRecord | undefined> {
+    return this.db.transaction(() => {
+      if (right) this.q.identityRight.run({ id: consultationId, at });
+      else this.q.identityWrong.run({ id: consultationId, at, max });
+      const r = this.q.getIdentity.get(consultationId);
+      return r && toIdentity(r);
+    })();
+  }
+
+  async resetIdentity(consultationId: string, at: number): Promise<void> {
+    this.q.resetIdentity.run({ id: consultationId, at });
+  }
+
+  async requestCallback(consultationId: string, at: number): Promise<boolean> {
+    return this.q.requestCallback.run({ id: consultationId, at }).changes === 1;
+  }
+
+  async completeCallback(consultationId: string, at: number): Promise<boolean> {
+    return this.q.completeCallback.run({ id: consultationId, at }).changes === 1;
+  }
+
+  async callbacksOf(consultationIds: readonly string[]): Promise<CallbackRecord[]> {
+    return this.q.callbacksOf.all(JSON.stringify(consultationIds)).map(toCallback);
   }
 }

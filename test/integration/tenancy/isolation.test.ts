@@ -55,6 +55,10 @@ const table: Record<string, Row> = {
   'POST /api/v1/telemetry/first-frame': { kind: 'unscoped', why: 'a participant\'s page reports a timing to the metrics, reads nothing' },
   'GET /api/v1/setup/:code': { kind: 'unscoped', why: 'a one-time set-up link is the credential, no principal: test/integration/staff/setup-links' },
   'POST /api/v1/setup/:code': { kind: 'unscoped', why: 'a one-time set-up link is the credential, no principal: test/integration/staff/setup-links' },
+  // Identity check and phone me instead (issue #18)
+  'POST /api/v1/consultations/:id/callback/done': { kind: 'scoped', target: 'consultation', right: 'consultation.resend', ok: 200 },
+  'POST /api/v1/links/:code/identity': { kind: 'unscoped', why: 'a one-time link\'s code, no practice principal: test/integration/http/identity' },
+  'POST /api/v1/links/:code/callback': { kind: 'unscoped', why: 'a one-time link\'s code, no practice principal: test/integration/http/callback' },
 };
 
 /** What a browser would send to produce and connect (mediasoup checks the shape, not the media). */

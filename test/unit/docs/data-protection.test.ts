@@ -11,6 +11,7 @@ import { columns, dataProtectionSummary, summaryPath } from '../../../scripts/da
 import { hashCode, newCode } from '../../../server/auth/codes.js';
 import { openDb } from '../../../server/store/db.js';
 import { SqliteStore } from '../../../server/store/sqlite/store.js';
+import { newIdentityRecord } from '../../../server/consultations/identity.js';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 const person = { phone: '+447700900123', patient: 'Pat Example', clinician: 'Dr Who', guest: 'Gus Guest' };
@@ -34,6 +35,8 @@ describe('data protection summary', () => {
         [{ id: 'p1', consultationId: 'c1', role: 'patient', displayName: person.patient },
           { id: 'p2', consultationId: 'c1', role: 'clinician', displayName: person.clinician }],
         [link('p1'), link('p2')],
+        // The identity check's hash of the date of birth (issue #18): personal, since so few dates can be tried.
+        { identity: await newIdentityRecord('c1', '1956-03-09', T0) },
       );
       await store.addParticipant({ id: 'p3', consultationId: 'c1', role: 'guest', displayName: person.guest }, link('p3'), T0);
       expect(await store.setStatus('c1', 'created', 'expired', T0 + 1000, 'link_expired')).toBe(true);
@@ -45,6 +48,7 @@ describe('data protection summary', () => {
           const [table, column] = key.split('.') as [string, string];
           for (const row of db.prepare<[], Record<string, unknown>>(`SELECT "${column}" AS v FROM "${table}"`).all()) {
             if (Object.values(person).some((p) => String(row.v ?? '').includes(p))) found.add(key);
+            if (key === 'identity_checks.dob_hash' && row.v !== null) found.add(key);
           }
         }
         return [...found].sort();

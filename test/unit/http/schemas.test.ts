@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../../server/http/admin.js';
 import { apiRoutes } from '../../../server/http/api.js';
 import { healthRoutes } from '../../../server/http/health.js';
+import { patientRequestRoutes } from '../../../server/http/patient-requests.js';
 import { linkRoutes } from '../../../server/http/links.js';
 import { meRoutes } from '../../../server/http/me.js';
 import { metricsRoutes } from '../../../server/http/metrics.js';
@@ -22,8 +23,11 @@ describe('HTTP routes', () => {
     // Registering touches no dependency: they are used when a request comes.
     const unused = {} as never;
     const principals = { keys: unused, staff: unused, practices: unused };
-    await app.register(apiRoutes, { prefix: '/api/v1', consultations: unused, roomViews: unused, store: unused, ...principals, perMinute: 1 });
-    await app.register(linkRoutes, { consultations: unused, tokens: unused, redeemPerMinute: 1 });
+    await app.register(apiRoutes, {
+      prefix: '/api/v1', consultations: unused, roomViews: unused, store: unused, ...principals, perMinute: 1, identity: unused, callbacks: unused,
+    });
+    await app.register(linkRoutes, { consultations: unused, tokens: unused, redeemPerMinute: 1, identity: unused });
+    await app.register(patientRequestRoutes, { identity: unused, callbacks: unused });
     await app.register(healthRoutes, { ready: () => ({ ok: true, checks: {} }) });
     const metrics = createMetrics({ mediaSessions: () => 0 });
     await app.register(metricsRoutes, { metrics, token: 't', allow: [] });
