@@ -111,6 +111,14 @@ export const columns: Record<string, { kind: Kind; holds: string }> = {
   'practice_events.actor': { kind: 'none', holds: 'who acted: a user or key id, the operator or the system' },
   'practice_events.type': { kind: 'none', holds: 'what happened (user_invited, api_key_revoked, signin_failed, ...)' },
   'practice_events.detail': { kind: 'pseudonymous', holds: 'codes, times and identifiers; never names or e-mails' },
+  // Delivery receipts of the invitation texts (server/sms/receipts.ts): no number, no text.
+  'sms_deliveries.notification_id': { kind: 'pseudonymous', holds: "GOV.UK Notify's id for the text" },
+  'sms_deliveries.consultation_id': { kind: 'pseudonymous', holds: 'the consultation the text invited to' },
+  'sms_deliveries.sent_at': { kind: 'none', holds: 'when the text was sent' },
+  'sms_deliveries.status': { kind: 'none', holds: 'what Notify last said of it (delivered, a failure, still sending)' },
+  'sms_deliveries.status_at': { kind: 'none', holds: 'when Notify said so' },
+  'sms_deliveries.check_at': { kind: 'none', holds: 'when to ask Notify again, if at all' },
+  'sms_deliveries.checks': { kind: 'none', holds: 'how many times Notify was asked' },
 };
 
 /** The settings that bound how long anything is kept or valid. */

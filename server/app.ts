@@ -34,6 +34,8 @@ import { pageRoutes } from './http/pages.js';
 import { securityHeaders } from './http/security.js';
 import { signinRoutes } from './http/signin.js';
 import { telemetryRoutes } from './http/telemetry.js';
+import { notifyReceiptRoutes } from './http/notify-receipts.js';
+import { DeliveryReceipts } from './sms/receipts.js';
 import { AppError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { WorkerPool } from './media/pool.js';
@@ -142,9 +144,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   let listeningUrl: string | undefined;
   const publicUrl = () => config.publicUrl ?? listeningUrl ?? `http://localhost:${config.port}`;
 
+  // What became of each invitation text: callbacks and, for texts still in flight, asking the provider.
+  const receipts = new DeliveryReceipts({
+    store, provider: sms, logger: logger.child({ component: 'sms' }), now, firstCheckMs: config.notifyStatusCheck * 1000,
+    audit: (consultationId, status) => store.appendEvent({ consultationId, at: now(), actor: 'system', type: 'sms_delivery', detail: { status } }),
+  });
   const consultations = new Consultations({
     store, sms, logger, now, linkTtlSeconds: config.linkTtl, publicUrl,
-    inviteLimit: config.inviteLimit, times: config,
+    inviteLimit: config.inviteLimit, times: config, deliveries: receipts,
   });
   watchConsultations(consultations, store, metrics, now);
 
@@ -243,6 +250,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
   await http.register(metricsRoutes, { metrics, token: config.metricsToken, allow: config.metricsAllow });
   await http.register(telemetryRoutes, { metrics, tokens });
+  if (config.notifyCallbackToken) await http.register(notifyReceiptRoutes, { token: config.notifyCallbackToken, receipts, now });
   await http.register(pageRoutes);
   await http.register(signinRoutes, { store, staff, now, publicUrl, secret: sessionSecret.value, secureCookies: tokens.cookies.secure, logger: logger.child({ component: 'signin' }), config });
 
@@ -257,6 +265,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   await timekeeper.start();
   retention.start();
+  receipts.start();
 
   const drain = () => {
     if (!draining) logger.info(cluster.multiNode ? 'draining: new consultations go to other nodes' : 'draining: new consultations are refused');
@@ -269,6 +278,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     closed = true;
     drain();
     const retentionStopped = retention.stop();
+    const receiptsStopped = receipts.stop();
     timekeeper.stop();
     await signalling.close();
     media.closeAll();
@@ -277,6 +287,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     unwatchMediasoup();
     await cluster.close();
     await retentionStopped;
+    await receiptsStopped;
     // Timers and state are already in the store; the checkpoint leaves one self-contained file.
     await store.checkpoint();
     await store.close();

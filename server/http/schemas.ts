@@ -10,6 +10,7 @@ import {
   consultationStatuses, endReasons, presences, roles, smsStatuses,
 } from '../../signalling/vocabulary.js';
 import { InvitePayload } from '../../signalling/schemas.js';
+import { smsDeliveries } from '../../signalling/vocabulary.js';
 import { ISO_WEEK_PATTERN, s97Counts, s97Formats } from '../reports/s97.js';
 
 /** A string from one of the vocabulary's lists (a plain string enum: no anyOf to serialise). */
@@ -20,6 +21,8 @@ export const Time = Type.String();
 
 const Status = Word(consultationStatuses);
 const Sms = Word(smsStatuses);
+/** What became of the patient's latest text, as the SMS provider last said (`at`: when it said so). */
+const SmsDeliveryView = Type.Object({ status: Word(smsDeliveries), at: Time });
 
 // ---- requests ---------------------------------------------------------------------------
 
@@ -82,6 +85,8 @@ export const ConsultationSummary = Type.Object({
   inCall: Type.Integer(),
   /** The consultation is the signed-in clinician's own. */
   mine: Type.Optional(Type.Boolean()),
+  /** Whether the patient's text reached the phone; null until the provider has an id for it (outbox: always). */
+  smsDelivery: Type.Optional(Nullable(SmsDeliveryView)),
 });
 export type ConsultationSummary = Static<typeof ConsultationSummary>;
 
@@ -109,6 +114,11 @@ export const ConsultationReply = Type.Object({
   expiresAt: Time,
   endedReason: Nullable(Word(endReasons)),
   participants: Type.Array(Type.Object({ id: Type.String(), role: Word(roles), presence: Word(presences) })),
+  /**
+   * The latest word on the patient's text: its delivery as the provider reports it, else how
+   * sending went (`sent`, `failed`, `unknown`; `at` null). Null when no text was sent.
+   */
+  sms: Type.Optional(Nullable(Type.Object({ status: Word([...smsStatuses, ...smsDeliveries] as const), at: Nullable(Time) }))),
 });
 export type ConsultationReply = Static<typeof ConsultationReply>;
 
@@ -202,3 +212,21 @@ export const S97Reply = Type.Union([
 
 export const ErrorReply = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 export type ErrorReply = Static<typeof ErrorReply>;
+
+// ---- SMS delivery receipts ------------------------------------------------------------------
+
+/**
+ * GOV.UK Notify's delivery-receipt callback. Only `id` and `status` are read; `to` (the phone
+ * number) is never stored nor logged. Notify may add fields: they are let through unread.
+ */
+export const NotifyReceiptBody = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  status: Type.String({ minLength: 1, maxLength: 64 }),
+  reference: Type.Optional(Nullable(Type.String({ maxLength: 1000 }))),
+  to: Type.Optional(Type.String({ maxLength: 320 })),
+  created_at: Type.Optional(Type.String({ maxLength: 64 })),
+  completed_at: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  sent_at: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  notification_type: Type.Optional(Type.String({ maxLength: 32 })),
+});
+export type NotifyReceiptBody = Static<typeof NotifyReceiptBody>;

@@ -7,6 +7,8 @@ import type {
   ApiKeyRecord, AuditEvent, ConsultationRecord, Deadline, DeadlineKind, LinkRecord, ParticipantRecord, PracticeEvent, PracticeRecord,
   SetupLinkRecord, SmsStatus, StaffSessionRecord, UserPatch, UserRecord,
 } from './store.js';
+import type { SmsDeliveryRecord } from './store.js';
+import type { SmsDelivery } from '../../signalling/vocabulary.js';
 
 /** `'ended', 'expired'`: the lifecycle's terminal states, as an SQL list (constants, not input). */
 export const TERMINAL = consultationStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
@@ -104,4 +106,12 @@ export const toStaffSession = (r: StaffSessionRow): StaffSessionRecord => ({
 export const toPracticeEvent = (r: PracticeEventRow): PracticeEvent => ({
   seq: r.seq, practiceId: r.practice_id, at: r.at, actor: r.actor, type: r.type,
   detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+});
+
+export interface SmsDeliveryRow {
+  notification_id: string; consultation_id: string; sent_at: number; status: SmsDelivery; status_at: number; check_at: number | null; checks: number;
+}
+export const toSmsDelivery = (r: SmsDeliveryRow): SmsDeliveryRecord => ({
+  notificationId: r.notification_id, consultationId: r.consultation_id, sentAt: r.sent_at, status: r.status, statusAt: r.status_at,
+  checkAt: r.check_at, checks: r.checks,
 });

@@ -8,6 +8,7 @@ import {
   type ApiKeyRow, type ConsultationRow, type ConsumedRow, type DeadlineRow, type EventRow, type LinkStateRow, type ParticipantRow,
   type PracticeEventRow, type PracticeRow, type SetupLinkRow, type StaffSessionRow, type UserRow, TERMINAL,
 } from '../rows.js';
+import type { SmsDeliveryRow } from '../rows.js';
 
 export function prepareStatements(db: Db) {
   return {
@@ -129,6 +130,17 @@ export function prepareStatements(db: Db) {
     listPracticeEvents: db.prepare<[string], PracticeEventRow>('SELECT * FROM practice_events WHERE practice_id = ? ORDER BY seq'),
 
     isDeleted: db.prepare<[string], { d: number | null }>('SELECT personal_data_deleted_at AS d FROM consultations WHERE id = ?'),
+
+    // Delivery receipts: a final status is never overwritten (see SmsDeliveryStore).
+    addSmsDelivery: db.prepare(`INSERT INTO sms_deliveries (notification_id, consultation_id, sent_at, status, status_at, check_at, checks)
+      VALUES (@notificationId, @consultationId, @sentAt, @status, @statusAt, @checkAt, @checks)`),
+    setSmsDelivery: db.prepare<{ id: string; status: string; at: number; checkAt: number | null }, SmsDeliveryRow>(`UPDATE sms_deliveries
+      SET status = @status, status_at = @at, check_at = @checkAt WHERE notification_id = @id AND status = 'sending' RETURNING *`),
+    takeDueSmsChecks: db.prepare<{ now: number; lease: number; limit: number }, SmsDeliveryRow>(`UPDATE sms_deliveries
+      SET check_at = @lease, checks = checks + 1 WHERE notification_id IN
+      (SELECT notification_id FROM sms_deliveries WHERE check_at <= @now ORDER BY check_at LIMIT @limit) RETURNING *`),
+    latestSmsDelivery: db.prepare<[string], SmsDeliveryRow>(`SELECT * FROM sms_deliveries WHERE consultation_id = ?
+      ORDER BY sent_at DESC, rowid DESC LIMIT 1`),
   };
 }
 
