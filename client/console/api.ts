@@ -9,6 +9,7 @@ import type {
 } from '../../server/http/schemas.js';
 import type { MeReply } from '../../server/http/admin-schemas.js';
 import { type EndReason, consultationStatuses, isOneOf, smsStatuses } from '../../signalling/vocabulary.js';
+import { smsDeliveries } from '../../signalling/vocabulary.js';
 
 // The answers' shapes are the service's own schemas (types only: nothing of the server is bundled).
 export type { ConsultationSummary, MeReply };
@@ -47,7 +48,15 @@ function parseSummary(x: unknown): ConsultationSummary | null {
     endedReason: isString(o.endedReason) ? (o.endedReason as EndReason) : null,
     waitingSince: o.waitingSince,
     inCall: typeof o.inCall === 'number' ? o.inCall : 0,
+    smsDelivery: parseDelivery(o.smsDelivery),
   };
+}
+
+/** What became of the patient's text; null when the answer says nothing we can read. */
+function parseDelivery(x: unknown): ConsultationSummary['smsDelivery'] {
+  if (typeof x !== 'object' || x === null) return null;
+  const o = x as Record<string, unknown>;
+  return isOneOf(smsDeliveries, o.status) && isString(o.at) ? { status: o.status, at: o.at } : null;
 }
 
 /** Where a page sends someone whose sign-in is missing or over, to come back to `next` after. */

@@ -7,7 +7,7 @@
 import type { Permission } from '../../server/auth/permissions.js';
 import type { ConsultationSummary } from './api.js';
 import { labelled, make, rowHeader } from './dom.js';
-import { clock, isClosed, patientLabel, statusWords } from './words.js';
+import { clock, deliveryWords, isClosed, patientLabel, statusWords } from './words.js';
 
 export interface RowActions {
   /** The signed-in clinician joins the call (a fresh link of theirs, opened in a new tab). */
@@ -21,6 +21,8 @@ interface Row {
   patient: HTMLTableCellElement;
   created: HTMLTimeElement;
   status: HTMLSpanElement;
+  /** What became of the patient's text (delivery receipts). */
+  sms: HTMLSpanElement;
   join: HTMLButtonElement;
   resend: HTMLButtonElement;
   end: HTMLButtonElement;
@@ -85,7 +87,8 @@ export class ConsultationTable {
     const statusCell = make('td');
     statusCell.dataset.label = 'Status';
     const status = make('span', { className: 'console-badge' });
-    statusCell.append(status);
+    const sms = make('span', { className: 'console-sms' });
+    statusCell.append(status, sms);
 
     const actionsCell = make('td', { className: 'console-actions' });
     actionsCell.dataset.label = 'Actions';
@@ -100,7 +103,7 @@ export class ConsultationTable {
     for (const cell of [createdCell, statusCell, actionsCell]) cell.setAttribute('role', 'cell');
     tr.append(patient, createdCell, statusCell, actionsCell);
 
-    const row: Row = { tr, patient, created, status, join, resend, end, current: c };
+    const row: Row = { tr, patient, created, status, sms, join, resend, end, current: c };
     join.addEventListener('click', () => {
       if (join.getAttribute('aria-disabled') !== 'true') this.actions.join(row.current, join);
     });
@@ -126,6 +129,10 @@ export class ConsultationTable {
     const badge = `console-badge console-badge--${words.tone}`;
     if (row.status.className !== badge) row.status.className = badge;
     row.tr.classList.toggle('console-row--waiting', words.tone === 'waiting');
+    const delivery = deliveryWords(c);
+    setText(row.sms, delivery?.text ?? '');
+    row.sms.hidden = !delivery;
+    row.sms.classList.toggle('console-sms--failed', delivery?.failed === true);
 
     const may = (right: Permission) => this.rights.includes(right);
     row.join.hidden = !may('consultation.join') || isClosed(c);
