@@ -36,6 +36,8 @@ import { signinRoutes } from './http/signin.js';
 import { telemetryRoutes } from './http/telemetry.js';
 import { notifyReceiptRoutes } from './http/notify-receipts.js';
 import { DeliveryReceipts } from './sms/receipts.js';
+import { probeRoutes } from './http/probe.js';
+import { Probes } from './media/probe.js';
 import { AppError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { WorkerPool } from './media/pool.js';
@@ -184,7 +186,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     protocol, ip: config.rtcListenIp, ...(announcedIp ? { announcedIp } : {}),
   }));
   const media = new MediaSessions(pool, { listenInfos }, { firstPictureFallback: () => metrics.firstPictureFallbacks.inc() });
-  const live = new LiveConsultations({ consultations, media, rooms, logger: logger.child({ component: 'live' }), now });
+  // The check step's connection checks: transports of their own, on one router kept for them.
+  const probes = new Probes({ createRouter: () => pool.createRouter(), listenInfos, now });
+  const live = new LiveConsultations({
+    consultations, media, rooms, logger: logger.child({ component: 'live' }), now, connectionOf: (id) => probes.kindOf(id),
+  });
   held = live;
   const timekeeper = new Timekeeper(store, consultations, config, now, logger.child({ component: 'timers' }), live,
     timerRegion(cluster, live, logger.child({ component: 'timers' })));
@@ -250,6 +256,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
   await http.register(metricsRoutes, { metrics, token: config.metricsToken, allow: config.metricsAllow });
   await http.register(telemetryRoutes, { metrics, tokens });
+  await http.register(probeRoutes, {
+    probes, store, isOpen: (id) => consultations.isOpen(id), turnUrls: config.turnUrls, turnSecret: config.turnSecret, now,
+    onKind: (id, participantId, kind) => live.find(id)?.connectionChecked(participantId, kind),
+  });
   if (config.notifyCallbackToken) await http.register(notifyReceiptRoutes, { token: config.notifyCallbackToken, receipts, now });
   await http.register(pageRoutes);
   await http.register(signinRoutes, { store, staff, now, publicUrl, secret: sessionSecret.value, secureCookies: tokens.cookies.secure, logger: logger.child({ component: 'signin' }), config });
@@ -282,6 +292,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     timekeeper.stop();
     await signalling.close();
     media.closeAll();
+    probes.closeAll();
     await http.close();
     await pool.close();
     unwatchMediasoup();

@@ -10,7 +10,7 @@ import {
   consultationStatuses, endReasons, presences, roles, smsStatuses,
 } from '../../signalling/vocabulary.js';
 import { InvitePayload } from '../../signalling/schemas.js';
-import { smsDeliveries } from '../../signalling/vocabulary.js';
+import { connectionKinds, smsDeliveries } from '../../signalling/vocabulary.js';
 import { ISO_WEEK_PATTERN, s97Counts, s97Formats } from '../reports/s97.js';
 
 /** A string from one of the vocabulary's lists (a plain string enum: no anyOf to serialise). */
@@ -230,3 +230,31 @@ export const NotifyReceiptBody = Type.Object({
   notification_type: Type.Optional(Type.String({ maxLength: 32 })),
 });
 export type NotifyReceiptBody = Static<typeof NotifyReceiptBody>;
+
+// ---- the connection check (server/http/probe.ts) ----------------------------------------------
+
+const Params = Type.Record(Type.String(), Type.Unknown());
+
+export const ProbeParams = Type.Object({ code: Type.String({ maxLength: 2048 }), id: Type.String({ maxLength: 64 }) });
+export type ProbeParams = Static<typeof ProbeParams>;
+
+/** A check's transport, and the relay to try it through (TURN_URLS with ephemeral credentials; none when unset). */
+export const ProbeReply = Type.Object({
+  id: Type.String(),
+  routerRtpCapabilities: Params,
+  iceParameters: Params,
+  iceCandidates: Type.Array(Params),
+  dtlsParameters: Params,
+  sctpParameters: Params,
+  iceServers: Type.Array(Type.Object({ urls: Type.Array(Type.String()), username: Type.Optional(Type.String()), credential: Type.Optional(Type.String()) })),
+});
+export type ProbeReply = Static<typeof ProbeReply>;
+
+export const ProbeConnectBody = Type.Object(
+  { dtlsParameters: Type.Object({ role: Type.Optional(Type.String({ maxLength: 16 })), fingerprints: Type.Array(Params, { minItems: 1, maxItems: 8 }) }) },
+  { additionalProperties: false },
+);
+export type ProbeConnectBody = Static<typeof ProbeConnectBody>;
+
+export const ConnectionBody = Type.Object({ kind: Word(connectionKinds) }, { additionalProperties: false });
+export type ConnectionBody = Static<typeof ConnectionBody>;
