@@ -2,7 +2,7 @@
  * The connection check on the check step (real Chromium, real mediasoup, real coturn, real
  * nftables): with nothing in the way it finds media goes directly, and the clinician sees
  * "video: direct" beside the waiting patient's name; with UDP and the media ports blocked on the
- * phone's own network (phoneNetwork 60..62) it finds the TURN relay over TCP; with the relay
+ * phone's own network (phoneNetwork 60 and 61) it finds the TURN relay over TCP; with the relay
  * blocked too it says the connection may not carry video, with what to do, and Join still works.
  */
 import { mkdir } from 'node:fs/promises';
