@@ -55,6 +55,10 @@ const table: Record<string, Row> = {
   'POST /api/v1/telemetry/first-frame': { kind: 'unscoped', why: 'a participant\'s page reports a timing to the metrics, reads nothing' },
   'GET /api/v1/setup/:code': { kind: 'unscoped', why: 'a one-time set-up link is the credential, no principal: test/integration/staff/setup-links' },
   'POST /api/v1/setup/:code': { kind: 'unscoped', why: 'a one-time set-up link is the credential, no principal: test/integration/staff/setup-links' },
+  'POST /api/v1/links/:code/probe': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
+  'POST /api/v1/links/:code/probe/:id/connect': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
+  'DELETE /api/v1/links/:code/probe/:id': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
+  'POST /api/v1/links/:code/connection': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
 };
 
 /** What a browser would send to produce and connect (mediasoup checks the shape, not the media). */
