@@ -76,8 +76,9 @@ export async function checkConnection(code: string): Promise<ConnectionKind | un
 }
 
 /**
- * Runs the check and shows its result under the check step's status line (`#connection-check`,
- * made here so the page's markup stays as it is); reports it for the clinician.
+ * Runs the check and shows its result below the check step's buttons (`#connection-check`, made
+ * here so the page's markup stays as it is): below, so that its arrival never moves the Join
+ * button from under a finger (or a test's click) on its way. Reports the result for the clinician.
  */
 export async function showConnectionCheck(code: string): Promise<ConnectionKind | undefined> {
   let line = document.getElementById('connection-check');
@@ -86,7 +87,7 @@ export async function showConnectionCheck(code: string): Promise<ConnectionKind 
     line.id = 'connection-check';
     line.className = 'nhsuk-body';
     line.setAttribute('role', 'status');
-    document.getElementById('check-status')?.after(line);
+    document.getElementById('join-button')?.parentElement?.after(line);
   }
   line.textContent = 'Checking your connection…';
   line.dataset.kind = 'checking';
