@@ -91,7 +91,7 @@ describe('the connection check on the check step', () => {
     await clickButton(clinician, 'Join');
     await waitForText(clinician, 'Ann Example is waiting', 20_000);
     await clinician.waitForFunction(() => document.querySelector('#waiting-list')?.textContent?.includes('(video: direct)'), { timeout: 20_000 });
-  });
+  }, 90_000);
 
   it('finds the TURN relay over TCP when UDP and the media ports are blocked', async () => {
     if (!canMakePhoneNet()) throw new Error('this test needs root, ip, tc and nft');
@@ -102,7 +102,7 @@ describe('the connection check on the check step', () => {
     expect(await checkResult(phone)).toEqual({
       kind: 'relay', text: "Your connection should carry video, through the practice's relay. It may be a little slower.",
     });
-  });
+  }, 90_000);
 
   it('says the connection may not carry video, with what to do, when the relay is blocked too; Join still works', async () => {
     if (!canMakePhoneNet()) throw new Error('this test needs root, ip, tc and nft');
@@ -116,5 +116,5 @@ describe('the connection check on the check step', () => {
     await phone.screenshot({ path: path.join(artifacts, 'connection-check-none-360x740.png') as `${string}.png` });
     await clickButton(phone, 'Join');
     await waitForText(phone, 'You are in the waiting room');
-  });
+  }, 90_000);
 });
