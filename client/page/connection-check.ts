@@ -27,7 +27,11 @@ async function send(method: 'POST' | 'DELETE', url: string, body?: unknown): Pro
   return res.status === 204 ? undefined : res.json();
 }
 
-/** Whether a transport to the probe connects within ATTEMPT_MS, with these ICE servers and policy. */
+/**
+ * Whether a transport to the probe connects within ATTEMPT_MS, with these ICE servers and policy.
+ * Rejects when the service refused its half of the handshake (the check could not run: that says
+ * nothing of the network, e.g. in a region a request that reached another node).
+ */
 async function connects(device: Device, base: string, probe: ProbeReply, policy: RTCIceTransportPolicy): Promise<boolean> {
   const transport: types.Transport = device.createSendTransport({
     id: probe.id,
@@ -38,8 +42,12 @@ async function connects(device: Device, base: string, probe: ProbeReply, policy:
     iceServers: policy === 'relay' ? probe.iceServers : [],
     iceTransportPolicy: policy,
   });
+  let refused: unknown;
   transport.on('connect', ({ dtlsParameters }, done, fail) => {
-    send('POST', `${base}/probe/${encodeURIComponent(probe.id)}/connect`, { dtlsParameters }).then(() => done(), fail);
+    send('POST', `${base}/probe/${encodeURIComponent(probe.id)}/connect`, { dtlsParameters }).then(() => done(), (err: unknown) => {
+      refused = err;
+      fail(err as Error);
+    });
   });
   // No data goes anywhere: the data channel only makes the browser connect.
   transport.on('producedata', (_params, done) => done({ id: crypto.randomUUID() }));
@@ -56,6 +64,7 @@ async function connects(device: Device, base: string, probe: ProbeReply, policy:
   clearTimeout(timer);
   transport.close();
   send('DELETE', `${base}/probe/${encodeURIComponent(probe.id)}`).catch(() => undefined);
+  if (!ok && refused !== undefined) throw refused;
   return ok;
 }
 
