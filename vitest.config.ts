@@ -30,6 +30,7 @@ export default defineConfig({
           include: [
             'test/unit/store/**/*.test.ts', 'test/unit/tenancy/core.test.ts', 'test/unit/staff/local.test.ts',
             'test/integration/{http,tenancy,admin,staff,auth,store}/**/*.test.ts',
+            'test/integration/sms/*delivery*.test.ts',
           ],
           exclude: ['test/integration/tenancy/{upgrade,audit,cli,first-start}.test.ts'],
           globalSetup: ['test/postgres-setup.ts'],

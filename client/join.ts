@@ -140,7 +140,11 @@ async function main(): Promise<void> {
   // After the check step has painted: parsing the media chunk must not delay the self-view. A
   // session already held opens the connection too, so that Join costs one request.
   requestAnimationFrame(() => setTimeout(() => {
-    loadMedia().then((media) => session && open(media, check, session), () => undefined);
+    loadMedia().then((media) => {
+      // How media would reach the service, while the person looks at their camera (never holds Join up).
+      void media.showConnectionCheck(linkCode());
+      if (session) open(media, check, session);
+    }, () => undefined);
   }, 0));
 }
 

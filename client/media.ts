@@ -6,3 +6,4 @@
  * 4G shows the check sooner and has it by the time they press Join.
  */
 export { Consultation } from './page/consultation.js';
+export { showConnectionCheck } from './page/connection-check.js';

@@ -234,6 +234,15 @@ export const settings = {
     env: 'DRAIN_GRACE', kind: 'duration', default: 15 * 60,
     doc: 'After SIGTERM in the region mode, how long calls in progress may go on on this node before they move to another; the node exits once it holds none.',
   }),
+  // Delivery receipts of the invitation texts (server/sms/receipts.ts).
+  notifyCallbackToken: setting(Type.String({ minLength: 10 }), {
+    env: 'NOTIFY_CALLBACK_TOKEN', kind: 'string', secret: true,
+    doc: 'The bearer token given to GOV.UK Notify for its delivery-receipt callbacks to POST /notify/receipts (at least 10 characters, as Notify asks). Unset: no callback route; the service asks Notify instead.',
+  }),
+  notifyStatusCheck: setting(Type.Integer({ minimum: 1, maximum: 3600 }), {
+    env: 'NOTIFY_STATUS_CHECK', kind: 'duration', default: 60,
+    doc: 'How long after sending a text the service first asks GOV.UK Notify whether it was delivered; each later question waits twice as long (at most an hour), none after a day.',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof settings;

@@ -123,6 +123,14 @@ export const columns: Record<string, { kind: Kind; holds: string }> = {
   'callback_requests.consultation_id': { kind: 'pseudonymous', holds: 'the consultation whose patient asked to be phoned instead' },
   'callback_requests.requested_at': { kind: 'none', holds: 'time asked' },
   'callback_requests.done_at': { kind: 'none', holds: 'time someone at the practice marked it done' },
+  // Delivery receipts of the invitation texts (server/sms/receipts.ts): no number, no text.
+  'sms_deliveries.notification_id': { kind: 'pseudonymous', holds: "GOV.UK Notify's id for the text" },
+  'sms_deliveries.consultation_id': { kind: 'pseudonymous', holds: 'the consultation the text invited to' },
+  'sms_deliveries.sent_at': { kind: 'none', holds: 'when the text was sent' },
+  'sms_deliveries.status': { kind: 'none', holds: 'what Notify last said of it (delivered, a failure, still sending)' },
+  'sms_deliveries.status_at': { kind: 'none', holds: 'when Notify said so' },
+  'sms_deliveries.check_at': { kind: 'none', holds: 'when to ask Notify again, if at all' },
+  'sms_deliveries.checks': { kind: 'none', holds: 'how many times Notify was asked' },
 };
 
 /** The settings that bound how long anything is kept or valid. */

@@ -38,6 +38,10 @@ import { pageRoutes } from './http/pages.js';
 import { securityHeaders } from './http/security.js';
 import { signinRoutes } from './http/signin.js';
 import { telemetryRoutes } from './http/telemetry.js';
+import { notifyReceiptRoutes } from './http/notify-receipts.js';
+import { DeliveryReceipts } from './sms/receipts.js';
+import { probeRoutes } from './http/probe.js';
+import { Probes } from './media/probe.js';
 import { AppError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { WorkerPool } from './media/pool.js';
@@ -146,9 +150,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   let listeningUrl: string | undefined;
   const publicUrl = () => config.publicUrl ?? listeningUrl ?? `http://localhost:${config.port}`;
 
+  // What became of each invitation text: callbacks and, for texts still in flight, asking the provider.
+  const receipts = new DeliveryReceipts({
+    store, provider: sms, logger: logger.child({ component: 'sms' }), now, firstCheckMs: config.notifyStatusCheck * 1000,
+    audit: (consultationId, status) => store.appendEvent({ consultationId, at: now(), actor: 'system', type: 'sms_delivery', detail: { status } }),
+  });
   const consultations = new Consultations({
     store, sms, logger, now, linkTtlSeconds: config.linkTtl, publicUrl,
-    inviteLimit: config.inviteLimit, times: config,
+    inviteLimit: config.inviteLimit, times: config, deliveries: receipts,
   });
   watchConsultations(consultations, store, metrics, now);
   // The patient's identity check and phone-me-instead requests (issue #18).
@@ -184,7 +193,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     protocol, ip: config.rtcListenIp, ...(announcedIp ? { announcedIp } : {}),
   }));
   const media = new MediaSessions(pool, { listenInfos }, { firstPictureFallback: () => metrics.firstPictureFallbacks.inc() });
-  const live = new LiveConsultations({ consultations, media, rooms, logger: logger.child({ component: 'live' }), now });
+  // The check step's connection checks: transports of their own, on one router kept for them.
+  const probes = new Probes({ createRouter: () => pool.createRouter(), listenInfos, now });
+  const live = new LiveConsultations({
+    consultations, media, rooms, logger: logger.child({ component: 'live' }), now, connectionOf: (id) => probes.kindOf(id),
+  });
   held = live;
   const timekeeper = new Timekeeper(store, consultations, config, now, logger.child({ component: 'timers' }), live,
     timerRegion(cluster, live, logger.child({ component: 'timers' })));
@@ -253,6 +266,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
   await http.register(metricsRoutes, { metrics, token: config.metricsToken, allow: config.metricsAllow });
   await http.register(telemetryRoutes, { metrics, tokens });
+  await http.register(probeRoutes, {
+    probes, store, isOpen: (id) => consultations.isOpen(id), turnUrls: config.turnUrls, turnSecret: config.turnSecret, now,
+    onKind: (id, participantId, kind) => live.find(id)?.connectionChecked(participantId, kind),
+  });
+  if (config.notifyCallbackToken) await http.register(notifyReceiptRoutes, { token: config.notifyCallbackToken, receipts, now });
   await http.register(pageRoutes);
   await http.register(signinRoutes, { store, staff, now, publicUrl, secret: sessionSecret.value, secureCookies: tokens.cookies.secure, logger: logger.child({ component: 'signin' }), config });
 
@@ -268,6 +286,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   await timekeeper.start();
   retention.start();
+  receipts.start();
 
   const drain = () => {
     if (!draining) logger.info(cluster.multiNode ? 'draining: new consultations go to other nodes' : 'draining: new consultations are refused');
@@ -280,14 +299,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     closed = true;
     drain();
     const retentionStopped = retention.stop();
+    const receiptsStopped = receipts.stop();
     timekeeper.stop();
     await signalling.close();
     media.closeAll();
+    probes.closeAll();
     await http.close();
     await pool.close();
     unwatchMediasoup();
     await cluster.close();
     await retentionStopped;
+    await receiptsStopped;
     // Timers and state are already in the store; the checkpoint leaves one self-contained file.
     await store.checkpoint();
     await store.close();

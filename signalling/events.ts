@@ -21,6 +21,7 @@ export type {
 import type { ConsultationStatus, EndReason, ErrorCode, Presence, Role, SmsStatus } from './vocabulary.js';
 
 export type { ConsultationStatus, EndReason, ErrorCode, Presence, Role, SmsStatus };
+import type { ConnectionKind } from './vocabulary.js';
 
 export interface SignalError {
   code: ErrorCode;
@@ -39,6 +40,8 @@ export interface ParticipantView {
   presence: Presence;
   /** Epoch ms since the participant has been waiting, when waiting. */
   waitingSince?: number;
+  /** How their media can reach the service, as their connection check found (absent until it has). */
+  connection?: ConnectionKind;
 }
 
 export interface ProducerView {

@@ -87,6 +87,17 @@ export type ErrorCode = (typeof errorCodes)[number];
 export const identityStates = ['not_required', 'pending', 'confirmed', 'failed'] as const;
 export type IdentityState = (typeof identityStates)[number];
 
+/**
+ * What the SMS provider last said of a sent text (GOV.UK Notify's delivery statuses, in our
+ * spelling): `sending` until the network answers, then one final word (server/sms/delivery.ts).
+ */
+export const smsDeliveries = ['sending', 'delivered', 'permanent_failure', 'temporary_failure', 'technical_failure'] as const;
+export type SmsDelivery = (typeof smsDeliveries)[number];
+
+/** How a person's media can reach the service, as the check step found it (client/page/connection-check.ts). */
+export const connectionKinds = ['direct', 'relay', 'none'] as const;
+export type ConnectionKind = (typeof connectionKinds)[number];
+
 /** Whether `value` is one of `words` (narrows an unknown answer to the union). */
 export function isOneOf<const T extends readonly string[]>(words: T, value: unknown): value is T[number] {
   return (words as readonly unknown[]).includes(value);

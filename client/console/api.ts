@@ -9,7 +9,7 @@ import type {
 } from '../../server/http/schemas.js';
 import type { MeReply } from '../../server/http/admin-schemas.js';
 import { type EndReason, consultationStatuses, isOneOf, smsStatuses } from '../../signalling/vocabulary.js';
-import { identityStates } from '../../signalling/vocabulary.js';
+import { identityStates, smsDeliveries } from '../../signalling/vocabulary.js';
 
 // The answers' shapes are the service's own schemas (types only: nothing of the server is bundled).
 export type { ConsultationSummary, MeReply };
@@ -50,7 +50,15 @@ function parseSummary(x: unknown): ConsultationSummary | null {
     inCall: typeof o.inCall === 'number' ? o.inCall : 0,
     identity: isOneOf(identityStates, o.identity) ? o.identity : 'not_required',
     callbackRequestedAt: isString(o.callbackRequestedAt) ? o.callbackRequestedAt : null,
+    smsDelivery: parseDelivery(o.smsDelivery),
   };
+}
+
+/** What became of the patient's text; null when the answer says nothing we can read. */
+function parseDelivery(x: unknown): ConsultationSummary['smsDelivery'] {
+  if (typeof x !== 'object' || x === null) return null;
+  const o = x as Record<string, unknown>;
+  return isOneOf(smsDeliveries, o.status) && isString(o.at) ? { status: o.status, at: o.at } : null;
 }
 
 /** Where a page sends someone whose sign-in is missing or over, to come back to `next` after. */

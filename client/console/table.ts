@@ -7,8 +7,7 @@
 import type { Permission } from '../../server/auth/permissions.js';
 import type { ConsultationSummary } from './api.js';
 import { labelled, make, rowHeader } from './dom.js';
-import { clock, isClosed, patientLabel, statusWords } from './words.js';
-import { identityWords } from './words.js';
+import { clock, deliveryWords, identityWords, isClosed, patientLabel, statusWords } from './words.js';
 
 export interface RowActions {
   /** The signed-in clinician joins the call (a fresh link of theirs, opened in a new tab). */
@@ -24,6 +23,8 @@ interface Row {
   status: HTMLSpanElement;
   /** "Identity check failed" (issue #18), shown only then. */
   identity: HTMLSpanElement;
+  /** What became of the patient's text (delivery receipts). */
+  sms: HTMLSpanElement;
   join: HTMLButtonElement;
   resend: HTMLButtonElement;
   end: HTMLButtonElement;
@@ -88,7 +89,8 @@ export class ConsultationTable {
     const statusCell = make('td');
     statusCell.dataset.label = 'Status';
     const status = make('span', { className: 'console-badge' });
-    statusCell.append(status);
+    const sms = make('span', { className: 'console-sms' });
+    statusCell.append(status, sms);
     const identity = make('span', { className: 'console-badge console-badge--failed console-identity' });
     identity.hidden = true;
     statusCell.append(' ', identity);
@@ -106,7 +108,7 @@ export class ConsultationTable {
     for (const cell of [createdCell, statusCell, actionsCell]) cell.setAttribute('role', 'cell');
     tr.append(patient, createdCell, statusCell, actionsCell);
 
-    const row: Row = { tr, patient, created, status, identity, join, resend, end, current: c };
+    const row: Row = { tr, patient, created, status, sms, identity, join, resend, end, current: c };
     join.addEventListener('click', () => {
       if (join.getAttribute('aria-disabled') !== 'true') this.actions.join(row.current, join);
     });
@@ -135,6 +137,10 @@ export class ConsultationTable {
     const identityText = identityWords(c);
     setText(row.identity, identityText ?? '');
     row.identity.hidden = identityText === undefined;
+    const delivery = deliveryWords(c);
+    setText(row.sms, delivery?.text ?? '');
+    row.sms.hidden = !delivery;
+    row.sms.classList.toggle('console-sms--failed', delivery?.failed === true);
 
     const may = (right: Permission) => this.rights.includes(right);
     row.join.hidden = !may('consultation.join') || isClosed(c);

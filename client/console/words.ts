@@ -70,3 +70,19 @@ export function waitingLine(c: ConsultationSummary): string {
   const who = patientLabel(c);
   return c.status === 'in_call' ? `Someone is waiting to join the call with ${who}` : `${who} is waiting`;
 }
+
+/**
+ * What became of the patient's text, in words the receptionist can act on, while it matters (the
+ * patient has not opened the link): undefined when there is nothing to say (outbox, or no id).
+ */
+export function deliveryWords(c: Pick<ConsultationSummary, 'status' | 'smsDelivery'>): { text: string; failed: boolean } | undefined {
+  const d = c.smsDelivery;
+  if (!d || c.status !== 'created') return undefined;
+  switch (d.status) {
+    case 'sending': return { text: `Text sent ${clock(d.at)}, not delivered yet`, failed: false };
+    case 'delivered': return { text: `Text delivered ${clock(d.at)}`, failed: false };
+    case 'permanent_failure': return { text: 'Text not delivered: check the number', failed: true };
+    case 'temporary_failure': return { text: 'Text not delivered yet: the phone may be off. Phone the patient', failed: true };
+    case 'technical_failure': return { text: 'Text not delivered: the text service failed. Re-send the link', failed: true };
+  }
+}

@@ -5,6 +5,7 @@
  */
 import type { ParticipantView } from '../../signalling/events.js';
 import { el, setText } from './dom.js';
+import { connectionLabel } from './connection-words.js';
 
 export type RemoveAction = (p: ParticipantView) => Promise<unknown>;
 
@@ -48,7 +49,7 @@ export class PeopleList {
       if ([...list.children].some((r) => (r as HTMLElement).dataset.id === p.id)) continue;
       const li = document.createElement('li');
       li.dataset.id = p.id;
-      li.append(`${p.name} `, removeButton(p, this.remove));
+      li.append(`${p.name}${p.connection ? ` (${connectionLabel[p.connection]})` : ''} `, removeButton(p, this.remove));
       list.appendChild(li);
     }
   }

@@ -4,6 +4,7 @@
  */
 import type { ParticipantView } from '../../signalling/events.js';
 import { el, setText } from './dom.js';
+import { connectionLabel } from './connection-words.js';
 import { type RemoveAction, actionButton, removeButton } from './people.js';
 
 export interface WaitingActions {
@@ -29,7 +30,8 @@ export class WaitingList {
     for (const p of waiting) {
       const row = [...list.children].find((r) => (r as HTMLElement).dataset.id === p.id) ?? list.appendChild(this.row(p));
       const since = p.waitingSince ? new Date(p.waitingSince).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
-      (row.querySelector('.oc-waiting-who') as HTMLElement).textContent = `${p.name} is waiting${since ? ` since ${since}` : ''}.`;
+      const connection = p.connection ? ` (${connectionLabel[p.connection]})` : '';
+      (row.querySelector('.oc-waiting-who') as HTMLElement).textContent = `${p.name} is waiting${since ? ` since ${since}` : ''}${connection}.`;
     }
     // The row holding the focus went (the Admit button that was just used): keep the focus in the
     // call, at its heading, so the next Tab reaches the call's controls instead of the page's top.

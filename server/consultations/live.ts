@@ -17,6 +17,7 @@ import type { Role } from './participant.js';
 import type { RoomView } from '../cluster/cluster.js';
 import type { Member, Room, Rooms } from './rooms.js';
 import type { Actor, Consultations } from './service.js';
+import type { ConnectionKind } from '../../signalling/vocabulary.js';
 
 /** Connections by socket id, or everyone connected to the consultation. */
 export type Recipients = readonly string[] | 'everyone';
@@ -57,6 +58,8 @@ export interface LiveDeps {
   now: () => number;
   /** Where the events of every live consultation go. */
   events: EventEmitter<LiveEvents>;
+  /** What a participant's connection check found, if it has run (server/media/probe.ts). */
+  connectionOf?: (participantId: string) => ConnectionKind | undefined;
 }
 
 /** What joining tells the joiner, apart from the ICE settings the socket layer adds. */
@@ -108,6 +111,7 @@ export class LiveConsultation {
     const record = await this.deps.consultations.participant(participantId);
     const name = displayName(role, record?.displayName ?? null, c.clinicianName, c.patientName);
     const member = this.room.member(participantId, role, name, Boolean(record?.admittedAt));
+    member.connection ??= this.deps.connectionOf?.(participantId);
 
     // The same person on a new connection (reload, second tab): the old one gives way.
     if (member.socketId && member.socketId !== socketId) {
@@ -302,6 +306,14 @@ export class LiveConsultation {
     return this.room.admitted().filter((m) => m.id !== participantId).flatMap((m) => session.producersOf(m.id));
   }
 
+  /** A participant's connection check found `kind`: those who see them are told. */
+  connectionChecked(participantId: string, kind: ConnectionKind): void {
+    const member = this.room.get(participantId);
+    if (!member || member.connection === kind) return;
+    member.connection = kind;
+    this.broadcast(member);
+  }
+
   /** Tells everyone else connected about a member's presence. */
   private broadcast(member: Member): void {
     this.send(socketsOf(this.room.list().filter((m) => m.id !== member.id)), { event: 'participant', args: [view(member)] });
@@ -322,7 +334,10 @@ function socketsOf(members: Member[]): string[] {
 }
 
 function view(m: Member): ParticipantView {
-  return { id: m.id, role: m.role, name: m.name, presence: m.presence, ...(m.waitingSince ? { waitingSince: m.waitingSince } : {}) };
+  return {
+    id: m.id, role: m.role, name: m.name, presence: m.presence, ...(m.waitingSince ? { waitingSince: m.waitingSince } : {}),
+    ...(m.connection ? { connection: m.connection } : {}),
+  };
 }
 
 function displayName(role: Role, own: string | null, clinicianName: string | null, patientName: string | null): string {

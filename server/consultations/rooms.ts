@@ -5,6 +5,7 @@
  */
 import { AppError } from '../errors.js';
 import { movePresence, type Presence, type Role } from './participant.js';
+import type { ConnectionKind } from '../../signalling/vocabulary.js';
 
 export interface Member {
   readonly id: string;
@@ -15,6 +16,8 @@ export interface Member {
   admittedOnce: boolean;
   waitingSince?: number | undefined;
   socketId?: string | undefined;
+  /** What their connection check found (server/media/probe.ts). */
+  connection?: ConnectionKind | undefined;
 }
 
 export class Room {

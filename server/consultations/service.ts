@@ -16,6 +16,7 @@ import type {
 } from '../store/store.js';
 import type { PrincipalActor } from '../auth/principal.js';
 import { NotifyError } from '../sms/notify.js';
+import type { DeliveryReceipts } from '../sms/receipts.js';
 import { type CloseReason, type ConsultationStatus, isTerminal, transition } from './lifecycle.js';
 import type { Role } from './participant.js';
 import type { LifecycleTimes } from './timekeeper.js';
@@ -83,6 +84,8 @@ export interface ConsultationDeps {
   inviteLimit?: number;
   /** The timers that bound how long a consultation can stay open, and so its sessions. */
   times: Pick<LifecycleTimes, 'waitingTimeout' | 'maxCallDuration'>;
+  /** Follows the delivery of each patient's text the provider gave an id for (server/sms/receipts.ts). */
+  deliveries?: Pick<DeliveryReceipts, 'sent'>;
 }
 
 /** Said for any use of a consultation that has ended or expired. */
@@ -400,12 +403,17 @@ export class Consultations extends EventEmitter<ConsultationEvents> {
   ): Promise<{ status: SmsStatus; error?: string }> {
     const link = this.linkUrl(code);
     try {
-      await this.deps.sms.send({
+      const sent = await this.deps.sms.send({
         to, consultationId, body: invitationText(practice.name, link),
         personalisation: { practice_name: practice.name, link }, templateId: practice.notifyTemplateId ?? undefined,
       });
       await this.audit(consultationId, 'system', 'sms_sent', { provider: this.deps.sms.name });
       if (isPatient) await this.deps.store.setSmsStatus(consultationId, 'sent');
+      // The text went: not knowing its delivery yet is no reason to say it failed.
+      if (isPatient && sent?.notificationId) {
+        await this.deps.deliveries?.sent(consultationId, sent.notificationId)
+          .catch((err: unknown) => this.deps.logger.warn({ consultationId, err: (err as Error).message }, 'SMS delivery not followed'));
+      }
       return { status: 'sent' };
     } catch (err) {
       const status: SmsStatus = err instanceof NotifyError && err.kind === 'unknown_outcome' ? 'unknown' : 'failed';

@@ -11,7 +11,7 @@ import type { Consultations, Holder } from '../consultations/service.js';
 import type { RoomView } from '../cluster/cluster.js';
 import { AppError } from '../errors.js';
 import { maskPhone } from '../sms/phone.js';
-import type { ConsultationRecord, ConsultationStore, PracticeStore, UserStore } from '../store/store.js';
+import type { ConsultationRecord, ConsultationStore, PracticeStore, SmsDeliveryRecord, SmsDeliveryStore, UserStore } from '../store/store.js';
 import { type PrincipalDeps, requirePrincipal } from './principal.js';
 import {
   ClinicianLinkReply, ConsultationList, ConsultationReply, type ConsultationSummary, CreateBody, CreatedReply, EndReply, EventsReply,
@@ -25,7 +25,8 @@ export interface ApiDeps extends PrincipalDeps {
   consultations: Consultations;
   /** What is shown of the live rooms of these consultations, wherever in the region they are held. */
   roomViews: (ids: readonly string[]) => Promise<Map<string, RoomView>>;
-  store: Pick<PracticeStore, 'getPractice'> & Pick<UserStore, 'getUser' | 'findUserByEmail'> & Pick<ConsultationStore, 'assignClinician'>;
+  store: Pick<PracticeStore, 'getPractice'> & Pick<UserStore, 'getUser' | 'findUserByEmail'> & Pick<ConsultationStore, 'assignClinician'>
+    & Pick<SmsDeliveryStore, 'latestSmsDeliveries'>;
   /** Requests per minute per API key or signed-in person (counted once they are known). */
   perMinute: number;
   /** The patient's identity check and phone-me-instead requests (issue #18). */
@@ -57,6 +58,11 @@ function summary(c: ConsultationRecord, room: RoomView | undefined): Omit<Consul
     waitingSince: waiting.length ? new Date(Math.min(...waiting.map((m) => m.waitingSince ?? Date.now()))).toISOString() : null,
     inCall: room?.members.filter((m) => m.presence === 'admitted').length ?? 0,
   };
+}
+
+/** The delivery of a text, for the API: null when nothing is known of it. */
+function deliveryView(d: SmsDeliveryRecord | undefined): { status: SmsDeliveryRecord['status']; at: string } | null {
+  return d ? { status: d.status, at: new Date(d.statusAt).toISOString() } : null;
 }
 
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -109,8 +115,13 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       const list = await consultations.list(req.principal.practiceId, since, req.query.owner === 'me' ? me : undefined);
       // Only open consultations can have a live room.
       const rooms = await roomViews(list.filter((c) => c.status === 'waiting' || c.status === 'in_call' || c.status === 'created').map((c) => c.id));
-      const checks = await patientChecks(deps, list.map((c) => c.id));
-      return { consultations: list.map((c) => ({ ...summary(c, rooms.get(c.id)), mine: me !== undefined && c.ownerUserId === me, ...checks(c.id) })) };
+      const ids = list.map((c) => c.id);
+      const [checks, texts] = await Promise.all([patientChecks(deps, ids), deps.store.latestSmsDeliveries(ids)]);
+      return {
+        consultations: list.map((c) => ({
+          ...summary(c, rooms.get(c.id)), mine: me !== undefined && c.ownerUserId === me, ...checks(c.id), smsDelivery: deliveryView(texts.get(c.id)),
+        })),
+      };
     });
 
   app.post<{ Params: IdParams }>('/consultations/:id/resend', route({ params: IdParams, response: { 200: ResendReply } }),
@@ -167,6 +178,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
           id: p.id, role: p.role, presence: room?.members.find((m) => m.id === p.id)?.presence ?? 'checking',
         })),
         ...(await patientChecks(deps, [c.id]))(c.id),
+        sms: deliveryView((await deps.store.latestSmsDeliveries([c.id])).get(c.id)) ?? (c.smsStatus ? { status: c.smsStatus, at: null } : null),
       };
     });
 

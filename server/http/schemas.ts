@@ -11,6 +11,7 @@ import {
 } from '../../signalling/vocabulary.js';
 import { identityStates } from '../../signalling/vocabulary.js';
 import { InvitePayload } from '../../signalling/schemas.js';
+import { connectionKinds, smsDeliveries } from '../../signalling/vocabulary.js';
 import { ISO_WEEK_PATTERN, s97Counts, s97Formats } from '../reports/s97.js';
 
 /** A string from one of the vocabulary's lists (a plain string enum: no anyOf to serialise). */
@@ -21,6 +22,8 @@ export const Time = Type.String();
 
 const Status = Word(consultationStatuses);
 const Sms = Word(smsStatuses);
+/** What became of the patient's latest text, as the SMS provider last said (`at`: when it said so). */
+const SmsDeliveryView = Type.Object({ status: Word(smsDeliveries), at: Time });
 
 // ---- requests ---------------------------------------------------------------------------
 
@@ -92,6 +95,8 @@ export const ConsultationSummary = Type.Object({
   identity: Word(identityStates),
   /** When the patient asked to be phoned instead, while nobody has marked it done. */
   callbackRequestedAt: Nullable(Time),
+  /** Whether the patient's text reached the phone; null until the provider has an id for it (outbox: always). */
+  smsDelivery: Type.Optional(Nullable(SmsDeliveryView)),
 });
 export type ConsultationSummary = Static<typeof ConsultationSummary>;
 
@@ -121,6 +126,11 @@ export const ConsultationReply = Type.Object({
   participants: Type.Array(Type.Object({ id: Type.String(), role: Word(roles), presence: Word(presences) })),
   identity: Word(identityStates),
   callbackRequestedAt: Nullable(Time),
+  /**
+   * The latest word on the patient's text: its delivery as the provider reports it, else how
+   * sending went (`sent`, `failed`, `unknown`; `at` null). Null when no text was sent.
+   */
+  sms: Type.Optional(Nullable(Type.Object({ status: Word([...smsStatuses, ...smsDeliveries] as const), at: Nullable(Time) }))),
 });
 export type ConsultationReply = Static<typeof ConsultationReply>;
 
@@ -226,3 +236,48 @@ export const CallbackReply = Type.Object({ requested: Type.Literal(true), alread
 export type CallbackReply = Static<typeof CallbackReply>;
 export const CallbackDoneReply = Type.Object({ done: Type.Boolean() });
 export type CallbackDoneReply = Static<typeof CallbackDoneReply>;
+// ---- SMS delivery receipts ------------------------------------------------------------------
+
+/**
+ * GOV.UK Notify's delivery-receipt callback. Only `id` and `status` are read; `to` (the phone
+ * number) is never stored nor logged. Notify may add fields: they are let through unread.
+ */
+export const NotifyReceiptBody = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  status: Type.String({ minLength: 1, maxLength: 64 }),
+  reference: Type.Optional(Nullable(Type.String({ maxLength: 1000 }))),
+  to: Type.Optional(Type.String({ maxLength: 320 })),
+  created_at: Type.Optional(Type.String({ maxLength: 64 })),
+  completed_at: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  sent_at: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  notification_type: Type.Optional(Type.String({ maxLength: 32 })),
+});
+export type NotifyReceiptBody = Static<typeof NotifyReceiptBody>;
+
+// ---- the connection check (server/http/probe.ts) ----------------------------------------------
+
+const Params = Type.Record(Type.String(), Type.Unknown());
+
+export const ProbeParams = Type.Object({ code: Type.String({ maxLength: 2048 }), id: Type.String({ maxLength: 64 }) });
+export type ProbeParams = Static<typeof ProbeParams>;
+
+/** A check's transport, and the relay to try it through (TURN_URLS with ephemeral credentials; none when unset). */
+export const ProbeReply = Type.Object({
+  id: Type.String(),
+  routerRtpCapabilities: Params,
+  iceParameters: Params,
+  iceCandidates: Type.Array(Params),
+  dtlsParameters: Params,
+  sctpParameters: Params,
+  iceServers: Type.Array(Type.Object({ urls: Type.Array(Type.String()), username: Type.Optional(Type.String()), credential: Type.Optional(Type.String()) })),
+});
+export type ProbeReply = Static<typeof ProbeReply>;
+
+export const ProbeConnectBody = Type.Object(
+  { dtlsParameters: Type.Object({ role: Type.Optional(Type.String({ maxLength: 16 })), fingerprints: Type.Array(Params, { minItems: 1, maxItems: 8 }) }) },
+  { additionalProperties: false },
+);
+export type ProbeConnectBody = Static<typeof ProbeConnectBody>;
+
+export const ConnectionBody = Type.Object({ kind: Word(connectionKinds) }, { additionalProperties: false });
+export type ConnectionBody = Static<typeof ConnectionBody>;

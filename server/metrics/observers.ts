@@ -47,10 +47,12 @@ export function watchConsultations(consultations: Consultations, store: Pick<Aud
 export function countingSms(provider: SmsProvider, m: Metrics): SmsProvider {
   return {
     name: provider.name,
+    ...(provider.deliveryOf ? { deliveryOf: (id: string) => provider.deliveryOf!(id) } : {}),
     async send(sms) {
       try {
-        await provider.send(sms);
+        const sent = await provider.send(sms);
         m.sms.inc({ provider: provider.name, result: 'sent' });
+        return sent;
       } catch (err) {
         const result = err instanceof NotifyError && err.kind === 'unknown_outcome' ? 'unknown' : 'failed';
         m.sms.inc({ provider: provider.name, result });

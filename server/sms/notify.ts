@@ -14,7 +14,7 @@
 import { NotifyClient } from 'notifications-node-client';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Sms, SmsProvider } from './provider.js';
+import type { SentSms, Sms, SmsProvider } from './provider.js';
 import { type BackoffPolicy, RetriesExhaustedError, defaultSleep, retry } from './retry.js';
 
 export const NOTIFY_PRODUCTION_URL = 'https://api.notifications.service.gov.uk';
@@ -170,7 +170,7 @@ export class NotifySms implements SmsProvider {
     this.random = opts.random ?? Math.random;
   }
 
-  async send(sms: Sms): Promise<void> {
+  async send(sms: Sms): Promise<SentSms> {
     const log = this.logger?.child({ component: 'sms', provider: 'notify', consultationId: sms.consultationId });
     let attempts = 0;
     try {
@@ -193,12 +193,22 @@ export class NotifySms implements SmsProvider {
           },
         },
       );
-      log?.info({ notificationId: stringField(res.data, 'id'), attempts }, 'SMS accepted by Notify');
+      const notificationId = stringField(res.data, 'id');
+      log?.info({ notificationId, attempts }, 'SMS accepted by Notify');
+      return { notificationId };
     } catch (err) {
       const e = this.toNotifyError(err, attempts);
       log?.warn({ kind: e.kind, status: e.notifyStatus, notifyError: e.notifyErrorCode, detail: e.detail, attempts }, 'SMS not sent through Notify');
       throw e;
     }
+  }
+
+  /** `GET /v2/notifications/{id}`: Notify's status word for the text. Errors are the client's own (the caller asks again later). */
+  async deliveryOf(notificationId: string): Promise<string> {
+    const res = await this.client.getNotificationById(notificationId);
+    const status = stringField(res.data, 'status');
+    if (status === undefined) throw new Error('Notify answered without a status');
+    return status;
   }
 
   private toNotifyError(err: unknown, attempts: number): NotifyError {

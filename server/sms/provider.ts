@@ -11,7 +11,14 @@ export interface Sms {
   templateId?: string | undefined;
 }
 
+/** What a provider tells of a text it took: an id to follow its delivery by, when it has one. */
+export interface SentSms {
+  notificationId?: string | undefined;
+}
+
 export interface SmsProvider {
   readonly name: string;
-  send(sms: Sms): Promise<void>;
+  send(sms: Sms): Promise<SentSms | void>;
+  /** The provider's own word for what became of a text (Notify: `delivered`, ...); absent where it cannot tell. */
+  deliveryOf?(notificationId: string): Promise<string>;
 }

@@ -336,4 +336,34 @@ export const migrations: readonly Migration[] = [
   );
   `,
   },
+  // What became of each invitation text the provider gave an id for (server/sms/receipts.ts):
+  // no phone number, no text. `check_at`: when to ask the provider next (null: not any more).
+  {
+    sqlite: `
+  CREATE TABLE sms_deliveries (
+    notification_id TEXT PRIMARY KEY,
+    consultation_id TEXT NOT NULL REFERENCES consultations(id),
+    sent_at         INTEGER NOT NULL,
+    status          TEXT NOT NULL,
+    status_at       INTEGER NOT NULL,
+    check_at        INTEGER,
+    checks          INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX sms_deliveries_consultation ON sms_deliveries(consultation_id, sent_at);
+  CREATE INDEX sms_deliveries_check ON sms_deliveries(check_at) WHERE check_at IS NOT NULL;
+  `,
+    postgres: `
+  CREATE TABLE sms_deliveries (
+    notification_id TEXT PRIMARY KEY,
+    consultation_id TEXT NOT NULL REFERENCES consultations(id),
+    sent_at         BIGINT NOT NULL,
+    status          TEXT NOT NULL,
+    status_at       BIGINT NOT NULL,
+    check_at        BIGINT,
+    checks          INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX sms_deliveries_consultation ON sms_deliveries(consultation_id, sent_at);
+  CREATE INDEX sms_deliveries_check ON sms_deliveries(check_at) WHERE check_at IS NOT NULL;
+  `,
+  },
 ];

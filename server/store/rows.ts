@@ -8,6 +8,8 @@ import type {
   SetupLinkRecord, SmsStatus, StaffSessionRecord, UserPatch, UserRecord,
 } from './store.js';
 import type { CallbackRecord, IdentityRecord } from './store.js';
+import type { SmsDeliveryRecord } from './store.js';
+import type { SmsDelivery } from '../../signalling/vocabulary.js';
 
 /** `'ended', 'expired'`: the lifecycle's terminal states, as an SQL list (constants, not input). */
 export const TERMINAL = consultationStatuses.filter(isTerminal).map((s) => `'${s}'`).join(', ');
@@ -113,3 +115,10 @@ export const toIdentity = (r: IdentityRow): IdentityRecord => ({
 });
 export interface CallbackRow { consultation_id: string; requested_at: number; done_at: number | null }
 export const toCallback = (r: CallbackRow): CallbackRecord => ({ consultationId: r.consultation_id, requestedAt: r.requested_at, doneAt: r.done_at });
+export interface SmsDeliveryRow {
+  notification_id: string; consultation_id: string; sent_at: number; status: SmsDelivery; status_at: number; check_at: number | null; checks: number;
+}
+export const toSmsDelivery = (r: SmsDeliveryRow): SmsDeliveryRecord => ({
+  notificationId: r.notification_id, consultationId: r.consultation_id, sentAt: r.sent_at, status: r.status, statusAt: r.status_at,
+  checkAt: r.check_at, checks: r.checks,
+});

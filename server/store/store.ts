@@ -9,6 +9,7 @@ import type { ConsultationStatus } from '../consultations/lifecycle.js';
 import type { Role } from '../consultations/participant.js';
 import type { EndReason, PracticeStatus, SmsStatus, StaffRole, UserStatus } from '../../signalling/vocabulary.js';
 import type { IdentityState } from '../../signalling/vocabulary.js';
+import type { SmsDelivery } from '../../signalling/vocabulary.js';
 
 export interface ConsultationRecord {
   id: string;
@@ -371,3 +372,37 @@ export interface CallbackStore {
 
 export interface Store extends ConsultationStore, LinkStore, DeadlineStore, AuditStore, RetentionStore, TenancyStore, StoreLifecycle,
   IdentityStore, CallbackStore {}
+export interface Store extends ConsultationStore, LinkStore, DeadlineStore, AuditStore, RetentionStore, TenancyStore, StoreLifecycle {}
+
+/** One invitation text the provider gave an id for: what became of it, and when to ask again. */
+export interface SmsDeliveryRecord {
+  notificationId: string;
+  consultationId: string;
+  sentAt: number;
+  status: SmsDelivery;
+  statusAt: number;
+  /** When to ask the provider next; null once final or given up. */
+  checkAt: number | null;
+  checks: number;
+}
+
+/** Delivery receipts (server/sms/receipts.ts). */
+export interface SmsDeliveryStore {
+  addSmsDelivery(d: SmsDeliveryRecord): Promise<void>;
+  /**
+   * Records a status, atomically, unless the text already has a final one (receipts may arrive
+   * out of order, or from a poll and a callback at once). Resolves to the record as it now is,
+   * or undefined when the id is unknown or the text's status was already final.
+   */
+  setSmsDelivery(notificationId: string, status: SmsDelivery, at: number, checkAt: number | null): Promise<SmsDeliveryRecord | undefined>;
+  /**
+   * Takes up to `limit` texts whose check is due at `now`, moving each one's check to `leaseUntil`
+   * and counting it, in one statement: two nodes never ask about the same text at once.
+   */
+  takeDueSmsChecks(now: number, leaseUntil: number, limit: number): Promise<SmsDeliveryRecord[]>;
+  /** The latest text of each of these consultations. */
+  latestSmsDeliveries(consultationIds: readonly string[]): Promise<Map<string, SmsDeliveryRecord>>;
+}
+
+// Declared apart from the list above (interfaces merge), so this concern adds one line of its own.
+export interface Store extends SmsDeliveryStore {}

@@ -13,10 +13,14 @@ export interface Coturn {
   close(): Promise<void>;
 }
 
-export async function startCoturn(opts: { port: number; secret: string; relayMinPort: number; relayMaxPort: number }): Promise<Coturn> {
+export async function startCoturn(opts: {
+  port: number; secret: string; relayMinPort: number; relayMaxPort: number;
+  /** Another address to listen on besides loopback: a phone in a namespace of its own reaches the service address. */
+  alsoListenOn?: string;
+}): Promise<Coturn> {
   const dir = await mkdtemp(path.join(tmpdir(), 'openconsult-coturn-'));
   const child = spawn('turnserver', [
-    '-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${opts.port}`,
+    '-n', '--listening-ip=127.0.0.1', ...(opts.alsoListenOn ? [`--listening-ip=${opts.alsoListenOn}`] : []), '--relay-ip=127.0.0.1', `--listening-port=${opts.port}`,
     '--use-auth-secret', `--static-auth-secret=${opts.secret}`, '--realm=openconsult.test', '--fingerprint',
     '--allow-loopback-peers', '--no-cli', '--no-tls', '--no-dtls', '--no-multicast-peers',
     `--min-port=${opts.relayMinPort}`, `--max-port=${opts.relayMaxPort}`,

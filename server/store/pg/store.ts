@@ -24,6 +24,9 @@ import type {
 import { migrate } from './migrate.js';
 import type { CallbackRecord, IdentityRecord } from '../store.js';
 import { type CallbackRow, type IdentityRow, toCallback, toIdentity } from '../rows.js';
+import type { SmsDelivery } from '../../../signalling/vocabulary.js';
+import type { SmsDeliveryRecord } from '../store.js';
+import { type SmsDeliveryRow, toSmsDelivery } from '../rows.js';
 import { isUnavailable, unavailable } from './unavailable.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -218,6 +221,33 @@ export class PgStore implements Store {
 
   async deadlinesOf(consultationId: string): Promise<Deadline[]> {
     return (await this.all<DeadlineRow>('SELECT * FROM deadlines WHERE consultation_id = $1 ORDER BY due_at', [consultationId])).map(toDeadline);
+  }
+
+  // Delivery receipts: a final status is never overwritten (see SmsDeliveryStore).
+
+  async addSmsDelivery(d: SmsDeliveryRecord): Promise<void> {
+    await this.run(`INSERT INTO sms_deliveries (notification_id, consultation_id, sent_at, status, status_at, check_at, checks)
+      VALUES ($1, $2, $3, $4, $5, $6, $7)`, [d.notificationId, d.consultationId, d.sentAt, d.status, d.statusAt, d.checkAt, d.checks]);
+  }
+
+  async setSmsDelivery(notificationId: string, status: SmsDelivery, at: number, checkAt: number | null): Promise<SmsDeliveryRecord | undefined> {
+    const row = await this.one<SmsDeliveryRow>(`UPDATE sms_deliveries SET status = $2, status_at = $3, check_at = $4
+      WHERE notification_id = $1 AND status = 'sending' RETURNING *`, [notificationId, status, at, checkAt]);
+    return row && toSmsDelivery(row);
+  }
+
+  async takeDueSmsChecks(now: number, leaseUntil: number, limit: number): Promise<SmsDeliveryRecord[]> {
+    const rows = await this.all<SmsDeliveryRow>(`UPDATE sms_deliveries SET check_at = $2, checks = checks + 1 WHERE notification_id IN
+      (SELECT notification_id FROM sms_deliveries WHERE check_at <= $1 ORDER BY check_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING *`,
+    [now, leaseUntil, limit]);
+    return rows.map(toSmsDelivery);
+  }
+
+  async latestSmsDeliveries(consultationIds: readonly string[]): Promise<Map<string, SmsDeliveryRecord>> {
+    if (!consultationIds.length) return new Map();
+    const rows = await this.all<SmsDeliveryRow>(`SELECT DISTINCT ON (consultation_id) * FROM sms_deliveries
+      WHERE consultation_id = ANY($1) ORDER BY consultation_id, sent_at DESC`, [consultationIds]);
+    return new Map(rows.map((r) => [r.consultation_id, toSmsDelivery(r)]));
   }
 
   // Audit log

@@ -9,6 +9,7 @@ import {
   type PracticeEventRow, type PracticeRow, type SetupLinkRow, type StaffSessionRow, type UserRow, TERMINAL,
 } from '../rows.js';
 import type { CallbackRow, IdentityRow } from '../rows.js';
+import type { SmsDeliveryRow } from '../rows.js';
 
 export function prepareStatements(db: Db) {
   return {
@@ -133,6 +134,16 @@ export function prepareStatements(db: Db) {
 
     // Identity check and phone-me-instead requests (issue #18)
     ...identityStatements(db),
+    // Delivery receipts: a final status is never overwritten (see SmsDeliveryStore).
+    addSmsDelivery: db.prepare(`INSERT INTO sms_deliveries (notification_id, consultation_id, sent_at, status, status_at, check_at, checks)
+      VALUES (@notificationId, @consultationId, @sentAt, @status, @statusAt, @checkAt, @checks)`),
+    setSmsDelivery: db.prepare<{ id: string; status: string; at: number; checkAt: number | null }, SmsDeliveryRow>(`UPDATE sms_deliveries
+      SET status = @status, status_at = @at, check_at = @checkAt WHERE notification_id = @id AND status = 'sending' RETURNING *`),
+    takeDueSmsChecks: db.prepare<{ now: number; lease: number; limit: number }, SmsDeliveryRow>(`UPDATE sms_deliveries
+      SET check_at = @lease, checks = checks + 1 WHERE notification_id IN
+      (SELECT notification_id FROM sms_deliveries WHERE check_at <= @now ORDER BY check_at LIMIT @limit) RETURNING *`),
+    latestSmsDelivery: db.prepare<[string], SmsDeliveryRow>(`SELECT * FROM sms_deliveries WHERE consultation_id = ?
+      ORDER BY sent_at DESC, rowid DESC LIMIT 1`),
   };
 }
 

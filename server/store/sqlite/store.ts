@@ -17,6 +17,9 @@ import {
 import { type Statements, prepareStatements } from './statements.js';
 import type { CallbackRecord, IdentityRecord } from '../store.js';
 import { toCallback, toIdentity } from '../rows.js';
+import type { SmsDelivery } from '../../../signalling/vocabulary.js';
+import type { SmsDeliveryRecord } from '../store.js';
+import { toSmsDelivery } from '../rows.js';
 
 export class SqliteStore implements Store {
   private readonly q: Statements;
@@ -153,6 +156,30 @@ export class SqliteStore implements Store {
 
   async deadlinesOf(consultationId: string): Promise<Deadline[]> {
     return this.q.deadlinesOf.all(consultationId).map(toDeadline);
+  }
+
+  // Delivery receipts
+
+  async addSmsDelivery(d: SmsDeliveryRecord): Promise<void> {
+    this.q.addSmsDelivery.run(d);
+  }
+
+  async setSmsDelivery(notificationId: string, status: SmsDelivery, at: number, checkAt: number | null): Promise<SmsDeliveryRecord | undefined> {
+    const row = this.q.setSmsDelivery.get({ id: notificationId, status, at, checkAt });
+    return row && toSmsDelivery(row);
+  }
+
+  async takeDueSmsChecks(now: number, leaseUntil: number, limit: number): Promise<SmsDeliveryRecord[]> {
+    return this.q.takeDueSmsChecks.all({ now, lease: leaseUntil, limit }).map(toSmsDelivery);
+  }
+
+  async latestSmsDeliveries(consultationIds: readonly string[]): Promise<Map<string, SmsDeliveryRecord>> {
+    const found = new Map<string, SmsDeliveryRecord>();
+    for (const id of consultationIds) {
+      const row = this.q.latestSmsDelivery.get(id);
+      if (row) found.set(id, toSmsDelivery(row));
+    }
+    return found;
   }
 
   // Audit log

@@ -6,6 +6,10 @@
  *
  * Each test scripts the answers (a queue; an empty queue answers 201) and reads back every
  * request received, with the time it arrived.
+ *
+ * Delivery: `GET /v2/notifications/{id}` answers each sent text with its status (`created` until
+ * a test sets another with `deliver`), and `sendReceipt` POSTs Notify's delivery-receipt
+ * callback, `Authorization: Bearer <callback token>`, as Notify does when a service has one.
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
@@ -64,6 +68,12 @@ export interface FakeNotify {
   readonly requests: ReceivedRequest[];
   /** Queues answers for the next requests, in order. */
   script: (...answers: Scripted[]) => void;
+  /** The ids of the texts taken, in order. */
+  readonly sent: string[];
+  /** Sets what the status API says of a text (`delivered`, `permanent-failure`, ...). */
+  deliver: (id: string, status: string) => void;
+  /** Answers the status API with 500 until `false`. */
+  statusFailing: (failing: boolean) => void;
   close: () => Promise<void>;
 }
 
@@ -110,6 +120,9 @@ async function listen(server: Server): Promise<number> {
 export async function startFakeNotify(key: { serviceId: string; secret: string }): Promise<FakeNotify> {
   const requests: ReceivedRequest[] = [];
   const queue: Scripted[] = [];
+  const sent: string[] = [];
+  const statuses = new Map<string, { status: string; reference: string | null; createdAt: string }>();
+  let failing = false;
   let url = '';
 
   const server: Server = createServer(async (req, res) => {
@@ -125,6 +138,28 @@ export async function startFakeNotify(key: { serviceId: string; secret: string }
     const iss = verifiedIssuer(req.headers.authorization, key.serviceId, key.secret);
     requests.push({ at: performance.now(), method: req.method ?? '', path, iss, userAgent: req.headers['user-agent'], body });
 
+    const asked = /^\/v2\/notifications\/([0-9a-f-]{36})$/.exec(path);
+    if (req.method === 'GET' && asked) {
+      if (!iss) {
+        sendError(res, 403, 'AuthError', 'Invalid token: API key not found');
+        return;
+      }
+      if (failing) {
+        sendError(res, 500, 'Exception', 'Internal server error');
+        return;
+      }
+      const n = statuses.get(asked[1] as string);
+      if (!n) {
+        sendError(res, 404, 'NoResultFound', 'No result found');
+        return;
+      }
+      sendJson(res, 200, {
+        id: asked[1], reference: n.reference, phone_number: '07700900123', type: 'sms', status: n.status,
+        template: { id: randomUUID(), version: 1, uri: `${url}/templates` }, body: '', created_at: n.createdAt,
+        created_by_name: null, sent_at: n.createdAt, completed_at: n.status === 'delivered' ? new Date().toISOString() : null,
+      });
+      return;
+    }
     if (req.method !== 'POST' || path !== '/v2/notifications/sms') {
       sendJson(res, 404, { result: 'error', message: 'The requested URL was not found on the server.' });
       return;
@@ -152,6 +187,8 @@ export async function startFakeNotify(key: { serviceId: string; secret: string }
       return;
     }
     const id = randomUUID();
+    sent.push(id);
+    statuses.set(id, { status: 'created', reference: typeof body.reference === 'string' ? body.reference : null, createdAt: new Date().toISOString() });
     const rendered = body.personalisation?.['body'];
     sendJson(res, 201, {
       id,
@@ -168,6 +205,13 @@ export async function startFakeNotify(key: { serviceId: string; secret: string }
     url,
     requests,
     script: (...answers) => queue.push(...answers),
+    sent,
+    deliver: (id, status) => {
+      const n = statuses.get(id);
+      if (!n) throw new Error(`no text ${id}`);
+      n.status = status;
+    },
+    statusFailing: (f) => { failing = f; },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
@@ -182,4 +226,22 @@ export async function refusingUrl(): Promise<string> {
   const port = await listen(server);
   await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
   return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * Notify's delivery-receipt callback for text `id`, POSTed to `target` with `token` (undefined:
+ * no Authorization header) as Notify sends it. Resolves to the answer's status and body.
+ */
+export async function sendReceipt(
+  target: string, token: string | undefined, id: string, status: string, extra: Record<string, unknown> = {},
+): Promise<{ status: number; body: string }> {
+  const now = new Date().toISOString();
+  const res = await fetch(target, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify({
+      id, reference: null, to: '07700900123', status, created_at: now, completed_at: now, sent_at: now, notification_type: 'sms', ...extra,
+    }),
+  });
+  return { status: res.status, body: await res.text() };
 }

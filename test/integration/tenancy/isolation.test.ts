@@ -59,6 +59,10 @@ const table: Record<string, Row> = {
   'POST /api/v1/consultations/:id/callback/done': { kind: 'scoped', target: 'consultation', right: 'consultation.resend', ok: 200 },
   'POST /api/v1/links/:code/identity': { kind: 'unscoped', why: 'a one-time link\'s code, no practice principal: test/integration/http/identity' },
   'POST /api/v1/links/:code/callback': { kind: 'unscoped', why: 'a one-time link\'s code, no practice principal: test/integration/http/callback' },
+  'POST /api/v1/links/:code/probe': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
+  'POST /api/v1/links/:code/probe/:id/connect': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
+  'DELETE /api/v1/links/:code/probe/:id': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
+  'POST /api/v1/links/:code/connection': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
 };
 
 /** What a browser would send to produce and connect (mediasoup checks the shape, not the media). */
