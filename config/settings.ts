@@ -234,6 +234,10 @@ export const settings = {
     env: 'DRAIN_GRACE', kind: 'duration', default: 15 * 60,
     doc: 'After SIGTERM in the region mode, how long calls in progress may go on on this node before they move to another; the node exits once it holds none.',
   }),
+  p2pMode: setting(Type.Union([Type.Literal('off'), Type.Literal('prefer'), Type.Literal('relay')]), {
+    env: 'P2P_MODE', kind: 'string', default: 'prefer' as const,
+    doc: 'Media between two people: `prefer` moves it to a direct browser-to-browser connection once that flows (the SFU stays ready), `relay` does so only through TURN (neither side learns the other\'s address; needs TURN_URLS and TURN_SECRET), `off` keeps every call on the SFU.',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof settings;

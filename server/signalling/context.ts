@@ -7,6 +7,7 @@ import type { LiveConsultations } from '../consultations/live-registry.js';
 import type { Consultations } from '../consultations/service.js';
 import type { Logger } from '../log.js';
 import type { HandlerSet, TypedSocket } from './handler.js';
+import type { MediaPaths } from './path.js';
 import type { EventLimiter } from './rate.js';
 
 export interface PhaseContext {
@@ -19,6 +20,8 @@ export interface PhaseContext {
   iceTransportPolicy: 'all' | 'relay';
   /** One token bucket per connection, shared by every phase's handlers. */
   limiter: EventLimiter;
+  /** Who goes peer-to-peer with whom (path.ts): relays their signals. */
+  paths: Pick<MediaPaths, 'relay'>;
 }
 
 /** Handler sets by what a socket may do now (capability follows state, design.md 7.3). */
