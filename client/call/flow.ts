@@ -11,7 +11,8 @@ export type FlowState = 'flowing' | 'stalled' | 'muted';
 const STALL_SAMPLES = 3;
 
 export interface Received {
-  consumer: types.Consumer;
+  /** A consumer, or whatever carries that participant's media on the path in use (call/path.ts). */
+  consumer: Pick<types.Consumer, 'closed' | 'getStats'>;
   participantId: string;
   producerPaused: boolean;
 }

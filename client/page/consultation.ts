@@ -5,7 +5,7 @@
  * happens on the server until `join`.
  */
 import { expireDoneSessions } from '../api.js';
-import type { EndReason, JoinInfo, Role } from '../../signalling/events.js';
+import type { EndReason, JoinInfo, MediaPathInfo, Role } from '../../signalling/events.js';
 import { Call, type RemoteStats } from '../call.js';
 import { noStats } from '../call/stats.js';
 import { request } from '../signal.js';
@@ -33,6 +33,8 @@ export class Consultation {
   private readonly connection: Connection;
   private call: Call | undefined;
   private selfId = '';
+  /** The server's latest word on the media path for this join (it can come before join's answer). */
+  private path: MediaPathInfo = { path: 'sfu' };
   private readonly screens: Screens;
   private readonly firstFrame: FirstFrame;
   // A new network (Wi-Fi to 4G): fresh ICE at once instead of waiting for the old path to time out.
@@ -91,6 +93,11 @@ export class Consultation {
     });
     s.on('producerClosed', ({ producerId }) => this.call?.producerClosed(producerId));
     s.on('producerPaused', ({ producerId, paused }) => this.call?.producerPaused(producerId, paused));
+    s.on('mediaPath', (p) => {
+      this.path = p;
+      this.call?.setPath(p);
+    });
+    s.on('p2pSignal', (m) => this.call?.p2pSignal(m));
     s.on('chat', (m) => chat.show(m));
     s.on('practiceMessage', ({ text }) => this.screens.waiting.showPracticeMessage(text));
     s.on('consultationEnded', ({ reason }) => this.finish(reason));
@@ -131,6 +138,7 @@ export class Consultation {
   private async enter(): Promise<void> {
     const s = this.connection.socket;
     let info: JoinInfo;
+    this.path = { path: 'sfu' };
     try {
       info = await request(s, 'join', {});
       mark('joined');
@@ -154,6 +162,9 @@ export class Consultation {
       },
     });
     this.call = call;
+    // Told during the join (it comes before the answer): applied once this call has started.
+    const told = this.path as MediaPathInfo;
+    if (told.path === 'p2p') call.setPath(told);
     this.screens.call.reset(info.participants);
     const { local } = this.ctx;
     const starting = (async () => {
