@@ -332,7 +332,7 @@ export class Call {
       },
       localTracks: () => ({ audio: this.producers.get('audio')?.track, video: this.producers.get('video')?.track }),
       signal: (to, m) => {
-        request(this.socket, 'p2pSignal', { to, ...m } as never).catch(() => undefined);
+        request(this.socket, 'p2pSignal', { to, ...m } as never).catch((err: unknown) => mark(`p2p-signal-refused:${(err as { code?: string }).code ?? ''}`));
       },
       retired: (peerId, counts) => {
         this.retired.push({ peerId, counts });

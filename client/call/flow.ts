@@ -43,7 +43,8 @@ export class FlowMonitor {
       }
       const now = packets.get(participantId) ?? 0;
       const prev = this.last.get(participantId);
-      const still = prev && now <= prev.packets ? prev.still + 1 : 0;
+      // Any change is news: the count starts afresh when media moves to another path (call/path.ts).
+      const still = prev && now === prev.packets ? prev.still + 1 : 0;
       this.last.set(participantId, { packets: now, still });
       out.set(participantId, still >= STALL_SAMPLES ? 'stalled' : 'flowing');
     }

@@ -41,6 +41,8 @@ export class DirectLink {
   private ignoreOffer = false;
   private readonly remote = new Map<'audio' | 'video', MediaStreamTrack>();
   private videoSender: RTCRtpSender | undefined;
+  private readonly local: { audio?: MediaStreamTrack | null | undefined; video?: MediaStreamTrack | null | undefined };
+  private attached = false;
 
   constructor(
     private readonly options: DirectOptions,
@@ -49,9 +51,11 @@ export class DirectLink {
     onState: (state: RTCPeerConnectionState) => void,
   ) {
     this.pc = new RTCPeerConnection({ iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy });
-    const stream = new MediaStream();
-    if (local.audio) this.pc.addTrack(local.audio, stream);
-    if (local.video) this.videoSender = this.pc.addTrack(local.video, stream);
+    // The impolite side offers; the polite one sends its tracks in its answer (attach). Both
+    // offering at once is resolved by perfect negotiation, but Chromium then lost the polite side's
+    // candidates after its rollback now and then: one offer is the rule, glare the exception.
+    this.local = local;
+    if (!options.polite) this.attach();
     this.pc.ontrack = ({ track }) => this.remote.set(track.kind as 'audio' | 'video', track);
     this.pc.onicecandidate = ({ candidate }) => {
       if (candidate?.candidate) this.send({ candidate: candidate.toJSON() as DirectSignal['candidate'] });
@@ -84,6 +88,7 @@ export class DirectLink {
       if (this.ignoreOffer) return;
       await this.pc.setRemoteDescription(m.description);
       if (offer) {
+        this.attach();
         await this.pc.setLocalDescription();
         this.sendDescription();
       }
@@ -165,6 +170,28 @@ export class DirectLink {
     this.pc.onnegotiationneeded = null;
     this.pc.onicecandidate = null;
     this.pc.close();
+  }
+
+  /** Our camera and mic on the connection: new senders, or the transceivers the peer's offer made. */
+  private attach(): void {
+    if (this.attached) return;
+    this.attached = true;
+    const stream = new MediaStream();
+    for (const kind of ['audio', 'video'] as const) {
+      const track = this.local[kind];
+      if (!track) continue;
+      const offered = this.pc.getTransceivers().find((t) => t.receiver.track.kind === kind && !t.sender.track && t.mid !== null);
+      let sender: RTCRtpSender;
+      if (offered) {
+        offered.direction = 'sendrecv';
+        void offered.sender.replaceTrack(track);
+        offered.sender.setStreams?.(stream);
+        sender = offered.sender;
+      } else {
+        sender = this.pc.addTrack(track, stream);
+      }
+      if (kind === 'video') this.videoSender = sender;
+    }
   }
 
   private sendDescription(): void {

@@ -30,6 +30,8 @@ export const FREEZE_MS = 2_500;
 /** Going back waits at most this long for the SFU's frames before it shows them anyway. */
 export const RETURN_MS = 3_000;
 const TICK_MS = 200;
+/** Samples 100 ms apart in a row with new SFU frames before the picture moves back to them. */
+const SFU_STEADY = 5;
 
 /** What the path needs of the call (client/call.ts). */
 export interface PathPort {
@@ -59,6 +61,8 @@ export class MediaPathControl {
   /** Signals that came before the link they belong to. */
   private early: P2pSignal[] = [];
   private closed = false;
+  /** Direct connections given up but still sending for a moment (see drop). */
+  private readonly lingering = new Set<DirectLink>();
   /** Path changes one after the other: a new `p2p` waits for the return from the last one. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -86,6 +90,7 @@ export class MediaPathControl {
 
   /** Something the peer relayed. */
   async signal(m: P2pSignal): Promise<void> {
+    mark(`p2p-in:${m.description?.type ?? (m.candidate ? 'candidate' : m.state)}:${this.link ? 'link' : 'early'}`);
     if (m.state === 'direct') {
       // The peer shows our media from the direct connection: nobody needs it through the SFU.
       if (m.from === this.peerId && this.link) this.port.pauseSfuSending(true);
@@ -112,6 +117,7 @@ export class MediaPathControl {
     clearInterval(this.timer);
     this.link?.close();
     this.link = undefined;
+    for (const l of this.lingering) l.close();
   }
 
   private to(next: PathPhase): boolean {
@@ -194,23 +200,34 @@ export class MediaPathControl {
       return;
     }
     if (!this.to('returning')) return;
-    const base = await this.port.sfuProgress(peerId);
+    // The SFU's frames must keep coming for a moment (a first few can be followed by a pause while
+    // the SFU picks its simulcast layer); the direct connection shows meanwhile.
+    let last = await this.port.sfuProgress(peerId);
+    let running = 0;
     const until = performance.now() + RETURN_MS;
-    while (performance.now() < until && !this.closed) {
-      await new Promise((r) => setTimeout(r, 50));
-      if ((await this.port.sfuProgress(peerId)) > base + 1) break;
+    while (performance.now() < until && !this.closed && running < SFU_STEADY) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = await this.port.sfuProgress(peerId);
+      running = now > last ? running + 1 : 0;
+      last = now;
     }
     this.port.show(peerId, undefined);
     this.to('sfu');
     this.drop(peerId, link);
   }
 
+  /**
+   * Forgets the direct connection. It keeps sending a while longer: the peer may still be waiting
+   * for the SFU's frames before it stops showing ours.
+   */
   private drop(peerId: string, link: DirectLink): void {
     clearInterval(this.timer);
     this.link = undefined;
-    void link.counts().then((c) => {
-      this.port.retired(peerId, c);
+    void link.counts().then((c) => this.port.retired(peerId, c));
+    this.lingering.add(link);
+    setTimeout(() => {
+      this.lingering.delete(link);
       link.close();
-    });
+    }, RETURN_MS);
   }
 }

@@ -97,16 +97,20 @@ export class MediaPaths {
 
   private decide(live: LiveConsultation): void {
     if (live.isClosed) return;
-    const admitted = live.view().members.filter((m) => m.presence === 'admitted');
+    const members = live.view().members;
+    const admitted = members.filter((m) => m.presence === 'admitted');
+    // A third person waiting is about to be admitted: the two go back to the SFU now, so nothing
+    // switches when they are let in (and their SFU senders are warm by then).
+    const third = members.some((m) => m.presence === 'waiting');
     const peers = admitted.flatMap((m) => {
       const socketId = this.socketOf(live.id, m.id);
       return socketId ? [{ id: m.id, socketId }] : [];
     });
     const current = this.states.get(live.id) ?? { path: 'sfu', crowded: false };
-    if (admitted.length !== 2 || peers.length !== 2) {
+    if (admitted.length !== 2 || peers.length !== 2 || third) {
       if (current.path === 'hold') clearTimeout(current.timer);
       if (current.path === 'p2p') this.toSfu(current);
-      const crowded = admitted.length > 2 || (current.path !== 'p2p' && current.path !== 'hold' && current.crowded && admitted.length === 2);
+      const crowded = admitted.length > 2 || (admitted.length === 2 && (third || (current.path === 'sfu' && current.crowded)));
       this.states.set(live.id, { path: 'sfu', crowded });
       this.count();
       return;

@@ -70,6 +70,80 @@ async function shown(page: Page): Promise<{ frames: number; packets: number }> {
   });
 }
 
+/**
+ * Starts sampling, every 100 ms, what the page shows of each participant present now (decoded
+ * frames, audio packets received); `gaps` then gives the longest time either stood still.
+ */
+async function record(page: Page, only?: string[]): Promise<string[]> {
+  return page.evaluate(async (only?: string[]) => {
+    type Track = { frames: number; packets: number; framesAt: number; packetsAt: number; frameGap: number; packetGap: number; samples: number };
+    const w = window as unknown as { rec?: { on: boolean; by: Record<string, Track> } };
+    if (w.rec) w.rec.on = false;
+    const rec = { on: true, by: {} as Record<string, Track> };
+    w.rec = rec;
+    const read = async () => {
+      const s = await window.openconsult.stats().catch(() => ({ video: [], audio: [] }));
+      const by: Record<string, { frames: number; packets: number }> = {};
+      for (const v of s.video) if (v.shown !== false) (by[v.participantId] ??= { frames: 0, packets: 0 }).frames += v.framesDecoded;
+      for (const a of s.audio) if (a.shown !== false) (by[a.participantId] ??= { frames: 0, packets: 0 }).packets += a.packetsReceived;
+      return by;
+    };
+    const now = performance.now();
+    for (const [id, v] of Object.entries(await read())) {
+      if (!only || only.includes(id)) rec.by[id] = { ...v, framesAt: now, packetsAt: now, frameGap: 0, packetGap: 0, samples: 0 };
+    }
+    const loop = async () => {
+      while (rec.on) {
+        await new Promise((r) => setTimeout(r, 100));
+        const seen = await read();
+        const at = performance.now();
+        for (const [id, t] of Object.entries(rec.by)) {
+          const v = seen[id] ?? { frames: t.frames, packets: t.packets };
+          if (v.frames !== t.frames) [t.frames, t.framesAt] = [v.frames, at];
+          if (v.packets !== t.packets) [t.packets, t.packetsAt] = [v.packets, at];
+          t.frameGap = Math.max(t.frameGap, at - t.framesAt);
+          t.packetGap = Math.max(t.packetGap, at - t.packetsAt);
+          t.samples += 1;
+        }
+      }
+    };
+    void loop();
+    return Object.keys(rec.by);
+  }, only);
+}
+
+/** The longest gaps (ms) in decoded frames and in audio packets, over everyone recorded. */
+async function gaps(page: Page): Promise<{ frames: number; packets: number; who: number; samples: number }> {
+  return page.evaluate(() => {
+    const rec = (window as unknown as { rec: { on: boolean; by: Record<string, { frameGap: number; packetGap: number; samples: number }> } }).rec;
+    rec.on = false;
+    const all = Object.values(rec.by);
+    return {
+      frames: Math.round(Math.max(...all.map((t) => t.frameGap))), packets: Math.round(Math.max(...all.map((t) => t.packetGap))),
+      who: all.length, samples: Math.min(...all.map((t) => t.samples)),
+    };
+  });
+}
+
+/** Frames decoded per remote participant, whatever the path. */
+async function framesBy(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(async () => {
+    const out: Record<string, number> = {};
+    for (const v of (await window.openconsult.stats()).video) out[v.participantId] = (out[v.participantId] ?? 0) + v.framesDecoded;
+    return out;
+  });
+}
+
+/** Waits until the page decodes new frames from `count` others. */
+async function decodesFrom(page: Page, count: number): Promise<void> {
+  const before = await framesBy(page);
+  await page.waitForFunction(async (b: Record<string, number>, n: number) => {
+    const per: Record<string, number> = {};
+    for (const v of (await window.openconsult.stats()).video) per[v.participantId] = (per[v.participantId] ?? 0) + v.framesDecoded;
+    return Object.entries(per).filter(([id, f]) => f > (b[id] ?? 0) + 5).length >= n;
+  }, { timeout: 20_000, polling: 250 }, before, count);
+}
+
 /** Bytes the SFU moved (all transports of this server, both ways) per second, over `ms`. */
 async function sfuRate(ms: number): Promise<number> {
   const total = async () => {
@@ -116,5 +190,47 @@ describe('peer-to-peer for two', () => {
     // ...while the SFU carries only keep-alives (RTCP, ICE consent): a small part of the media rate.
     expect(sfuBusy).toBeGreaterThan(50_000);
     expect(idle).toBeLessThan(Math.max(5_000, sfuBusy / 20));
+  });
+
+  it('goes back to the SFU for a third person and direct again after they leave, with no gap over half a second', { timeout: 120_000 }, async () => {
+    const { patient, clinician } = await call();
+    await Promise.all([direct(patient), direct(clinician)]);
+
+    await clinician.click('#invite-panel summary');
+    await clinician.select('#invite-label', 'Interpreter');
+    await clinician.type('#invite-name', 'Maria');
+    await clickButton(clinician, 'Create invitation');
+    await clinician.waitForFunction(() => (document.getElementById('invite-link') as HTMLInputElement).value.includes('/j/'));
+    const guestUrl = await clinician.$eval('#invite-link', (e) => (e as HTMLInputElement).value);
+    const [patientPeer, clinicianPeer] = await Promise.all([record(patient), record(clinician)]);
+    // A third person in the waiting room: the two go back to the SFU before they can be let in.
+    // A device of its own: a second page on the clinician's browser would share (and restart) its fake camera.
+    const guestBrowser = await launchBrowser(1, { args: [`--unsafely-treat-insecure-origin-as-secure=${server.url}`] });
+    const guest = await guestBrowser.participant();
+    await guest.goto(guestUrl);
+    await clickButton(guest, 'Join');
+    await waitForText(guest, 'You are in the waiting room');
+    for (const page of [patient, clinician]) {
+      await page.waitForFunction(async () => (await window.openconsult.stats()).mediaPath === 'sfu', { timeout: 10_000, polling: 100 });
+    }
+    await clickButton(clinician, 'Admit Maria');
+    // All three see each other.
+    await Promise.all([decodesFrom(guest, 2), decodesFrom(patient, 2), decodesFrom(clinician, 2)]);
+    const toSfu = [await gaps(patient), await gaps(clinician)];
+
+    await Promise.all([record(patient, patientPeer), record(clinician, clinicianPeer)]);
+    await clickButton(guest, 'Leave');
+    await Promise.all([direct(patient), direct(clinician)]);
+    await Promise.all([decodesFrom(patient, 1), decodesFrom(clinician, 1)]);
+    const toDirect = [await gaps(patient), await gaps(clinician)];
+
+    console.log(`longest gaps (ms) to the SFU: ${JSON.stringify(toSfu)}, back to direct: ${JSON.stringify(toDirect)}`);
+    for (const g of [...toSfu, ...toDirect]) {
+      expect(g.who).toBe(1);
+      expect(g.samples).toBeGreaterThan(10);
+      expect(g.frames).toBeLessThanOrEqual(500);
+      expect(g.packets).toBeLessThanOrEqual(500);
+    }
+    await guestBrowser.close();
   });
 });
