@@ -233,4 +233,40 @@ describe('peer-to-peer for two', () => {
     }
     await guestBrowser.close();
   });
+
+  it('returns to the SFU by itself within a few seconds when the direct path is blocked', { timeout: 90_000 }, async () => {
+    const { patient, clinician } = await call();
+    await Promise.all([direct(patient), direct(clinician)]);
+    // The phone reaches the service's address only: the SFU stays reachable, the other browser does not.
+    net.rules('oc_p2p_block', `
+  chain out {
+    type filter hook output priority 0; policy accept;
+    ip daddr != ${net.serviceAddress} meta l4proto { tcp, udp } drop
+  }
+  chain in {
+    type filter hook input priority 0; policy accept;
+    ip saddr != ${net.serviceAddress} meta l4proto { tcp, udp } drop
+  }`);
+    try {
+      const blocked = Date.now();
+      await Promise.all([patient, clinician].map((page) => page.waitForFunction(
+        async () => (await window.openconsult.stats()).mediaPath === 'sfu', { timeout: 15_000, polling: 100 },
+      )));
+      const back = Date.now() - blocked;
+      console.log(`direct path blocked: both pages back on the SFU after ${back} ms`);
+      expect(back).toBeLessThan(10_000);
+      // Picture and sound come through the SFU again, on both sides.
+      for (const page of [patient, clinician]) {
+        const before = await shown(page);
+        await page.waitForFunction(async (b: { frames: number; packets: number }) => {
+          const s = await window.openconsult.stats();
+          const frames = s.video.filter((v) => v.via === 'sfu').reduce((n, v) => n + v.framesDecoded, 0);
+          const packets = s.audio.filter((a) => a.via === 'sfu').reduce((n, a) => n + a.packetsReceived, 0);
+          return frames > b.frames + 20 && packets > b.packets + 50;
+        }, { timeout: 15_000, polling: 200 }, before);
+      }
+    } finally {
+      net.removeRules('oc_p2p_block');
+    }
+  });
 });
