@@ -27,7 +27,7 @@ beforeAll(async () => {
   if (!canMakePhoneNet()) throw new Error('these tests need root, ip, tc and nft');
   mediasoup.observer.on('newworker', onWorker);
   net = await phoneNetwork(40);
-  server = await startServer({ host: net.serviceAddress, rtcListenIp: net.serviceAddress, announcedAddress: net.serviceAddress });
+  server = await startServer({ p2pMode: 'prefer', host: net.serviceAddress, rtcListenIp: net.serviceAddress, announcedAddress: net.serviceAddress });
   phone = await net.launch({ url: server.url });
   host = await launchBrowser(1, { args: [`--unsafely-treat-insecure-origin-as-secure=${server.url}`] });
 }, 60_000);

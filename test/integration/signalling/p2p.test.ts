@@ -13,7 +13,7 @@ let off: TestServer;
 const opened: ClientSocket[] = [];
 
 beforeAll(async () => {
-  [server, off] = await Promise.all([startServer(), startServer({ p2pMode: 'off' })]);
+  [server, off] = await Promise.all([startServer({ p2pMode: 'prefer' }), startServer({ p2pMode: 'off' })]);
 });
 afterEach(() => {
   for (const s of opened.splice(0)) s.disconnect();
