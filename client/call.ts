@@ -1,16 +1,20 @@
 /**
  * The browser's side of the media: one mediasoup-client Device, a send transport carrying the
  * local camera and microphone, and a receive transport for everyone else. Remote tracks are
- * grouped per participant and handed to the page through `onRemoteStream`. Its helpers are in
- * call/: ICE recovery, the flow monitor and the diagnostics.
+ * grouped per participant and handed to the page through `onRemoteStream`. In a call of two the
+ * other person's camera and voice may come over a direct connection instead (call/path.ts): the
+ * same stream then carries the direct tracks. Its helpers are in call/: ICE recovery, the flow
+ * monitor, the diagnostics, the direct connection and its path.
  */
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
-import type { JoinInfo, ProducerView, TransportOptions } from '../signalling/events.js';
+import type { JoinInfo, MediaPathInfo, P2pSignal, ProducerView, TransportOptions } from '../signalling/events.js';
 import { type FlowState, FlowMonitor, type Received } from './call/flow.js';
 import { IceRecovery } from './call/ice.js';
 import { audioCodecOptions, keepFrameRate, videoCodecOptions, videoEncodings } from './call/encodings.js';
-import { collectStats, type RemoteStats } from './call/stats.js';
+import type { DirectCounts, DirectLink } from './call/p2p.js';
+import { MediaPathControl, type PathPort } from './call/path.js';
+import { collectStats, directStats, type RemoteStats } from './call/stats.js';
 import { request, type SignalSocket } from './signal.js';
 import { mark } from './timeline.js';
 
@@ -41,7 +45,7 @@ export class Call {
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<'audio' | 'video', types.Producer>();
-  private readonly consumers = new Map<string, Received & { tile: Tile }>();
+  private readonly consumers = new Map<string, Received & { consumer: types.Consumer; tile: Tile }>();
   private readonly flow = new FlowMonitor();
   private readonly ice: IceRecovery;
   /** Producer ids being or already consumed: a producer can arrive in a list and as an event. */
@@ -50,12 +54,23 @@ export class Call {
   /** Producers announced while our transports were still being set up: consumed once they are. */
   private readonly early: ProducerView[] = [];
   private closed = false;
+  /** Peer-to-peer for two: the direct connection's path, and what is shown from it. */
+  private readonly path: MediaPathControl;
+  private shown: { peerId: string; link: DirectLink } | undefined;
+  /** Our camera and mic stopped to the SFU while the peer shows them from the direct connection. */
+  private pathPaused = false;
+  private readonly retired: { peerId: string; counts: DirectCounts }[] = [];
+  private startedResolve!: () => void;
+  private readonly started = new Promise<void>((resolve) => {
+    this.startedResolve = resolve;
+  });
 
   constructor(
     private readonly socket: SignalSocket,
     private readonly events: CallEvents,
   ) {
     this.ice = new IceRecovery(socket, events.onRelayError);
+    this.path = new MediaPathControl(this.pathPort());
   }
 
   /** Loads the device and opens both transports; sends local tracks if there are any. */
@@ -78,6 +93,17 @@ export class Call {
     });
     if (local) await this.produce(local);
     await this.consumeAll(this.early.splice(0));
+    this.startedResolve();
+  }
+
+  /** The server's word on the path (may come before start() is done: applied after it). */
+  setPath(info: MediaPathInfo): void {
+    void this.started.then(() => (this.closed ? undefined : this.path.told(info)));
+  }
+
+  /** A description, candidate or path change relayed from the peer. */
+  p2pSignal(m: P2pSignal): void {
+    void this.path.signal(m);
   }
 
   async consumeAll(producers: ProducerView[]): Promise<void> {
@@ -105,7 +131,8 @@ export class Call {
       this.consumers.set(consumer.id, { consumer, participantId: p.participantId, tile, producerPaused: options.producerPaused });
       mark(`consumer:${consumer.kind}`);
       const stream = this.streamOf(tile.id);
-      stream.addTrack(consumer.track);
+      // Shown from the direct connection: the SFU's track waits aside until the path returns.
+      if (!this.directTile(tile)) stream.addTrack(consumer.track);
       this.events.onRemoteStream(tile, stream);
       await request(this.socket, 'resumeConsumer', { id: consumer.id });
       mark(`resumed:${consumer.kind}`);
@@ -154,12 +181,22 @@ export class Call {
 
   /** Called once a second: per remote participant, whether packets keep arriving (call/flow.ts). */
   sampleFlow(): Promise<Map<string, FlowState>> {
-    return this.flow.sample(this.consumers.values());
+    // On the direct path, the peer's media is judged there (its SFU producers are paused).
+    const received = [...this.consumers.values()].map((r) => {
+      const link = this.directTile(r.tile) ? this.shown?.link : undefined;
+      if (!link) return r;
+      const kind = r.consumer.kind;
+      return { ...r, consumer: { closed: false, getStats: () => link.statsOf(kind) as Promise<RTCStatsReport> } };
+    });
+    return this.flow.sample(received);
   }
 
   /** Another camera (front or back): the producer keeps going with the new track. */
   async replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
-    await this.producers.get('video')?.replaceTrack({ track });
+    const producer = this.producers.get('video');
+    await producer?.replaceTrack({ track });
+    if (this.pathPaused) await producer?.rtpSender?.replaceTrack(null);
+    await this.path.direct?.replaceVideoTrack(track);
   }
 
   /** Shares a screen (or window); resolves to a function that stops sharing. */
@@ -176,17 +213,23 @@ export class Call {
   /** After a network change: new ICE credentials on both transports, keeping them and all media. */
   restartIce(): void {
     this.ice.restartAll([this.sendTransport, this.recvTransport]);
+    this.path.restartIce();
   }
 
-  /** For diagnostics and tests: what is being received, per participant. */
-  stats(): Promise<RemoteStats> {
-    return collectStats([this.sendTransport, this.recvTransport], this.consumers.values());
+  /** For diagnostics and tests: what is being received, per participant, and on which path. */
+  async stats(): Promise<RemoteStats> {
+    const out = await collectStats([this.sendTransport, this.recvTransport], this.consumers.values());
+    const shown = this.shown;
+    for (const v of [...out.video, ...out.audio]) v.shown = shown?.peerId !== v.participantId;
+    await directStats(out, this.path.current, this.path.direct, this.path.peer, shown?.peerId, this.retired);
+    return out;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.ice.close();
+    this.path.close();
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.consumers.clear();
@@ -245,6 +288,57 @@ export class Call {
         transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown>,
       }).then(() => callback(), errback);
     });
+  }
+
+  /** The peer's camera tile while it shows the direct connection's media. */
+  private directTile(tile: Tile): boolean {
+    return !tile.screen && this.shown?.peerId === tile.participantId;
+  }
+
+  private pathPort(): PathPort {
+    const sfuOf = (peerId: string, kind: 'audio' | 'video') =>
+      [...this.consumers.values()].find((r) => r.participantId === peerId && !r.tile.screen && r.consumer.kind === kind);
+    return {
+      pauseSfuSending: (paused) => {
+        if (this.pathPaused === paused) return;
+        this.pathPaused = paused;
+        // The sender itself, not producer.pause(): that is the person's mute, and it would disable
+        // the camera track the direct connection sends too.
+        for (const p of this.producers.values()) void p.rtpSender?.replaceTrack(paused ? null : p.track).catch(() => undefined);
+      },
+      sfuProgress: async (peerId) => {
+        const video = sfuOf(peerId, 'video');
+        const r = video && !video.producerPaused ? video : sfuOf(peerId, 'audio');
+        if (!r) return 0;
+        let n = 0;
+        (await r.consumer.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s.type === 'inbound-rtp') n += Number(r === video ? s.framesDecoded ?? 0 : s.packetsReceived ?? 0);
+        });
+        return n;
+      },
+      peerSends: (peerId, kind) => {
+        const r = sfuOf(peerId, kind);
+        return r !== undefined && !r.producerPaused;
+      },
+      show: (peerId, link) => {
+        this.shown = link ? { peerId, link } : undefined;
+        const stream = this.streamOf(peerId);
+        for (const kind of ['audio', 'video'] as const) {
+          const want = link?.track(kind) ?? sfuOf(peerId, kind)?.consumer.track;
+          for (const t of kind === 'audio' ? stream.getAudioTracks() : stream.getVideoTracks()) if (t !== want) stream.removeTrack(t);
+          if (want && !stream.getTracks().includes(want)) stream.addTrack(want);
+        }
+        mark(link ? 'shown:direct' : 'shown:sfu');
+        this.events.onRemoteStream({ id: peerId, participantId: peerId, screen: false }, stream);
+      },
+      localTracks: () => ({ audio: this.producers.get('audio')?.track, video: this.producers.get('video')?.track }),
+      signal: (to, m) => {
+        request(this.socket, 'p2pSignal', { to, ...m } as never).catch((err: unknown) => mark(`p2p-signal-refused:${(err as { code?: string }).code ?? ''}`));
+      },
+      retired: (peerId, counts) => {
+        this.retired.push({ peerId, counts });
+      },
+    };
   }
 
   private streamOf(participantId: string): MediaStream {

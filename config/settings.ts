@@ -243,6 +243,10 @@ export const settings = {
     env: 'NOTIFY_STATUS_CHECK', kind: 'duration', default: 60,
     doc: 'How long after sending a text the service first asks GOV.UK Notify whether it was delivered; each later question waits twice as long (at most an hour), none after a day.',
   }),
+  p2pMode: setting(Type.Union([Type.Literal('off'), Type.Literal('prefer'), Type.Literal('relay')]), {
+    env: 'P2P_MODE', kind: 'string', default: 'prefer' as const,
+    doc: 'Media between two people: `prefer` moves it to a direct browser-to-browser connection once that flows (the SFU stays ready), `relay` does so only through TURN (neither side learns the other\'s address; needs TURN_URLS and TURN_SECRET), `off` keeps every call on the SFU.',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof settings;

@@ -277,6 +277,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const signalling = new Signalling(http.server, {
     live, consultations, tokens, logger: logger.child({ component: 'signalling' }), now, identity,
     turnUrls: config.turnUrls, turnSecret: config.turnSecret, iceTransportPolicy: config.iceTransportPolicy,
+    p2pMode: config.p2pMode, metrics,
     publicUrl: config.publicUrl, rate: { burst: config.socketEventBurst, perSecond: config.socketEventRate },
     // A single node holds everything: its handshakes ask nobody where to connect.
     socketOptions: cluster.socketOptions(),

@@ -11,11 +11,13 @@ import type { TSchema } from '@sinclair/typebox';
 import {
   ChatPayload, ChecklistPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, MessageWaitingPayload,
   PausePayload, ProducePayload, RemovePayload, RestartIcePayload,
+  P2pSignalPayload,
 } from './schemas.js';
 
 export type {
   ChatPayload, ChecklistPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, MessageWaitingPayload, PausePayload,
   ProducePayload, RemovePayload, RestartIcePayload,
+  P2pSignalPayload,
 };
 
 import type { ConsultationStatus, EndReason, ErrorCode, Presence, Role, SmsStatus } from './vocabulary.js';
@@ -122,6 +124,8 @@ export interface ClientToServerEvents {
   /** Clinician: removes someone from the consultation (disconnected; their sessions, links and admission revoked). */
   remove: (payload: RemovePayload, ack: AckFn<Record<string, never>>) => void;
   end: (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
+  /** Admitted, told `mediaPath` p2p: a description, candidate or path change for the other page (relayed, never stored). */
+  p2pSignal: (payload: P2pSignalPayload, ack: AckFn<Record<string, never>>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -152,7 +156,19 @@ export interface ServerToClientEvents {
   videoWeak: (e: { participantId: string; paused: boolean }) => void;
   /** To the clinician: the patient asked the practice to phone them instead (issue #18), at `at` (epoch ms). */
   callbackRequested: (e: { at: number }) => void;
+  /** Which path this page's call media should take now (issue #17): the SFU, or direct to one peer. */
+  mediaPath: (p: MediaPathInfo) => void;
+  /** What the peer of a direct connection relayed (see the client event). */
+  p2pSignal: (m: P2pSignal) => void;
 }
+
+/** The server's word on the media path: `p2p` names the peer and who is polite (perfect negotiation). */
+export type MediaPathInfo =
+  | { path: 'sfu' }
+  | { path: 'p2p'; peerId: string; polite: boolean; iceServers: IceServer[]; iceTransportPolicy: 'all' | 'relay' };
+
+/** A relayed p2pSignal, naming its sender instead of its target. */
+export type P2pSignal = Omit<P2pSignalPayload, 'to'> & { from: string };
 
 /** socket.io's per-socket data: who is on this socket, set at the handshake. */
 export interface SocketData {
@@ -184,6 +200,7 @@ export const clientEvents = {
   leave: EmptyPayload,
   remove: RemovePayload,
   end: EmptyPayload,
+  p2pSignal: P2pSignalPayload,
 } as const satisfies { [E in keyof ClientToServerEvents]: SchemaOf<Parameters<ClientToServerEvents[E]>[0]> };
 
 /** A schema whose checked value has the event's payload type. */

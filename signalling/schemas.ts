@@ -102,3 +102,31 @@ export const ChecklistPayload = Type.Object(
 export type ChecklistPayload = Static<typeof ChecklistPayload>;
 
 export const SocketAuth = Type.Object({ consultationId: Id }, { additionalProperties: true });
+
+/*
+ * Peer-to-peer for two (issue #17): what one page relays to the other through the server. Either a
+ * session description (perfect negotiation), an ICE candidate, or where its media goes now.
+ * Bounded: a Chromium offer for one audio and one video section is under 10 kB.
+ */
+export const P2pSignalPayload = Type.Object(
+  {
+    to: Id,
+    description: Type.Optional(Type.Object(
+      { type: Type.Union([Type.Literal('offer'), Type.Literal('answer'), Type.Literal('rollback')]), sdp: Type.String({ maxLength: 32_000 }) },
+      { additionalProperties: false },
+    )),
+    candidate: Type.Optional(Type.Object(
+      {
+        candidate: Type.String({ maxLength: 512 }),
+        sdpMid: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Null()])),
+        sdpMLineIndex: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 15 }), Type.Null()])),
+        usernameFragment: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
+      },
+      { additionalProperties: false },
+    )),
+    /** `direct`: this page shows the other's media from the direct connection; `sfu`: back to the SFU. */
+    state: Type.Optional(Type.Union([Type.Literal('direct'), Type.Literal('sfu')])),
+  },
+  { additionalProperties: false, minProperties: 2, maxProperties: 2 },
+);
+export type P2pSignalPayload = Static<typeof P2pSignalPayload>;

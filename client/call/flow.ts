@@ -11,7 +11,8 @@ export type FlowState = 'flowing' | 'stalled' | 'muted';
 const STALL_SAMPLES = 3;
 
 export interface Received {
-  consumer: types.Consumer;
+  /** A consumer, or whatever carries that participant's media on the path in use (call/path.ts). */
+  consumer: Pick<types.Consumer, 'closed' | 'getStats'>;
   participantId: string;
   producerPaused: boolean;
 }
@@ -42,7 +43,8 @@ export class FlowMonitor {
       }
       const now = packets.get(participantId) ?? 0;
       const prev = this.last.get(participantId);
-      const still = prev && now <= prev.packets ? prev.still + 1 : 0;
+      // Any change is news: the count starts afresh when media moves to another path (call/path.ts).
+      const still = prev && now === prev.packets ? prev.still + 1 : 0;
       this.last.set(participantId, { packets: now, still });
       out.set(participantId, still >= STALL_SAMPLES ? 'stalled' : 'flowing');
     }

@@ -47,11 +47,13 @@ export function looksBad(stats: RemoteStats, before: Counts | undefined): boolea
     if (expected > 0 && lost / expected > WEAK_LOSS) return true;
   }
   if (stats.paths.some((p) => (p.roundTripTime ?? 0) > WEAK_RTT)) return true;
-  const upload = stats.paths.find((p) => p.direction === 'send')?.availableOutgoingBitrate;
+  // The SFU's send transport says nothing of our upload while our media goes direct (P2P): idle, its estimate sinks.
+  const upload = stats.mediaPath === 'direct' ? undefined : stats.paths.find((p) => p.direction === 'send')?.availableOutgoingBitrate;
   if (upload !== undefined && upload < WEAK_UPLOAD) return true;
   // Pictures that have been arriving for a few seconds but have all slowed down or stopped (one
   // that flows is enough: a shared screen that does not change sends few frames by design).
-  const pictures = stats.video.filter((v) => !v.producerPaused && v.framesDecoded >= SETTLED_FRAMES);
+  // Only what the page plays: with P2P the idle path's pictures stand still by design.
+  const pictures = stats.video.filter((v) => v.shown !== false && !v.producerPaused && v.framesDecoded >= SETTLED_FRAMES);
   return pictures.length > 0 && pictures.every((v) => v.framesPerSecond < WEAK_FPS);
 }
 

@@ -1,5 +1,7 @@
 /** For diagnostics and tests (window.openconsult.stats): the network path and what is received. */
 import type { types } from 'mediasoup-client';
+import type { DirectCounts, DirectLink, DirectPair } from './p2p.js';
+import type { PathPhase } from './path.js';
 
 /** The network path a transport uses: `relay` means through TURN. */
 export interface MediaPath {
@@ -11,17 +13,51 @@ export interface MediaPath {
   availableOutgoingBitrate?: number;
 }
 
+/** Where a figure comes from: the SFU, or the direct connection (`shown`: what the page plays now). */
+interface Via {
+  via?: 'sfu' | 'p2p';
+  shown?: boolean;
+}
+
 export interface RemoteStats {
   paths: MediaPath[];
-  video: {
+  video: ({
     participantId: string; framesDecoded: number; frameWidth: number; frameHeight: number; packetsLost: number;
     packetsReceived: number; framesPerSecond: number; producerPaused: boolean;
-  }[];
-  audio: { participantId: string; packetsReceived: number; packetsLost: number }[];
+  } & Via)[];
+  audio: ({ participantId: string; packetsReceived: number; packetsLost: number } & Via)[];
+  /** Peer-to-peer for two (call/path.ts): the path's phase and the direct connection's selected pair. */
+  mediaPath?: PathPhase;
+  direct?: DirectPair;
 }
 
 /** What a page reports before it has a call. */
 export const noStats = (): RemoteStats => ({ paths: [], video: [], audio: [] });
+
+/**
+ * Adds the direct connection's figures (and those of closed ones, so every count only grows) and
+ * its selected candidate pair.
+ */
+export async function directStats(
+  out: RemoteStats, phase: PathPhase, link: DirectLink | undefined, peerId: string | undefined, shownPeer: string | undefined,
+  retired: readonly { peerId: string; counts: DirectCounts }[],
+): Promise<void> {
+  out.mediaPath = phase;
+  const add = (participantId: string, c: DirectCounts, shown: boolean) => {
+    if (c.hasVideo) {
+      out.video.push({
+        participantId, framesDecoded: c.framesDecoded, frameWidth: c.frameWidth, frameHeight: c.frameHeight, packetsLost: c.videoLost,
+        packetsReceived: c.videoPackets, framesPerSecond: c.framesPerSecond, producerPaused: false, via: 'p2p', shown,
+      });
+    }
+    out.audio.push({ participantId, packetsReceived: c.audioPackets, packetsLost: c.audioLost, via: 'p2p', shown });
+  };
+  for (const r of retired) add(r.peerId, r.counts, false);
+  if (!link || !peerId) return;
+  add(peerId, await link.counts(), shownPeer === peerId);
+  const pair = await link.selectedPair();
+  if (pair) out.direct = pair;
+}
 
 export async function collectStats(
   transports: (types.Transport | undefined)[],
@@ -40,10 +76,10 @@ export async function collectStats(
         out.video.push({
           participantId, framesDecoded: Number(s.framesDecoded ?? 0), frameWidth: Number(s.frameWidth ?? 0),
           frameHeight: Number(s.frameHeight ?? 0), packetsLost: Number(s.packetsLost ?? 0),
-          packetsReceived: Number(s.packetsReceived ?? 0), framesPerSecond: Number(s.framesPerSecond ?? 0), producerPaused,
+          packetsReceived: Number(s.packetsReceived ?? 0), framesPerSecond: Number(s.framesPerSecond ?? 0), producerPaused, via: 'sfu',
         });
       } else if (s.kind === 'audio') {
-        out.audio.push({ participantId, packetsReceived: Number(s.packetsReceived ?? 0), packetsLost: Number(s.packetsLost ?? 0) });
+        out.audio.push({ participantId, packetsReceived: Number(s.packetsReceived ?? 0), packetsLost: Number(s.packetsLost ?? 0), via: 'sfu' });
       }
     });
   }

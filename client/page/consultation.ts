@@ -5,7 +5,7 @@
  * happens on the server until `join`.
  */
 import { expireDoneSessions } from '../api.js';
-import type { EndReason, JoinInfo, Role } from '../../signalling/events.js';
+import type { EndReason, JoinInfo, MediaPathInfo, Role } from '../../signalling/events.js';
 import { Call, type RemoteStats } from '../call.js';
 import { noStats } from '../call/stats.js';
 import { request } from '../signal.js';
@@ -34,6 +34,8 @@ export class Consultation {
   private readonly connection: Connection;
   private call: Call | undefined;
   private selfId = '';
+  /** The server's latest word on the media path for this join (it can come before join's answer). */
+  private path: MediaPathInfo = { path: 'sfu' };
   private readonly screens: Screens;
   private readonly firstFrame: FirstFrame;
   private readonly quality: QualityNotice;
@@ -94,6 +96,11 @@ export class Consultation {
     });
     s.on('producerClosed', ({ producerId }) => this.call?.producerClosed(producerId));
     s.on('producerPaused', ({ producerId, paused }) => this.call?.producerPaused(producerId, paused));
+    s.on('mediaPath', (p) => {
+      this.path = p;
+      this.call?.setPath(p);
+    });
+    s.on('p2pSignal', (m) => this.call?.p2pSignal(m));
     s.on('chat', (m) => chat.show(m));
     s.on('videoWeak', ({ participantId, paused }) => this.quality.videoWeak(participantId, paused));
     s.on('practiceMessage', ({ text }) => this.screens.waiting.showPracticeMessage(text));
@@ -135,6 +142,7 @@ export class Consultation {
   private async enter(): Promise<void> {
     const s = this.connection.socket;
     let info: JoinInfo;
+    this.path = { path: 'sfu' };
     try {
       info = await request(s, 'join', {});
       mark('joined');
@@ -158,6 +166,9 @@ export class Consultation {
       },
     });
     this.call = call;
+    // Told during the join (it comes before the answer): applied once this call has started.
+    const told = this.path as MediaPathInfo;
+    if (told.path === 'p2p') call.setPath(told);
     this.screens.call.reset(info.participants);
     const { local } = this.ctx;
     const starting = (async () => {

@@ -254,6 +254,22 @@ function regionMetrics(read: RegionReaders | undefined, registers: Registry[]) {
     moved: new Counter({
       name: 'openconsult_socket_moved_total', help: 'Socket connections answered `moved`: the consultation is held on another node and the page was sent there.', registers,
     }),
+    // Peer-to-peer for two (issue #17): server/signalling/path.ts.
+    mediaPathConsultations: new Gauge({
+      name: 'openconsult_media_path_consultations',
+      help: 'Live consultations by media path: `p2p` once a page shows the other\'s media from the direct connection, else `sfu`.',
+      labelNames: ['path'] as const, registers,
+    }),
+    mediaPathSwitches: new Counter({
+      name: 'openconsult_media_path_switches_total',
+      help: 'Calls whose media moved to the direct connection (`to="p2p"`) or back to the SFU (`to="sfu"`).',
+      labelNames: ['to'] as const, registers,
+    }),
+    p2pFallbacks: new Counter({
+      name: 'openconsult_p2p_fallbacks_total',
+      help: 'Direct connections a page gave up on (ICE failed, not connected in time, frozen): the call stayed on or returned to the SFU.',
+      registers,
+    }),
   };
 }
 

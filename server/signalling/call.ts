@@ -1,4 +1,4 @@
-/** Admitted: consume others' media and chat. */
+/** Admitted: consume others' media, chat, and signal the peer of a direct connection. */
 import { AppError } from '../errors.js';
 import { liveOf, type PhaseContext } from './context.js';
 import { HandlerSet } from './handler.js';
@@ -17,6 +17,10 @@ export function callHandlers(ctx: PhaseContext): HandlerSet {
     })
     .on('chat', (socket, p) => {
       liveOf(ctx, socket).chat(socket.data.participantId, p.text);
+      return {};
+    })
+    .on('p2pSignal', (socket, p) => {
+      ctx.paths.relay(liveOf(ctx, socket).id, { id: socket.data.participantId, socketId: socket.id }, p);
       return {};
     });
 }

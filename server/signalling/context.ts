@@ -8,6 +8,7 @@ import type { Consultations } from '../consultations/service.js';
 import type { Logger } from '../log.js';
 import type { IdentityCheck } from '../consultations/identity.js';
 import type { HandlerSet, TypedSocket } from './handler.js';
+import type { MediaPaths } from './path.js';
 import type { EventLimiter } from './rate.js';
 
 export interface PhaseContext {
@@ -22,6 +23,8 @@ export interface PhaseContext {
   limiter: EventLimiter;
   /** The patient's date-of-birth check: a patient joins only once it is confirmed (issue #18). */
   identity: Pick<IdentityCheck, 'ensureConfirmed'>;
+  /** Who goes peer-to-peer with whom (path.ts): relays their signals. */
+  paths: Pick<MediaPaths, 'relay'>;
 }
 
 /** Handler sets by what a socket may do now (capability follows state, design.md 7.3). */

@@ -23,10 +23,12 @@ import { lobbyHandlers } from './lobby.js';
 import { originAllowed } from './origin.js';
 import { prepareHandlers } from './prepare.js';
 import { EventLimiter, type RateSettings } from './rate.js';
+import { MediaPaths, type P2pMode } from './path.js';
+import type { Metrics } from '../metrics/registry.js';
 
 export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-export interface SignallingDeps extends Omit<PhaseContext, 'limiter'> {
+export interface SignallingDeps extends Omit<PhaseContext, 'limiter' | 'paths'> {
   tokens: SessionTokens;
   /** PUBLIC_URL: the only origin whose pages may connect, when set. */
   publicUrl: string | undefined;
@@ -35,6 +37,9 @@ export interface SignallingDeps extends Omit<PhaseContext, 'limiter'> {
   socketOptions?: Partial<ServerOptions>;
   /** Whether this node holds the consultation's connections, or the socket.io path of the node that does. */
   connectWhere?: (consultationId: string) => Promise<{ here: true } | { here: false; path: string }>;
+  /** P2P_MODE (issue #17); absent: every call on the SFU. */
+  p2pMode?: P2pMode;
+  metrics?: Metrics;
 }
 
 /**
@@ -91,7 +96,8 @@ export class Signalling {
         next(Object.assign(new Error(body.message), { data: body }));
       }
     });
-    const ctx: PhaseContext = { ...deps, limiter: new EventLimiter(deps.rate, deps.now) };
+    const paths = new MediaPaths(this.io, deps.live, { ...deps, mode: deps.p2pMode ?? 'off' });
+    const ctx: PhaseContext = { ...deps, limiter: new EventLimiter(deps.rate, deps.now), paths };
     const later = { prepare: prepareHandlers(ctx), call: callHandlers(ctx), host: hostHandlers(ctx) };
     this.phases = { lobby: lobbyHandlers(ctx, later), ...later };
     fanOut(this.io, deps.live, this.phases.call);

@@ -35,7 +35,10 @@ export async function startServer(overrides: Partial<Record<SettingKey, unknown>
       port: 0, host: '127.0.0.1', dataDir, apiKey: TEST_API_KEY, logLevel: 'warn',
       rtcListenIp: '127.0.0.1', mediaWorkers: 1,
       // Tests fire many requests from one address; rate limits have tests of their own.
-      rateLimitRedeem: 100_000, rateLimitApi: 1_000_000, ...(databaseUrl ? { databaseUrl } : {}), ...overrides,
+      rateLimitRedeem: 100_000, rateLimitApi: 1_000_000, ...(databaseUrl ? { databaseUrl } : {}),
+      // Tests of the SFU stay on it; peer-to-peer (the service's default) has tests of its own (p2p*).
+      p2pMode: 'off',
+      ...overrides,
     },
   });
   const app = await buildApp(config, { logger: createLogger(config.logLevel), ...opts });
