@@ -283,7 +283,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     socketOptions: cluster.socketOptions(),
     ...(cluster.multiNode ? { connectWhere: countingMoved((id) => connectWhere(cluster, live, id), metrics) } : {}),
   });
-  tellClinicians(signalling.io, callbacks);
+  tellClinicians(signalling.io, callbacks, cluster);
 
   await timekeeper.start();
   retention.start();

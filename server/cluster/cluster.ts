@@ -25,6 +25,8 @@ export interface ClusterMessages {
   revoked: { id: string; participantId: string };
   /** A deadline that needs the owner's view of presence (empty room, reconnect, call warning), taken on another node. */
   due: Deadline;
+  /** The patient asked (through another node) to be phoned instead: the holder tells the clinician's page. */
+  callback: { id: string; at: number };
 }
 export type ClusterMessage = keyof ClusterMessages;
 

@@ -70,7 +70,7 @@ export class Messenger {
 }
 
 /** The consultation each message names: its one required field (Redis is ours, but a node of another version may write). */
-const idField: Record<ClusterMessage, 'id' | 'consultationId'> = { closed: 'id', revoked: 'id', due: 'consultationId' };
+const idField: Record<ClusterMessage, 'id' | 'consultationId'> = { closed: 'id', revoked: 'id', due: 'consultationId', callback: 'id' };
 
 function decode(fields: string[]): { from: string; message: Delivery } | undefined {
   const f = new Map<string, string>();

@@ -7,7 +7,7 @@ import type { ServerToClientEvents } from '../../../signalling/events.js';
 import { type Engine, createDatabase, startPostgres, startRedis } from '../../helpers/engines.js';
 import { type ClientSocket, connect, joined, patientLink, redeem } from '../../helpers/participants.js';
 import { type Region, startRegion } from '../../helpers/region.js';
-import type { TestServer } from '../../helpers/server.js';
+import { type TestServer, codeOf } from '../../helpers/server.js';
 
 /** Node b's clock runs this far ahead, past the reconnect grace: it takes every deadline before a does. */
 const B_AHEAD_MS = 25_000;
@@ -119,6 +119,14 @@ describe('a region of two nodes', () => {
     const ended = [next(c.patientSocket, 'consultationEnded'), next(c.clinicianSocket, 'consultationEnded')];
     expect((await node(c.other).api('POST', `/api/v1/consultations/${c.id}/end`)).status).toBe(200);
     expect(await Promise.all(ended)).toEqual([{ reason: 'ended_by_api' }, { reason: 'ended_by_api' }]);
+  });
+
+  it('tells the clinician on the node holding the call of a phone-me request made through the other', async () => {
+    const c = await call();
+    const told = next(c.clinicianSocket, 'callbackRequested');
+    const code = codeOf(await patientLink(a, c.id));
+    expect((await node(c.other).api('POST', `/api/v1/links/${code}/callback`)).status).toBe(200);
+    expect(await told).toEqual({ at: expect.any(Number) });
   });
 
   it('keeps a call going while Redis restarts, delivers an end sent meanwhile, and places again after', async () => {
