@@ -1,10 +1,8 @@
 /**
- * Applies the weak-link layer policy (layers.ts) to one simulcast video consumer, from its
- * transport's estimate, its producer's measured layer bitrates and the scores of both: once a
- * second, and at once when mediasoup reports a new score or estimate (a second's wait was most of
- * the stall when a link drops: issue #20).
+ * Applies the weak-link layer policy (layers.ts) to one simulcast video consumer, once a second,
+ * from its transport's estimate and its producer's measured layer bitrates.
  */
-import type { Consumer, Producer, TransportTraceEventData, WebRtcTransport } from 'mediasoup/node/lib/types.js';
+import type { Consumer, Producer, WebRtcTransport } from 'mediasoup/node/lib/types.js';
 import { type LayerHold, nextHold, openHold } from './layers.js';
 
 export const GUARD_EVERY_MS = 1000;
@@ -24,8 +22,7 @@ export function guardLayers(consumer: Consumer, producer: Producer, transport: W
     const available = t?.availableOutgoingBitrate;
     if (!available) return;
     const byRid = new Map((await producer.getStats()).map((s) => [s.rid, s.bitrate]));
-    const { score, producerScores } = consumer.score;
-    hold = nextHold(hold, { available, layerBps: rids.map((rid) => byRid.get(rid) ?? 0), score, layerScores: producerScores, now: Date.now() });
+    hold = nextHold(hold, { available, layerBps: rids.map((rid) => byRid.get(rid) ?? 0), score: consumer.score.score, now: Date.now() });
     if (consumer.closed) return;
     if (hold.layer < 0) {
       if (pausedByUs) return;
@@ -41,24 +38,16 @@ export function guardLayers(consumer: Consumer, producer: Producer, transport: W
       onPaused(false);
     }
   };
-  const look = () => {
+  const timer = setInterval(() => {
     if (busy) return;
     busy = true;
     tick().catch(() => undefined).finally(() => {
       busy = false;
     });
-  };
-  const timer = setInterval(look, GUARD_EVERY_MS);
+  }, GUARD_EVERY_MS);
   timer.unref();
-  const onTrace = (trace: TransportTraceEventData) => {
-    if (trace.type === 'bwe') look();
-  };
-  consumer.on('score', look);
-  transport.on('trace', onTrace);
-  void transport.enableTraceEvent(['bwe']).catch(() => undefined);
   consumer.observer.once('close', () => {
     clearInterval(timer);
-    transport.off('trace', onTrace);
     // Its receiver or sender left, or the sender stopped its camera: nothing is paused any more.
     if (pausedByUs) onPaused(false);
   });

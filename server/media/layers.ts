@@ -33,11 +33,6 @@ export const PAUSE_AFTER_MS = 3_000;
  * link that drops what it cannot carry (70 kbit/s estimated for 20 s on a 60 kbit/s link).
  */
 export const LOSSY_SCORE = 5;
-/**
- * mediasoup's score is an average over its last reports: after a step down for loss it stays low
- * this long (measured) though the lower layer arrives whole.
- */
-export const SCORE_SETTLE_MS = 4_000;
 
 /** -1: video paused for want of bandwidth; otherwise the highest spatial layer allowed. */
 export interface LayerHold {
@@ -59,8 +54,6 @@ export interface LayerInput {
   layerBps: number[];
   /** mediasoup's score of the stream to this receiver (10: no loss reported, 0: nothing arrives). */
   score: number;
-  /** The producer's score per spatial layer, lowest first (mediasoup's, 0-10): how well it arrives from the sender. */
-  layerScores?: number[];
   now: number;
 }
 
@@ -81,24 +74,15 @@ export function fittingLayer(available: number, layerBps: number[]): number {
  * has said it fits for UP_SUSTAIN_MS (mediasoup probes upwards by itself, and a voice-only link's
  * estimate still grows), never within UP_EVERY_MS of the last change.
  */
-export function nextHold(hold: LayerHold, { available, layerBps, score, layerScores = [], now }: LayerInput): LayerHold {
+export function nextHold(hold: LayerHold, { available, layerBps, score, now }: LayerInput): LayerHold {
   const top = layerBps.length - 1;
-  // The layer being received loses heavily, towards the receiver (score) or from the sender
-  // (its producer score): the link does not carry it, whatever the estimate says yet. Down at once,
-  // settling or not: the estimate takes 2-3 s to see a new limit, and the picture stalls meanwhile.
-  if (hold.layer > 0 && (score <= LOSSY_SCORE || (layerScores[hold.layer] ?? 10) <= LOSSY_SCORE)) {
-    return { layer: hold.layer - 1, changedAt: now, upAt: hold.upAt };
-  }
   // Just stepped up: the estimate has not caught up yet.
   if (now - hold.upAt < SETTLE_MS) return hold;
-  // A layer that arrives lossy from its sender does not fit either.
-  const fits = fittingLayer(available, layerBps.map((bps, i) => ((layerScores[i] ?? 10) > LOSSY_SCORE ? bps : 0)));
+  const fits = fittingLayer(available, layerBps);
   // A layer the sender does not send (yet) is no reason to step down.
   const sent = layerBps.reduce((h, bps, i) => (bps > 0 ? i : h), -1);
   const lowest = layerBps[0] ?? 0;
-  // The score still counts the losses of the layer above for a while after a step down.
-  const lossy = hold.layer === 0 && score <= LOSSY_SCORE && now - hold.changedAt >= SCORE_SETTLE_MS;
-  const starved = lowest > 0 && (available < lowest || lossy);
+  const starved = lowest > 0 && (available < lowest || (hold.layer === 0 && score <= LOSSY_SCORE));
   const since = hold.layer >= 0 && starved ? { shortSince: hold.shortSince ?? now } : {};
   if (since.shortSince !== undefined && now - since.shortSince >= PAUSE_AFTER_MS) return { layer: -1, changedAt: now, upAt: hold.upAt };
   const floor = Math.max(fits, 0);

@@ -1,7 +1,7 @@
 /** The weak-link layer policy (server/media/layers.ts), fed the figures measured behind a shaped link. */
 import { describe, expect, it } from 'vitest';
 import {
-  type LayerHold, type LayerInput, PAUSE_AFTER_MS, SCORE_SETTLE_MS, UP_EVERY_MS, UP_SUSTAIN_MS, fittingLayer, nextHold, openHold,
+  type LayerHold, type LayerInput, PAUSE_AFTER_MS, UP_EVERY_MS, UP_SUSTAIN_MS, fittingLayer, nextHold, openHold,
 } from '../../../server/media/layers.js';
 
 /** The two layers as sent: 320x240 at about 62 kbit/s, 640x480 at about 420 kbit/s. */
@@ -52,30 +52,9 @@ describe('the layer a receiver on a weak link gets', () => {
 
   it('pauses on the lowest layer when its stream loses heavily, though the estimate lags', () => {
     const start = run(openHold(1, 0), [250_000])[0] as LayerHold;
-    const lossy = run(start, Array((SCORE_SETTLE_MS + PAUSE_AFTER_MS) / 1000 + 1).fill(70_000), { score: 3 }, 1000);
+    const lossy = run(start, Array(PAUSE_AFTER_MS / 1000 + 1).fill(70_000), { score: 3 }, 1000);
     expect(lossy.at(-1)?.layer).toBe(-1);
-    const clean = run(start, Array((SCORE_SETTLE_MS + PAUSE_AFTER_MS) / 1000 + 1).fill(70_000), { score: 9 }, 1000);
+    const clean = run(start, Array(PAUSE_AFTER_MS / 1000 + 1).fill(70_000), { score: 9 }, 1000);
     expect(clean.at(-1)?.layer).toBe(0);
-  });
-
-  it('steps down at once when the layer received loses heavily, before the estimate sees it', () => {
-    const hold = openHold(1, -UP_EVERY_MS);
-    // Towards the receiver (its score), even just after a step up.
-    expect(nextHold({ ...hold, upAt: 0 }, { available: 1_000_000, layerBps: layers, score: 2, now: 100 }).layer).toBe(0);
-    // From the sender: the top layer arrives lossy at the SFU.
-    const fromSender = { available: 1_000_000, layerBps: layers, score: 10, layerScores: [10, 3], now: 1000 };
-    expect(nextHold(hold, fromSender).layer).toBe(0);
-    // And a lossy layer is no reason to step up again.
-    const held = run(nextHold(hold, fromSender), Array(UP_EVERY_MS / 1000 + UP_SUSTAIN_MS / 1000).fill(1_000_000), { layerScores: [10, 3] }, 1000);
-    expect(held.every((h) => h.layer === 0)).toBe(true);
-  });
-
-  it('does not pause on the score left low by the layer above, but does once it stays low', () => {
-    const down = nextHold(openHold(1, -UP_EVERY_MS), { available: 1_000_000, layerBps: layers, score: 0, now: 0 });
-    expect(down.layer).toBe(0);
-    const settling = run(down, Array(SCORE_SETTLE_MS / 1000).fill(250_000), { score: 0 });
-    expect(settling.every((h) => h.layer === 0)).toBe(true);
-    const stays = run(down, Array((SCORE_SETTLE_MS + PAUSE_AFTER_MS) / 1000).fill(250_000), { score: 0 });
-    expect(stays.at(-1)?.layer).toBe(-1);
   });
 });
