@@ -109,7 +109,7 @@ let clinician: Page;
 
 beforeAll(async () => {
   if (!usable) return;
-  net = await phoneNetwork(50);
+  net = await phoneNetwork(70);
   server = await startServer({ host: net.serviceAddress, rtcListenIp: net.serviceAddress, announcedAddress: net.serviceAddress });
   const { clinicianUrl, patientUrl } = await createConsultation(server);
   const phone = await net.launch({ url: server.url });
@@ -152,7 +152,10 @@ describe.runIf(usable)('a call on a poor connection', () => {
     const limited = await measure(patient, 25_000);
     net.unlimit('down');
     expect(await told).toBeLessThan(10_000);
-    // The first window is the change itself: the estimate needs 2-3 s to see the new limit.
+    // The first window is the change itself: after the step down to the low layer, mediasoup's score
+    // towards the phone stays at 0 for 2-3 s (the top layer's lost packets and their retransmissions
+    // fill the link), so it measured 6.2-11.2 frames/s, mostly under 10 (README). Every later one: 10 or more.
+    expect(limited.fps[0]).toBeGreaterThanOrEqual(3);
     for (const fps of limited.fps.slice(1)) expect(fps).toBeGreaterThanOrEqual(10);
     expect(limited.audioGapMs).toBeLessThan(300);
     // The picture fits the link: at most one try up per 10 s while it is limited.
@@ -165,6 +168,8 @@ describe.runIf(usable)('a call on a poor connection', () => {
     net.limit('up', 300);
     const limited = await measure(clinician, 20_000);
     net.unlimit('up');
+    // The first window: 4.3-8.4 frames/s measured (the same stall, at the server's ingress).
+    expect(limited.fps[0]).toBeGreaterThanOrEqual(3);
     for (const fps of limited.fps.slice(1)) expect(fps).toBeGreaterThanOrEqual(10);
     expect(limited.audioGapMs).toBeLessThan(300);
     expect(limited.widths.at(-1)).toBeLessThan(640);
