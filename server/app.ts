@@ -194,7 +194,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   }));
   const media = new MediaSessions(pool, { listenInfos }, { firstPictureFallback: () => metrics.firstPictureFallbacks.inc() });
   // The check step's connection checks: transports of their own, on one router kept for them.
-  const probes = new Probes({ createRouter: () => pool.createRouter(), listenInfos, now });
+  const probes = new Probes({ createRouter: () => pool.createRouter({ light: true }), listenInfos, now });
   const live = new LiveConsultations({
     consultations, media, rooms, logger: logger.child({ component: 'live' }), now, connectionOf: (id) => probes.kindOf(id),
   });
@@ -266,10 +266,15 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
   await http.register(metricsRoutes, { metrics, token: config.metricsToken, allow: config.metricsAllow });
   await http.register(telemetryRoutes, { metrics, tokens });
-  await http.register(probeRoutes, {
-    probes, store, isOpen: (id) => consultations.isOpen(id), turnUrls: config.turnUrls, turnSecret: config.turnSecret, now,
-    onKind: (id, participantId, kind) => live.find(id)?.connectionChecked(participantId, kind),
-  });
+  // One check is several requests to the transport one node made, and its result is kept on that
+  // node: a balancer spreads them over a region's nodes, so a region has no check (the page
+  // then shows nothing) until they are routed to one node.
+  if (!cluster.multiNode) {
+    await http.register(probeRoutes, {
+      probes, store, isOpen: (id) => consultations.isOpen(id), turnUrls: config.turnUrls, turnSecret: config.turnSecret, now,
+      onKind: (id, participantId, kind) => live.find(id)?.connectionChecked(participantId, kind),
+    });
+  }
   if (config.notifyCallbackToken) await http.register(notifyReceiptRoutes, { token: config.notifyCallbackToken, receipts, now });
   await http.register(pageRoutes);
   await http.register(signinRoutes, { store, staff, now, publicUrl, secret: sessionSecret.value, secureCookies: tokens.cookies.secure, logger: logger.child({ component: 'signin' }), config });

@@ -51,11 +51,15 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return this.workers.map((w) => w.pid);
   }
 
-  /** On the least loaded worker; while the only worker is being replaced, waits for its successor. */
-  async createRouter(): Promise<Router> {
+  /**
+   * On the least loaded worker; while the only worker is being replaced, waits for its successor.
+   * `light`: a router that carries no media (the connection checks'), not counted as load, so
+   * it does not steer consultations to the other workers.
+   */
+  async createRouter(opts: { light?: boolean } = {}): Promise<Router> {
     if (this.workers.length === 0 && this.spawning.size > 0) await Promise.race(this.spawning);
     const worker = this.leastLoaded();
-    return worker.createRouter({ mediaCodecs });
+    return worker.createRouter({ mediaCodecs, appData: { light: opts.light === true } });
   }
 
   private readonly spawning = new Set<Promise<void>>();
@@ -85,6 +89,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     const routers = new Set<Router>();
     this.routerCount.set(worker, routers);
     worker.observer.on('newrouter', (router: Router) => {
+      if (router.appData.light === true) return;
       routers.add(router);
       router.observer.on('close', () => routers.delete(router));
     });
