@@ -4,7 +4,7 @@
  * Prints a table and writes bench-results/<timestamp>.json. Missing a target never fails the
  * run; only a crash does.
  *
- *   npx tsx scripts/bench/run.ts [--only=page,join,capacity,signalling,region] [--quick]
+ *   npx tsx scripts/bench/run.ts [--only=page,join,capacity,signalling,region,poor,p2p] [--quick]
  *        [--consultations=10] [--steps=1,5,10,20,40] [--repeats=4] [--peers=replay|wrtc] [--clients=2000] [--soak[=30]]
  *
  * Sized for 2 cores; scripts/bench/README.md says what each figure means and what limits it.
@@ -17,6 +17,7 @@ import { benchCapacity } from './capacity.js';
 import { benchJoin } from './join.js';
 import { benchPageWeight } from './pageweight.js';
 import { benchPoor } from './poor.js';
+import { benchP2p } from './p2p.js';
 import { benchRegion } from './region.js';
 import { benchSignalling } from './signalling.js';
 import { benchSoak } from './soak.js';
@@ -47,11 +48,11 @@ const { values } = parseArgs({
 const soakArg = values.soak;
 
 if (values.help) {
-  console.log('usage: tsx scripts/bench/run.ts [--only=page,join,capacity,signalling,region] [--quick] [--consultations=N] [--steps=1,5,10] [--repeats=N] [--peers=replay|wrtc] [--clients=N] [--soak[=minutes]]');
+  console.log('usage: tsx scripts/bench/run.ts [--only=page,join,capacity,signalling,region,poor,p2p] [--quick] [--consultations=N] [--steps=1,5,10] [--repeats=N] [--peers=replay|wrtc] [--clients=N] [--soak[=minutes]]');
   process.exit(0);
 }
 
-const all = ['page', 'join', 'capacity', 'signalling', 'region', 'poor'] as const;
+const all = ['page', 'join', 'capacity', 'signalling', 'region', 'poor', 'p2p'] as const;
 type BenchName = (typeof all)[number] | 'soak';
 const selected: BenchName[] = values.only
   ? (values.only.split(',').map((s) => s.trim()).filter(Boolean) as BenchName[])
@@ -107,6 +108,7 @@ const benches: Record<BenchName, () => Promise<{ figures: Figure[] }>> = {
   region: () => benchRegion({ samples: quick ? 5 : 20, joins: quick ? 40 : 150, kills: quick ? 1 : 3, log }),
   soak: () => benchSoak({ minutes: soakMinutes, log }),
   poor: () => benchPoor({ log }),
+  p2p: () => benchP2p({ quick, log }),
 };
 
 const fairness = await checkFairness();
