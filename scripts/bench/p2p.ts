@@ -14,7 +14,7 @@ import * as mediasoup from 'mediasoup';
 import type { Router, WebRtcTransport, Worker } from 'mediasoup/node/lib/types.js';
 import type { Page } from 'puppeteer-core';
 import { type TestBrowser, clickButton, launchBrowser, waitForText } from '../../test/helpers/browser.js';
-import { createConsultation } from '../../test/helpers/journey.js';
+import { createConsultation, inviteInterpreter } from '../../test/helpers/journey.js';
 import { canMakePhoneNet, phoneNetwork } from '../../test/helpers/netns.js';
 import { startServer } from '../../test/helpers/server.js';
 import { cpuSeconds } from './lib/proc.js';
@@ -197,12 +197,7 @@ async function runMode(mode: Mode, calls: number, windowMs: number, log: (l: str
 
     if (mode === 'prefer') {
       // A third person: the two go back to the SFU before the third is let in, and direct again after they leave.
-      await clinician.click('#invite-panel summary');
-      await clinician.select('#invite-label', 'Interpreter');
-      await clinician.type('#invite-name', 'Maria');
-      await clickButton(clinician, 'Create invitation');
-      await clinician.waitForFunction(() => (document.getElementById('invite-link') as HTMLInputElement).value.includes('/j/'));
-      const guestUrl = await clinician.$eval('#invite-link', (e) => (e as HTMLInputElement).value);
+      const guestUrl = await inviteInterpreter(clinician);
       const [patientPeer, clinicianPeer] = await Promise.all([record(patient), record(clinician)]);
       browsers.push(await launchBrowser(1, { args: secure }));
       const guest = await (browsers[2] as TestBrowser).participant();

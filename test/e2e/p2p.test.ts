@@ -9,7 +9,7 @@ import type { Router, WebRtcTransport, Worker } from 'mediasoup/node/lib/types.j
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestBrowser, clickButton, launchBrowser, waitForText } from '../helpers/browser.js';
-import { createConsultation } from '../helpers/journey.js';
+import { createConsultation, inviteInterpreter } from '../helpers/journey.js';
 import { type PhoneNet, canMakePhoneNet, phoneNetwork } from '../helpers/netns.js';
 import { type TestServer, startServer } from '../helpers/server.js';
 
@@ -196,12 +196,7 @@ describe('peer-to-peer for two', () => {
     const { patient, clinician } = await call();
     await Promise.all([direct(patient), direct(clinician)]);
 
-    await clinician.click('#invite-panel summary');
-    await clinician.select('#invite-label', 'Interpreter');
-    await clinician.type('#invite-name', 'Maria');
-    await clickButton(clinician, 'Create invitation');
-    await clinician.waitForFunction(() => (document.getElementById('invite-link') as HTMLInputElement).value.includes('/j/'));
-    const guestUrl = await clinician.$eval('#invite-link', (e) => (e as HTMLInputElement).value);
+    const guestUrl = await inviteInterpreter(clinician);
     const [patientPeer, clinicianPeer] = await Promise.all([record(patient), record(clinician)]);
     // A third person in the waiting room: the two go back to the SFU before they can be let in.
     // A device of its own: a second page on the clinician's browser would share (and restart) its fake camera.

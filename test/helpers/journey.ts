@@ -58,6 +58,16 @@ export async function decodes(page: Page, frames = 0, timeout = 15_000): Promise
   );
 }
 
+/** The clinician invites an interpreter ("Maria") from the call page; resolves to the copyable link. */
+export async function inviteInterpreter(clinician: Page): Promise<string> {
+  await clinician.click('#invite-panel summary');
+  await clinician.select('#invite-label', 'Interpreter');
+  await clinician.type('#invite-name', 'Maria');
+  await clickButton(clinician, 'Create invitation');
+  await clinician.waitForFunction(() => (document.getElementById('invite-link') as HTMLInputElement).value.includes('/j/'));
+  return clinician.$eval('#invite-link', (e) => (e as HTMLInputElement).value);
+}
+
 /**
  * Three people: the clinician joins and invites an interpreter ("Maria") from the call page by
  * its copyable link; the patient (on a phone) and the interpreter join, wait, and are admitted.
@@ -68,12 +78,7 @@ export async function interpreterCall(server: Service): Promise<CallPages & { in
   await clinician.goto(created.clinicianUrl);
   await clickButton(clinician, 'Join');
   await waitForText(clinician, 'Nobody else is in the call yet');
-  await clinician.click('#invite-panel summary');
-  await clinician.select('#invite-label', 'Interpreter');
-  await clinician.type('#invite-name', 'Maria');
-  await clickButton(clinician, 'Create invitation');
-  await clinician.waitForFunction(() => (document.getElementById('invite-link') as HTMLInputElement).value.includes('/j/'));
-  const interpreterUrl = await clinician.$eval('#invite-link', (e) => (e as HTMLInputElement).value);
+  const interpreterUrl = await inviteInterpreter(clinician);
 
   const patient = await openParticipant({ phone: true });
   await patient.goto(created.patientUrl);
