@@ -85,4 +85,19 @@ describe('peer-to-peer through the relay only', () => {
     expect(sum).toBeGreaterThan(0);
     expect(sum).toBeLessThan(20);
   });
+
+  it('refuses path reports from outside a consultation and reports that do not fit the schema', async () => {
+    const outside = await fetch(`${server.url}/api/v1/telemetry/p2p`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'direct', ms: 500 }),
+    });
+    expect(outside.status).toBe(401);
+    const { patient } = await admittedCall(server);
+    const answers = await patient.evaluate(async () => Promise.all([
+      { outcome: 'direct' }, { outcome: 'direct', ms: -1 }, { outcome: 'fallback', reason: 'bored' }, { outcome: 'direct', ms: 5, phone: '07700 900123' },
+    ].map(async (body) => {
+      const res = await fetch('/api/v1/telemetry/p2p', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return [res.status, ((await res.json()) as { error: { code: string } }).error.code];
+    })));
+    expect(answers).toEqual(Array(4).fill([400, 'validation_failed']));
+  });
 });
