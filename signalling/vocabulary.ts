@@ -102,3 +102,7 @@ export type ConnectionKind = (typeof connectionKinds)[number];
 export function isOneOf<const T extends readonly string[]>(words: T, value: unknown): value is T[number] {
   return (words as readonly unknown[]).includes(value);
 }
+
+/** Why a page gave up on the direct connection of a call of two (client/call/path.ts, issue #17). */
+export const p2pFallbackReasons = ['failed', 'slow', 'frozen'] as const;
+export type P2pFallbackReason = (typeof p2pFallbackReasons)[number];

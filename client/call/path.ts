@@ -157,6 +157,7 @@ export class MediaPathControl {
     this.last = progress;
     if (this.phase === 'probing') {
       if (link.state === 'failed' || now - this.since > CONNECT_MS) {
+        mark(`p2p-fallback:${link.state === 'failed' ? 'failed' : 'slow'}`); // page telemetry reads it
         await this.serially(() => this.leave(true));
         return;
       }
@@ -171,7 +172,10 @@ export class MediaPathControl {
     }
     const judged = this.port.peerSends(peerId, 'video') || this.port.peerSends(peerId, 'audio');
     if (moved || !judged) this.stillSince = now;
-    if (link.state === 'failed' || now - this.stillSince > FREEZE_MS) await this.serially(() => this.leave(true));
+    if (link.state === 'failed' || now - this.stillSince > FREEZE_MS) {
+      mark(`p2p-fallback:${link.state === 'failed' ? 'failed' : 'frozen'}`); // page telemetry reads it
+      await this.serially(() => this.leave(true));
+    }
   }
 
   private serially(work: () => Promise<void>): Promise<void> {

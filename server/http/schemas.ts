@@ -281,3 +281,12 @@ export type ProbeConnectBody = Static<typeof ProbeConnectBody>;
 
 export const ConnectionBody = Type.Object({ kind: Word(connectionKinds) }, { additionalProperties: false });
 export type ConnectionBody = Static<typeof ConnectionBody>;
+
+// ---- peer-to-peer path reports from the pages (issue #17) ------------------------------------
+import { p2pFallbackReasons } from '../../signalling/vocabulary.js';
+export const P2pPathBody = Type.Union([
+  /** Milliseconds from admission (the clinician: from joining the call) to the other's media shown from the direct connection. */
+  Type.Object({ outcome: Type.Literal('direct'), ms: Type.Integer({ minimum: 0, maximum: FIRST_FRAME_MAX_MS }) }, { additionalProperties: false }),
+  Type.Object({ outcome: Type.Literal('fallback'), reason: Word(p2pFallbackReasons) }, { additionalProperties: false }),
+]);
+export type P2pPathBody = Static<typeof P2pPathBody>;

@@ -1,5 +1,6 @@
 /**
- * Browsers' reports: from admission to the first remote video frame, and how their media flows.
+ * Browsers' reports: from admission to the first remote video frame, how their media flows, and
+ * in a call of two when media reached the direct connection or why the page gave up on it.
  * Only a browser holding a session may report (the page sends its cookie: same origin), so
  * nobody outside a consultation can skew the figures; the role counted is the session's.
  */
@@ -7,8 +8,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Session, type SessionTokens, sessionCookieName } from '../auth/session.js';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
-import { observeFirstFrame } from '../metrics/observers.js';
-import { FirstFrameBody, NoContent } from './schemas.js';
+import { observeFirstFrame, observeP2pPath } from '../metrics/observers.js';
+import { FirstFrameBody, NoContent, P2pPathBody } from './schemas.js';
 
 export interface TelemetryDeps {
   metrics: Metrics;
@@ -40,17 +41,28 @@ declare module 'fastify' {
 }
 
 export async function telemetryRoutes(app: FastifyInstance, deps: TelemetryDeps): Promise<void> {
-  app.post<{ Body: FirstFrameBody }>('/api/v1/telemetry/first-frame', {
-    schema: { body: FirstFrameBody, response: { 204: NoContent } },
+  const guarded = {
     config: { rateLimit: { max: deps.reportsPerMinute ?? 30, timeWindow: 60_000 } },
     // Before the body is read: a request without a session is refused whatever it carries.
-    onRequest: async (req) => {
+    onRequest: async (req: FastifyRequest) => {
       const session = sessionOf(req, deps.tokens);
       if (!session) throw new AppError('unauthorized', 'Reports come from a page in a consultation.');
       req.reporter = session;
     },
+  };
+  app.post<{ Body: FirstFrameBody }>('/api/v1/telemetry/first-frame', {
+    schema: { body: FirstFrameBody, response: { 204: NoContent } },
+    ...guarded,
   }, async (req, reply) => {
     observeFirstFrame(deps.metrics, { ...req.body, role: req.reporter?.role ?? req.body.role });
+    return reply.status(204).send();
+  });
+  app.post<{ Body: P2pPathBody }>('/api/v1/telemetry/p2p', {
+    schema: { body: P2pPathBody, response: { 204: NoContent } },
+    ...guarded,
+  }, async (req, reply) => {
+    const b = req.body;
+    observeP2pPath(deps.metrics, b.outcome === 'direct' ? { ...b, role: req.reporter?.role ?? 'unknown' } : b);
     return reply.status(204).send();
   });
 }

@@ -144,3 +144,9 @@ export function countingMoved<W extends { here: boolean }>(where: (consultationI
     return answer;
   };
 }
+
+/** A browser's peer-to-peer report (issue #17): the direct path reached, or given up on. */
+export function observeP2pPath(m: Metrics, report: { outcome: 'direct'; ms: number; role: string } | { outcome: 'fallback'; reason: string }): void {
+  if (report.outcome === 'direct') m.p2pDirectSeconds.observe({ role: report.role }, report.ms / 1000);
+  else m.p2pPageFallbacks.inc({ reason: report.reason });
+}

@@ -14,7 +14,9 @@
  *   here so the media layer needs no metrics code;
  * - this node and its region (node id, live consultations here, draining; the region's nodes):
  *   read at each scrape; placements, lost nodes, displaced consultations and `moved` answers:
- *   the cluster's events (observers.ts `watchRegion`).
+ *   the cluster's events (observers.ts `watchRegion`);
+ * - peer-to-peer: time from admission to media on the direct path and pages' fallbacks, reported
+ *   by browsers to `POST /api/v1/telemetry/p2p`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { consultationStatuses } from '../../signalling/vocabulary.js';
@@ -269,6 +271,18 @@ function regionMetrics(read: RegionReaders | undefined, registers: Registry[]) {
       name: 'openconsult_p2p_fallbacks_total',
       help: 'Direct connections a page gave up on (ICE failed, not connected in time, frozen): the call stayed on or returned to the SFU.',
       registers,
+    }),
+    // Peer-to-peer as the pages saw it (issue #17): POST /api/v1/telemetry/p2p.
+    p2pDirectSeconds: new Histogram({
+      name: 'openconsult_p2p_direct_seconds',
+      help: 'From admission (or joining the call) to the other\'s media shown from the direct connection, as reported by browsers.',
+      labelNames: ['role'] as const, registers,
+      buckets: [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 20],
+    }),
+    p2pPageFallbacks: new Counter({
+      name: 'openconsult_p2p_page_fallbacks_total',
+      help: 'Direct connections a page gave up on, as reported by browsers, by reason: `failed` (ICE), `slow` (not decoding within 8 s), `frozen` (no new frame for 2.5 s).',
+      labelNames: ['reason'] as const, registers,
     }),
   };
 }

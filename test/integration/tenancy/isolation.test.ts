@@ -63,6 +63,8 @@ const table: Record<string, Row> = {
   'POST /api/v1/links/:code/probe/:id/connect': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
   'DELETE /api/v1/links/:code/probe/:id': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
   'POST /api/v1/links/:code/connection': { kind: 'unscoped', why: 'the connection check: the link\'s code is the credential, not used up, no practice principal: test/integration/media/probe' },
+  // Peer-to-peer page telemetry (issue #17)
+  'POST /api/v1/telemetry/p2p': { kind: 'unscoped', why: 'a participant\'s page reports its media path to the metrics, reads nothing: test/e2e/p2p-relay' },
 };
 
 /** What a browser would send to produce and connect (mediasoup checks the shape, not the media). */
