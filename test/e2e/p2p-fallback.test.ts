@@ -39,15 +39,7 @@ const directs = (text: string) => ['patient', 'clinician'].reduce((n, r) => n + 
 describe('peer-to-peer that cannot connect', () => {
   it('stays on the SFU with picture and sound, and the pages report the fallback to /metrics', { timeout: 90_000 }, async () => {
     // Only the service's address, before anyone joins: the direct connection never connects.
-    net.rules('oc_p2p_only_service', `
-  chain out {
-    type filter hook output priority 0; policy accept;
-    ip daddr != ${net.serviceAddress} meta l4proto { tcp, udp } drop
-  }
-  chain in {
-    type filter hook input priority 0; policy accept;
-    ip saddr != ${net.serviceAddress} meta l4proto { tcp, udp } drop
-  }`);
+    net.onlyService();
     try {
       const before = await scrape();
       const created = await createConsultation(server);
@@ -94,7 +86,7 @@ describe('peer-to-peer that cannot connect', () => {
         expect(await page.evaluate(async () => (await window.openconsult.stats()).mediaPath)).toBe('sfu');
       }
     } finally {
-      net.removeRules('oc_p2p_only_service');
+      net.removeRules('oc_only_service');
     }
   });
 });

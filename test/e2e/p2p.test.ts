@@ -233,15 +233,7 @@ describe('peer-to-peer for two', () => {
     const { patient, clinician } = await call();
     await Promise.all([direct(patient), direct(clinician)]);
     // The phone reaches the service's address only: the SFU stays reachable, the other browser does not.
-    net.rules('oc_p2p_block', `
-  chain out {
-    type filter hook output priority 0; policy accept;
-    ip daddr != ${net.serviceAddress} meta l4proto { tcp, udp } drop
-  }
-  chain in {
-    type filter hook input priority 0; policy accept;
-    ip saddr != ${net.serviceAddress} meta l4proto { tcp, udp } drop
-  }`);
+    net.onlyService();
     try {
       const blocked = Date.now();
       await Promise.all([patient, clinician].map((page) => page.waitForFunction(
@@ -261,7 +253,7 @@ describe('peer-to-peer for two', () => {
         }, { timeout: 15_000, polling: 200 }, before);
       }
     } finally {
-      net.removeRules('oc_p2p_block');
+      net.removeRules('oc_only_service');
     }
   });
 });

@@ -36,6 +36,8 @@ export interface PhoneNet {
   /** Runs an nftables ruleset inside the phone's namespace as table `inet <table>` (replaced if there). */
   rules(table: string, chains: string): void;
   removeRules(table: string): void;
+  /** The phone reaches the service's address and nothing else (table `oc_only_service`): no direct path to another browser. */
+  onlyService(): void;
   /** A Chromium running inside the namespace, the service address treated as secure for the camera. */
   launch(opts?: { cameras?: number; url?: string; args?: string[] }): Promise<TestBrowser>;
   close(): Promise<void>;
@@ -133,6 +135,17 @@ export async function phoneNetwork(n: number): Promise<PhoneNet> {
     rules(table, chains) {
       net.removeRules(table);
       inNs('nft', ['-f', '-'], `table inet ${table} {${chains}\n}\n`);
+    },
+    onlyService() {
+      net.rules('oc_only_service', `
+  chain out {
+    type filter hook output priority 0; policy accept;
+    ip daddr != ${serviceAddress} meta l4proto { tcp, udp } drop
+  }
+  chain in {
+    type filter hook input priority 0; policy accept;
+    ip saddr != ${serviceAddress} meta l4proto { tcp, udp } drop
+  }`);
     },
     removeRules(table) {
       try {
