@@ -15,8 +15,9 @@ import type {
 } from 'mediasoup/node/lib/types.js';
 import { AppError } from '../errors.js';
 import { watchFirstPicture } from './first-picture.js';
-import { guardLayers } from './layer-guard.js';
+import { SenderLayers, guardLayers } from './layer-guard.js';
 import type { ConsumerOptions, ProducerView, TransportOptions } from '../../signalling/events.js';
+import type { VideoFit } from '../../signalling/vocabulary.js';
 
 export interface TransportSettings {
   listenInfos: TransportListenInfo[];
@@ -45,7 +46,7 @@ interface SessionEvents {
   /** A consumed producer was paused or resumed by its owner: tell the consuming participant. */
   producerPaused: [{ participantId: string; producerId: string; paused: boolean }];
   /** Video from `ownerId` to `participantId` paused (or resumed) because the link cannot carry it. */
-  videoWeak: [{ participantId: string; ownerId: string; producerId: string; paused: boolean }];
+  videoWeak: [{ participantId: string; ownerId: string; producerId: string; fit: VideoFit }];
   /** `router_lost`: the router went away under us (its worker died); `ended`: we closed it. */
   closed: [reason: SessionCloseReason];
 }
@@ -56,6 +57,7 @@ export type ProduceSource = 'mic' | 'camera' | 'screen';
 
 export class MediaSession extends EventEmitter<SessionEvents> {
   private readonly peers = new Map<string, Peer>();
+  private readonly senders = new SenderLayers();
   private closed = false;
   private router: Router | undefined;
   private opening: Promise<Router> | undefined;
@@ -138,7 +140,10 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     );
     for (const old of peer.producers.values()) if (old.appData.source === source) old.close();
     peer.producers.set(producer.id, producer);
-    producer.observer.once('close', () => peer.producers.delete(producer.id));
+    producer.observer.once('close', () => {
+      peer.producers.delete(producer.id);
+      this.senders.forget(producer.id);
+    });
     return { producerId: producer.id, participantId, kind, source };
   }
 
@@ -147,6 +152,17 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     if (!producer) throw new AppError('not_found', 'No such media stream.');
     if (paused) await producer.pause();
     else await producer.resume();
+  }
+
+  /**
+   * The sender's page says how many of a camera's simulcast layers its browser is encoding now
+   * (bottom up): its consumers stop waiting for a layer that no longer comes.
+   */
+  sendingLayers(participantId: string, producerId: string, layers: number): void {
+    const producer = this.peer(participantId).producers.get(producerId);
+    if (!producer) throw new AppError('not_found', 'No such media stream.');
+    if (producer.type !== 'simulcast') return;
+    this.senders.set(producer.id, Math.min(layers, producer.rtpParameters.encodings?.length ?? 1) - 1);
   }
 
   closeProducer(participantId: string, producerId: string): void {
@@ -192,7 +208,7 @@ export class MediaSession extends EventEmitter<SessionEvents> {
     const ownerId = this.ownerOf(producerId);
     const producer = ownerId && this.peers.get(ownerId)?.producers.get(producerId);
     if (ownerId && producer) {
-      guardLayers(consumer, producer, recv, (paused) => this.emit('videoWeak', { participantId, ownerId, producerId, paused }));
+      guardLayers(consumer, producer, recv, this.senders, (fit) => this.emit('videoWeak', { participantId, ownerId, producerId, fit }));
     }
     return consumer;
   }
