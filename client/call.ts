@@ -12,6 +12,7 @@ import type { JoinInfo, MediaPathInfo, P2pSignal, ProducerView, TransportOptions
 import { type FlowState, FlowMonitor, type Received } from './call/flow.js';
 import { IceRecovery } from './call/ice.js';
 import { audioCodecOptions, keepFrameRate, videoCodecOptions, videoEncodings } from './call/encodings.js';
+import { watchSentLayers } from './call/sent-layers.js';
 import type { DirectCounts, DirectLink } from './call/p2p.js';
 import { MediaPathControl, type PathPort } from './call/path.js';
 import { collectStats, directStats, type RemoteStats } from './call/stats.js';
@@ -59,6 +60,8 @@ export class Call {
   private shown: { peerId: string; link: DirectLink } | undefined;
   /** Our camera and mic stopped to the SFU while the peer shows them from the direct connection. */
   private pathPaused = false;
+  /** How many of our camera's layers the browser sends (it drops the top ones when short of upload). */
+  private camera: RemoteStats['camera'];
   private readonly retired: { peerId: string; counts: DirectCounts }[] = [];
   private startedResolve!: () => void;
   private readonly started = new Promise<void>((resolve) => {
@@ -222,6 +225,7 @@ export class Call {
     const shown = this.shown;
     for (const v of [...out.video, ...out.audio]) v.shown = shown?.peerId !== v.participantId;
     await directStats(out, this.path.current, this.path.direct, this.path.peer, shown?.peerId, this.retired);
+    if (this.camera) out.camera = this.camera;
     return out;
   }
 
@@ -257,6 +261,10 @@ export class Call {
       }).then(async (p) => {
         this.producers.set('video', p);
         await keepFrameRate(p.rtpSender);
+        watchSentLayers(p, (layers, offered) => {
+          this.camera = { layers, offered };
+          void request(this.socket, 'sendingLayers', { id: p.id, layers }).catch(() => undefined);
+        });
       }));
     }
     await Promise.all(jobs);

@@ -10,20 +10,20 @@
 import type { TSchema } from '@sinclair/typebox';
 import {
   ChatPayload, ChecklistPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, EmptyPayload, IdPayload, InvitePayload, MessageWaitingPayload,
-  PausePayload, ProducePayload, RemovePayload, RestartIcePayload,
+  PausePayload, ProducePayload, RemovePayload, RestartIcePayload, SendingLayersPayload,
   P2pSignalPayload,
 } from './schemas.js';
 
 export type {
   ChatPayload, ChecklistPayload, ConnectPayload, ConsumePayload, CreateTransportPayload, IdPayload, InvitePayload, MessageWaitingPayload, PausePayload,
-  ProducePayload, RemovePayload, RestartIcePayload,
+  ProducePayload, RemovePayload, RestartIcePayload, SendingLayersPayload,
   P2pSignalPayload,
 };
 
 import type { ConsultationStatus, EndReason, ErrorCode, Presence, Role, SmsStatus } from './vocabulary.js';
 
 export type { ConsultationStatus, EndReason, ErrorCode, Presence, Role, SmsStatus };
-import type { ConnectionKind } from './vocabulary.js';
+import type { ConnectionKind, VideoFit } from './vocabulary.js';
 
 export interface SignalError {
   code: ErrorCode;
@@ -97,6 +97,18 @@ export interface ConsumerOptions {
   producerPaused: boolean;
 }
 
+/**
+ * The video between this page and `participantId` no longer fits a link, or fits again. `yours`:
+ * the weak link is this page's own (it receives that video); otherwise the other's.
+ */
+export interface VideoWeak {
+  participantId: string;
+  fit: VideoFit;
+  /** `fit === 'paused'`, as before `fit` was added. */
+  paused: boolean;
+  yours: boolean;
+}
+
 export interface ClientToServerEvents {
   join: (payload: Record<string, never>, ack: AckFn<JoinInfo>) => void;
   createTransport: (payload: CreateTransportPayload, ack: AckFn<TransportOptions>) => void;
@@ -106,6 +118,8 @@ export interface ClientToServerEvents {
   closeProducer: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
   /** Mute or unmute one's own microphone or camera (others are told, so silence is not a fault). */
   pauseProducer: (payload: PausePayload, ack: AckFn<Record<string, never>>) => void;
+  /** How many of one's camera's simulcast layers the browser sends now (it stops the top ones when short of upload). */
+  sendingLayers: (payload: SendingLayersPayload, ack: AckFn<Record<string, never>>) => void;
   consume: (payload: ConsumePayload, ack: AckFn<ConsumerOptions>) => void;
   resumeConsumer: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
   admit: (payload: IdPayload, ack: AckFn<Record<string, never>>) => void;
@@ -153,7 +167,7 @@ export interface ServerToClientEvents {
    * Video between this participant and `participantId` (the other end: whose video it is, or who
    * receives ours) paused because the link cannot carry even the smallest picture, or resumed.
    */
-  videoWeak: (e: { participantId: string; paused: boolean }) => void;
+  videoWeak: (e: VideoWeak) => void;
   /** To the clinician: the patient asked the practice to phone them instead (issue #18), at `at` (epoch ms). */
   callbackRequested: (e: { at: number }) => void;
   /** Which path this page's call media should take now (issue #17): the SFU, or direct to one peer. */
@@ -190,6 +204,7 @@ export const clientEvents = {
   produce: ProducePayload,
   closeProducer: IdPayload,
   pauseProducer: PausePayload,
+  sendingLayers: SendingLayersPayload,
   consume: ConsumePayload,
   resumeConsumer: IdPayload,
   admit: IdPayload,

@@ -66,6 +66,10 @@ export type ConsumePayload = Static<typeof ConsumePayload>;
 export const PausePayload = Type.Object({ id: Id, paused: Type.Boolean() }, { additionalProperties: false });
 export type PausePayload = Static<typeof PausePayload>;
 
+/** How many of a camera's simulcast layers the browser encodes now, bottom up (it stops the top ones when short of upload). */
+export const SendingLayersPayload = Type.Object({ id: Id, layers: Type.Integer({ minimum: 1, maximum: 4 }) }, { additionalProperties: false });
+export type SendingLayersPayload = Static<typeof SendingLayersPayload>;
+
 export const IdPayload = Type.Object({ id: Id }, { additionalProperties: false });
 export type IdPayload = Static<typeof IdPayload>;
 

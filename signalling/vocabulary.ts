@@ -95,6 +95,13 @@ export const smsDeliveries = ['sending', 'delivered', 'permanent_failure', 'temp
 export type SmsDelivery = (typeof smsDeliveries)[number];
 
 /** How a person's media can reach the service, as the check step found it (client/page/connection-check.ts). */
+/**
+ * How the video from one participant to another fits the receiver's link (issue #20): all of it,
+ * a smaller simulcast layer, or paused while the voice goes on.
+ */
+export const videoFits = ['full', 'reduced', 'paused'] as const;
+export type VideoFit = (typeof videoFits)[number];
+
 export const connectionKinds = ['direct', 'relay', 'none'] as const;
 export type ConnectionKind = (typeof connectionKinds)[number];
 

@@ -1,9 +1,10 @@
 /**
  * Whether this end's connection is weak, judged once a second from the page's own statistics
  * (issue #20): packet loss on what arrives, the round trip, what the browser estimates it can
- * send, and the frame rate of the pictures that should be arriving. It flags a weak link as the
- * loss and the queueing start, which is before the picture freezes, and lets go only after a run
- * of good seconds, so the notice does not flicker.
+ * send (and whether it still sends every layer of the camera), and the frame rate of the pictures
+ * that should be arriving. It flags a weak link as the loss and the queueing start, which is
+ * before the picture freezes, and lets go only after a run of good seconds, so the notice does
+ * not flicker.
  */
 import type { RemoteStats } from './stats.js';
 
@@ -50,6 +51,8 @@ export function looksBad(stats: RemoteStats, before: Counts | undefined): boolea
   // The SFU's send transport says nothing of our upload while our media goes direct (P2P): idle, its estimate sinks.
   const upload = stats.mediaPath === 'direct' ? undefined : stats.paths.find((p) => p.direction === 'send')?.availableOutgoingBitrate;
   if (upload !== undefined && upload < WEAK_UPLOAD) return true;
+  // The browser dropped our camera's top layers for want of upload (it sees that before any estimate we read).
+  if (stats.mediaPath !== 'direct' && stats.camera && stats.camera.layers < stats.camera.offered) return true;
   // Pictures that have been arriving for a few seconds but have all slowed down or stopped (one
   // that flows is enough: a shared screen that does not change sends few frames by design).
   // Only what the page plays: with P2P the idle path's pictures stand still by design.

@@ -29,6 +29,8 @@ export interface RemoteStats {
   /** Peer-to-peer for two (call/path.ts): the path's phase and the direct connection's selected pair. */
   mediaPath?: PathPhase;
   direct?: DirectPair;
+  /** Simulcast layers of our camera the browser encodes now, of those offered (call/sent-layers.ts). */
+  camera?: { layers: number; offered: number };
 }
 
 /** What a page reports before it has a call. */

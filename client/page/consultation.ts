@@ -102,7 +102,7 @@ export class Consultation {
     });
     s.on('p2pSignal', (m) => this.call?.p2pSignal(m));
     s.on('chat', (m) => chat.show(m));
-    s.on('videoWeak', ({ participantId, paused }) => this.quality.videoWeak(participantId, paused));
+    s.on('videoWeak', (e) => this.quality.videoWeak(e));
     s.on('practiceMessage', ({ text }) => this.screens.waiting.showPracticeMessage(text));
     s.on('consultationEnded', ({ reason }) => this.finish(reason));
     // Before the disconnection that follows: once the page shows this, that drop is not a fault.

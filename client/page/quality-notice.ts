@@ -1,10 +1,11 @@
 /**
  * The call screen's notice about a weak connection (issue #20), in its own polite live region
  * (join.html `quality-notice`): from this end's own statistics once a second (call/quality.ts),
- * and from the server when the video between us and someone pauses because the link cannot carry
- * even the smallest picture. The patient gets plain advice; the clinician, what to expect.
+ * and from the server, which measures what each link carries towards its page: when the video
+ * between us and someone is cut to a smaller picture or paused for want of bandwidth. Advice goes
+ * to the one whose link is weak (the patient gets plain words); the other end, what to expect.
  */
-import type { Role } from '../../signalling/events.js';
+import type { Role, VideoWeak } from '../../signalling/events.js';
 import type { RemoteStats } from '../call.js';
 import { QualityJudge } from '../call/quality.js';
 import { find } from './dom.js';
@@ -16,8 +17,8 @@ export const VIDEO_PAUSED = 'Video paused: weak connection. You can still hear e
 export class QualityNotice {
   private timer: ReturnType<typeof setInterval> | undefined;
   private judge = new QualityJudge();
-  /** Who the video with is paused for want of bandwidth (either way). */
-  private readonly paused = new Set<string>();
+  /** The video with whom does not fit a link, and whose link. */
+  private readonly held = new Map<string, Pick<VideoWeak, 'fit' | 'yours'>>();
 
   constructor(private readonly role: Role) {}
 
@@ -33,22 +34,24 @@ export class QualityNotice {
     }, 1000);
   }
 
-  videoWeak(participantId: string, paused: boolean): void {
-    if (paused) this.paused.add(participantId);
-    else this.paused.delete(participantId);
+  videoWeak({ participantId, fit, yours }: VideoWeak): void {
+    if (fit === 'full') this.held.delete(participantId);
+    else this.held.set(participantId, { fit, yours });
     this.render();
   }
 
   stop(): void {
     clearInterval(this.timer);
-    this.paused.clear();
+    this.held.clear();
     this.render();
   }
 
   private render(): void {
-    const weak = this.judge.quality === 'weak' || this.paused.size > 0;
-    const advice = this.role === 'patient' ? WEAK_PATIENT : WEAK_OTHERS;
-    const text = !weak ? '' : this.paused.size > 0 ? `${VIDEO_PAUSED} ${this.role === 'patient' ? WEAK_PATIENT : ''}`.trim() : advice;
+    const held = [...this.held.values()];
+    const ours = this.judge.quality === 'weak' || held.some((h) => h.yours);
+    const advice = ours && this.role === 'patient' ? WEAK_PATIENT : WEAK_OTHERS;
+    const text = held.some((h) => h.fit === 'paused') ? `${VIDEO_PAUSED} ${advice === WEAK_PATIENT ? advice : ''}`.trim()
+      : ours || held.length > 0 ? advice : '';
     const box = find('quality-notice');
     if (box && box.textContent !== text) box.textContent = text;
   }

@@ -274,11 +274,12 @@ export class LiveConsultation {
       if (socketId) this.send([socketId], { event: 'producerPaused', args: [{ producerId, paused }] });
     });
     // Both ends hear of it: the receiver sees why the picture stopped, the sender why nobody sees them.
-    session.on('videoWeak', ({ participantId, ownerId, paused }) => {
+    session.on('videoWeak', ({ participantId, ownerId, fit }) => {
       const receiver = this.room.get(participantId)?.socketId;
       const sender = this.room.get(ownerId)?.socketId;
-      if (receiver) this.send([receiver], { event: 'videoWeak', args: [{ participantId: ownerId, paused }] });
-      if (sender) this.send([sender], { event: 'videoWeak', args: [{ participantId, paused }] });
+      const paused = fit === 'paused';
+      if (receiver) this.send([receiver], { event: 'videoWeak', args: [{ participantId: ownerId, fit, paused, yours: true }] });
+      if (sender) this.send([sender], { event: 'videoWeak', args: [{ participantId, fit, paused, yours: false }] });
     });
     // A router that closes while the consultation is open died with its worker: everyone
     // re-negotiates with a fresh router (design.md 4).

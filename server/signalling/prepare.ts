@@ -27,6 +27,10 @@ export function prepareHandlers(ctx: PhaseContext): HandlerSet {
       await media(socket).pauseProducer(pid(socket), p.id, p.paused);
       return {};
     })
+    .on('sendingLayers', (socket, p) => {
+      media(socket).sendingLayers(pid(socket), p.id, p.layers);
+      return {};
+    })
     .on('closeProducer', (socket, p) => {
       media(socket).closeProducer(pid(socket), p.id);
       return {};

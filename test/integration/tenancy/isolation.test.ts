@@ -262,7 +262,7 @@ describe('links and sockets', () => {
     expect(await hostA.timeout(5000).emitWithAck('admit', { id: patientA.participantId })).toEqual({ ok: true, data: {} });
     await admitted;
 
-    // Media: B's clinician can neither consume, pause, close nor connect to A's clinician's.
+    // Media: B's clinician can neither consume, pause, close, speak for nor connect to A's clinician's.
     const send = await hostA.timeout(5000).emitWithAck('createTransport', { direction: 'send' });
     if (!send.ok) throw new Error(send.error.code);
     const produced = await hostA.timeout(5000).emitWithAck('produce', { transportId: send.data.id, kind: 'audio', rtpParameters: opus, source: 'mic' });
@@ -274,6 +274,7 @@ describe('links and sockets', () => {
     expect(await hostB.timeout(5000).emitWithAck('consume', { producerId, rtpCapabilities })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await hostB.timeout(5000).emitWithAck('pauseProducer', { id: producerId, paused: true })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await hostB.timeout(5000).emitWithAck('closeProducer', { id: producerId })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await hostB.timeout(5000).emitWithAck('sendingLayers', { id: producerId, layers: 1 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect((await hostB.timeout(5000).emitWithAck('connectTransport', { transportId: send.data.id, dtlsParameters })).ok).toBe(false);
     // A's patient still receives it.
     expect((await waiting.socket.timeout(5000).emitWithAck('createTransport', { direction: 'recv' })).ok).toBe(true);
