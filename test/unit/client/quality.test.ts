@@ -23,6 +23,13 @@ describe('the connection quality an end judges from its own statistics', () => {
     expect(looksBad(stats({ fps: 3 }), undefined)).toBe(true);
   });
 
+  it('calls a second bad when the browser has dropped our camera\'s top layer for want of upload, unless the camera goes direct', () => {
+    const short = { ...stats(), camera: { layers: 1, offered: 2 } };
+    expect(looksBad(short, undefined)).toBe(true);
+    expect(looksBad({ ...stats(), camera: { layers: 2, offered: 2 } }, undefined)).toBe(false);
+    expect(looksBad({ ...short, mediaPath: 'direct' }, undefined)).toBe(false);
+  });
+
   it('does not count a muted picture, or one only starting, as slow', () => {
     expect(looksBad(stats({ fps: 0, paused: true }), undefined)).toBe(false);
     expect(looksBad(stats({ fps: 2, frames: 10 }), undefined)).toBe(false);
