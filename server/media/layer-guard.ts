@@ -8,7 +8,7 @@ import type { VideoFit } from '../../signalling/vocabulary.js';
 import { type LayerHold, nextHold, openHold } from './layers.js';
 
 export const GUARD_EVERY_MS = 500;
-/** The least round trip of this long a window is the receiver's own, without a queue; its highest estimate, the peak. */
+/** The least round trip of this long a window is the receiver's own, without a queue; its highest estimate, the peak; its highest loss, recent. */
 export const RTT_WINDOW_MS = 10_000;
 
 /**
@@ -84,6 +84,7 @@ export function guardLayers(
   };
   const rtts = new Window();
   const estimates = new Window();
+  const losses = new Window();
 
   const tick = async () => {
     // Not resumed yet by its receiver, or muted by its sender: nothing to judge.
@@ -101,6 +102,8 @@ export function guardLayers(
       layerBps: rids.map((rid) => byRid.get(rid) ?? 0),
       score: consumer.score.score,
       queueMs: sent?.roundTripTime === undefined ? 0 : sent.roundTripTime - rtts.add(now, sent.roundTripTime).min(),
+      // RTCP's fraction lost is out of 256.
+      recentLoss: losses.add(now, (sent?.fractionLost ?? 0) / 256).max(),
       now,
     });
     if (consumer.closed) return;
