@@ -149,39 +149,36 @@ describe.runIf(usable)('a call on a poor connection', () => {
     const limitedAt = Date.now();
     // The patient is told, from the phone's own statistics, while the picture still moves.
     const told = waitForText(patient, 'Your connection is weak. Move nearer your router', 15_000).then(() => Date.now() - limitedAt);
+    // The clinician is told what to expect (the server saw the phone's link fall short).
+    const toldClinician = waitForText(clinician, 'The connection is weak', 15_000).then(() => Date.now() - limitedAt);
     const limited = await measure(patient, 25_000);
     net.unlimit('down');
     expect(await told).toBeLessThan(10_000);
-    // The first window is the change itself: after the step down to the low layer, mediasoup's score
-    // towards the phone stays at 0 for 2-3 s (the top layer's lost packets and their retransmissions
-    // fill the link), so it measured 6.2-11.2 frames/s, mostly under 10 (README). Every later one: 10 or more.
-    expect(limited.fps[0]).toBeGreaterThanOrEqual(3);
-    // The window holding the one try up the policy allows costs a top-layer key frame on a 300 kbit/s
-    // link: 10.2-13.3 frames/s alone, 7.9 and 9.99 with other work on the machine; the rest 13.7-15.8.
-    // The issue asks 10 in every window: not met in the first nor always in that one (issue note).
-    const later = limited.fps.slice(1);
-    for (const fps of later) expect(fps).toBeGreaterThanOrEqual(7);
-    expect([...later].sort((x, y) => x - y)[Math.floor(later.length / 2)]).toBeGreaterThanOrEqual(12);
-    // The issue asks for no gap over 300 ms: 105-204 ms measured, but 499.5 ms once in a clean CI run, as the limit began.
-    expect(limited.audioGapMs).toBeLessThan(600);
+    expect(await toldClinician).toBeLessThan(10_000);
+    // Every window, the first (the drop itself: 11.8-14.6 frames/s measured) and the one with a try
+    // up that does not fit (10.4-13.2), at 10 frames a second or more; the others about 14.5.
+    for (const fps of limited.fps) expect(fps).toBeGreaterThanOrEqual(10);
+    expect(limited.audioGapMs).toBeLessThan(300);
     // The picture fits the link: at most one try up per 10 s while it is limited.
     expect(limited.upSwitches).toBeLessThanOrEqual(2);
-    // It stepped down while limited; the one try up the policy allows may fall at the window's end (640 then, 12.5 frames/s in CI).
+    // It stepped down while limited; a try up may fall at the window's end (640 then).
     expect(Math.min(...limited.widths)).toBeLessThan(640);
     await widthAtLeast(patient, 640);
   }, 120_000);
 
   it('from a phone whose upload is limited to 300 kbit/s: the clinician sees it smaller at 10 frames a second or more', async () => {
+    // The phone's notice from the earlier limit has cleared (8 good seconds).
+    await patient.waitForFunction(() => !document.getElementById('quality-notice')?.textContent, { timeout: 30_000, polling: 250 });
     net.limit('up', 300);
+    const limitedAt = Date.now();
+    // The patient is told, from the phone's own statistics (its browser stopped the camera's top layer).
+    const told = waitForText(patient, 'Your connection is weak. Move nearer your router', 15_000).then(() => Date.now() - limitedAt);
     const limited = await measure(clinician, 20_000);
     net.unlimit('up');
-    // The first window: 4.3-8.4 frames/s measured (the same stall, at the server's ingress).
-    expect(limited.fps[0]).toBeGreaterThanOrEqual(3);
-    // Later windows 11.9-15 measured (11.9 in a clean CI run): 8 or more, and a median of 12 or more.
-    const later = limited.fps.slice(1);
-    for (const fps of later) expect(fps).toBeGreaterThanOrEqual(8);
-    expect([...later].sort((x, y) => x - y)[Math.floor(later.length / 2)]).toBeGreaterThanOrEqual(12);
-    expect(limited.audioGapMs).toBeLessThan(600);
+    expect(await told).toBeLessThan(10_000);
+    // The first window (the phone stops its top layer, and says so): 9.8-12.8 frames/s measured; then about 14.5.
+    for (const fps of limited.fps) expect(fps).toBeGreaterThanOrEqual(10);
+    expect(limited.audioGapMs).toBeLessThan(300);
     expect(limited.widths.at(-1)).toBeLessThan(640);
     await widthAtLeast(clinician, 640);
   }, 120_000);
@@ -191,9 +188,7 @@ describe.runIf(usable)('a call on a poor connection', () => {
     const [toPhone, fromPhone] = await Promise.all([measure(patient, 15_000), measure(clinician, 15_000)]);
     net.noLoss();
     for (const f of [toPhone, fromPhone]) {
-      // The first window as the loss starts: 5.9 frames/s measured once (a lost key frame's wait), 13.9-15.5 otherwise.
-      expect(f.fps[0]).toBeGreaterThanOrEqual(3);
-      for (const fps of f.fps.slice(1)) expect(fps).toBeGreaterThanOrEqual(10);
+      for (const fps of f.fps) expect(fps).toBeGreaterThanOrEqual(10);
       expect(f.audioGapMs).toBeLessThan(300);
     }
   }, 120_000);
