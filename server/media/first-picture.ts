@@ -19,6 +19,14 @@ import type { Consumer, ConsumerLayers } from 'mediasoup/node/lib/types.js';
 export const FIRST_PICTURE_GRACE_MS = 350;
 
 const watching = new WeakSet<Consumer>();
+/** Consumers lowered to the lowest layer, until their first picture has gone out. */
+const lowered = new WeakSet<Consumer>();
+
+/**
+ * Whether a consumer is lowered for its first picture: the weak-link guard (layer-guard.ts), which
+ * sets preferred layers too, holds it there rather than undo the fall-back at its next look.
+ */
+export const fallingBack = (consumer: Consumer): boolean => lowered.has(consumer);
 
 /** Watches a consumer just resumed; `onFallback` is called when it had to fall back. */
 export function watchFirstPicture(consumer: Consumer, onFallback: () => void): void {
@@ -26,9 +34,9 @@ export function watchFirstPicture(consumer: Consumer, onFallback: () => void): v
   watching.add(consumer);
   // Taken once per watch, so that a second resume cannot take the lowered layer for the preference.
   const preferred = consumer.preferredLayers;
-  let lowered = false;
   const stop = () => {
     clearTimeout(timer);
+    lowered.delete(consumer);
     consumer.off('layerschange', onLayers);
     watching.delete(consumer);
   };
@@ -38,14 +46,15 @@ export function watchFirstPicture(consumer: Consumer, onFallback: () => void): v
       stop();
       return;
     }
-    lowered = true;
+    lowered.add(consumer);
     onFallback();
     consumer.setPreferredLayers({ spatialLayer: 0 }).catch(() => undefined);
   }, FIRST_PICTURE_GRACE_MS);
   const onLayers = (layers?: ConsumerLayers) => {
     if (!layers) return;
+    const wasLowered = lowered.has(consumer);
     stop();
-    if (lowered && preferred && !consumer.closed) consumer.setPreferredLayers(preferred).catch(() => undefined);
+    if (wasLowered && preferred && !consumer.closed) consumer.setPreferredLayers(preferred).catch(() => undefined);
   };
   consumer.on('layerschange', onLayers);
   consumer.observer.once('close', stop);

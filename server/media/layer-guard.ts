@@ -5,6 +5,7 @@
  */
 import type { Consumer, Producer, WebRtcTransport } from 'mediasoup/node/lib/types.js';
 import type { VideoFit } from '../../signalling/vocabulary.js';
+import { fallingBack } from './first-picture.js';
 import { type LayerHold, nextHold, openHold } from './layers.js';
 
 export const GUARD_EVERY_MS = 500;
@@ -114,7 +115,8 @@ export function guardLayers(
       tell('paused');
       return;
     }
-    const layer = Math.min(hold.layer, senders.topOf(producer.id) ?? hold.layer);
+    // The sender's word on what it sends, and the first picture's fall-back, cap the policy's layer.
+    const layer = Math.min(hold.layer, fallingBack(consumer) ? 0 : senders.topOf(producer.id) ?? hold.layer);
     if (consumer.preferredLayers?.spatialLayer !== layer) {
       // A step down on a full link: a pause empties the consumer's retransmission buffer, or the
       // receiver's requests for the old layer's lost packets would fill the link for seconds

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Consumer, ConsumerLayers } from 'mediasoup/node/lib/types.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FIRST_PICTURE_GRACE_MS, watchFirstPicture } from '../../../server/media/first-picture.js';
+import { FIRST_PICTURE_GRACE_MS, fallingBack, watchFirstPicture } from '../../../server/media/first-picture.js';
 
 class StandInConsumer extends EventEmitter {
   kind = 'video';
@@ -59,8 +59,11 @@ describe('first picture of a resumed simulcast consumer', () => {
     vi.advanceTimersByTime(FIRST_PICTURE_GRACE_MS);
     expect(fellBack).toHaveBeenCalledTimes(1);
     expect(c.asked).toEqual([{ spatialLayer: 0 }]);
+    // The weak-link guard, which also sets preferred layers, holds it there meanwhile.
+    expect(fallingBack(as(c))).toBe(true);
     c.sends({ spatialLayer: 0, temporalLayer: 2 });
     expect(c.asked).toEqual([{ spatialLayer: 0 }, { spatialLayer: 1, temporalLayer: 2 }]);
+    expect(fallingBack(as(c))).toBe(false);
     expect(c.listenerCount('layerschange')).toBe(0);
   });
 
