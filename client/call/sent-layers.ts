@@ -13,6 +13,13 @@ export const LOOK_EVERY_MS = 250;
  * since the last look (a camera at 15 frames/s: 3 or 4 a look): one skipped frame is not a stop.
  */
 export const FRAMES_TO_JUDGE = 2;
+/**
+ * Looks in a row (2 s) a stopped layer must be sent again before it counts as back: short of
+ * upload, Chromium brings its top layer back for half a second and stops it again, and each
+ * switch up asks the phone for key frames (on every layer, with one encoder) that its weak upload
+ * then carries instead of pictures (3 of them, and 0-2 frames a second for a second, measured).
+ */
+export const BACK_AFTER_LOOKS = 8;
 
 /** Frames encoded so far per encoding, in the producer's order (undefined: no figure). */
 async function framesPerEncoding(producer: types.Producer): Promise<(number | undefined)[]> {
@@ -39,11 +46,7 @@ export function layersSent(before: (number | undefined)[], now: (number | undefi
   return layers;
 }
 
-/**
- * What to tell, look by look: a stop at the first look that shows it, a layer back only at the
- * second look in a row (a switch up costs the receiver a key frame; a layer that comes and goes
- * is not worth one).
- */
+/** What to tell, look by look: a stop at the first look that shows it, a layer back only after BACK_AFTER_LOOKS. */
 export class SentLayersJudge {
   private upLooks = 0;
 
@@ -55,7 +58,7 @@ export class SentLayersJudge {
       this.upLooks = 0;
       return undefined;
     }
-    if (layers > this.told && ++this.upLooks < 2) return undefined;
+    if (layers > this.told && ++this.upLooks < BACK_AFTER_LOOKS) return undefined;
     this.upLooks = 0;
     this.told = layers;
     return layers;
