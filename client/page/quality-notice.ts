@@ -49,9 +49,11 @@ export class QualityNotice {
   private render(): void {
     const held = [...this.held.values()];
     const ours = this.judge.quality === 'weak' || held.some((h) => h.yours);
+    // Plain advice to a patient whose own link is weak; what to expect to everyone else.
     const advice = ours && this.role === 'patient' ? WEAK_PATIENT : WEAK_OTHERS;
-    const text = held.some((h) => h.fit === 'paused') ? `${VIDEO_PAUSED} ${advice === WEAK_PATIENT ? advice : ''}`.trim()
-      : ours || held.length > 0 ? advice : '';
+    let text = '';
+    if (held.some((h) => h.fit === 'paused')) text = advice === WEAK_PATIENT ? `${VIDEO_PAUSED} ${WEAK_PATIENT}` : VIDEO_PAUSED;
+    else if (ours || held.length > 0) text = advice;
     const box = find('quality-notice');
     if (box && box.textContent !== text) box.textContent = text;
   }

@@ -7,8 +7,8 @@
  * between audio packets (sampled in the page every 100 ms). Needs root (namespaces, tc, nft).
  */
 import type { Page } from 'puppeteer-core';
-import { clickButton, launchBrowser, waitForText } from '../../test/helpers/browser.js';
-import { createConsultation } from '../../test/helpers/journey.js';
+import { clickButton, launchBrowser } from '../../test/helpers/browser.js';
+import { admitOn, createConsultation } from '../../test/helpers/journey.js';
 import { canMakePhoneNet, phoneNetwork, type PhoneNet } from '../../test/helpers/netns.js';
 import { startServer } from '../../test/helpers/server.js';
 import { buildBarePage } from './bare/page.js';
@@ -94,12 +94,7 @@ async function call(stack: Stack, net: PhoneNet, url: string, patientUrl: string
   const patient = await phone.participant({ phone: true });
   const clinician = await desk.participant();
   if (stack === 'ours') {
-    await patient.goto(patientUrl);
-    await clickButton(patient, 'Join');
-    await waitForText(patient, 'You are in the waiting room');
-    await clinician.goto(clinicianUrl);
-    await clickButton(clinician, 'Join');
-    await clickButton(clinician, 'Admit');
+    await admitOn(patient, clinician, { patientUrl, clinicianUrl });
   } else {
     await clinician.goto(`${url}/?room=poor`);
     await clickButton(clinician, 'Join', 30_000);

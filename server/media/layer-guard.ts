@@ -9,8 +9,11 @@ import { fallingBack } from './first-picture.js';
 import { type LayerHold, nextHold, openHold } from './layers.js';
 
 export const GUARD_EVERY_MS = 500;
-/** The least round trip of this long a window is the receiver's own, without a queue; its highest estimate, the peak; its highest loss, recent. */
-export const RTT_WINDOW_MS = 10_000;
+/**
+ * How far back a guard looks: the least round trip of this window is the receiver's own, without
+ * a queue; its highest estimate, the peak; its highest loss, the recent loss.
+ */
+export const LOOK_BACK_MS = 10_000;
 
 /**
  * The highest simulcast layer each sender's browser is encoding, as its page says (the
@@ -50,12 +53,12 @@ export class SenderLayers {
   }
 }
 
-/** The figures of the last RTT_WINDOW_MS. */
+/** The figures of the last LOOK_BACK_MS. */
 class Window {
   private readonly items: { at: number; value: number }[] = [];
 
   add(at: number, value: number): this {
-    while ((this.items[0]?.at ?? at) < at - RTT_WINDOW_MS) this.items.shift();
+    while ((this.items[0]?.at ?? at) < at - LOOK_BACK_MS) this.items.shift();
     this.items.push({ at, value });
     return this;
   }

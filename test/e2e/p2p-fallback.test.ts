@@ -6,8 +6,8 @@
  * /metrics; no time to the direct path is reported.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestBrowser, clickButton, launchBrowser, waitForText } from '../helpers/browser.js';
-import { createConsultation } from '../helpers/journey.js';
+import { type TestBrowser, launchBrowser } from '../helpers/browser.js';
+import { admitOn, createConsultation } from '../helpers/journey.js';
 import { sample } from '../helpers/metrics.js';
 import { type PhoneNet, canMakePhoneNet, phoneNetwork } from '../helpers/netns.js';
 import { type TestServer, startServer } from '../helpers/server.js';
@@ -44,13 +44,8 @@ describe('peer-to-peer that cannot connect', () => {
       const before = await scrape();
       const created = await createConsultation(server);
       const patient = await phone.participant({ phone: true });
-      await patient.goto(created.patientUrl);
-      await clickButton(patient, 'Join');
-      await waitForText(patient, 'You are in the waiting room');
       const clinician = await host.participant();
-      await clinician.goto(created.clinicianUrl);
-      await clickButton(clinician, 'Join');
-      await clickButton(clinician, 'Admit');
+      await admitOn(patient, clinician, created);
 
       // Both tried, gave up (not decoding within 8 s) and are on the SFU.
       for (const page of [patient, clinician]) {

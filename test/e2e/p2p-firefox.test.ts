@@ -6,9 +6,9 @@
  */
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clickButton, closeParticipants, openParticipant, waitForText } from '../helpers/browser.js';
+import { closeParticipants, openParticipant } from '../helpers/browser.js';
 import { closeFirefoxParticipants, openFirefoxParticipant } from '../helpers/firefox.js';
-import { createConsultation } from '../helpers/journey.js';
+import { admitOn, createConsultation } from '../helpers/journey.js';
 import { type TestServer, startServer } from '../helpers/server.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -48,12 +48,7 @@ describe('peer-to-peer with Firefox on one side', () => {
   it('goes direct between Firefox and Chromium, and both keep decoding each other', { timeout: 120_000 }, async () => {
     const created = await createConsultation(server);
     const [patient, clinician] = await Promise.all([openFirefoxParticipant({ phone: true }), openParticipant()]);
-    await patient.goto(created.patientUrl);
-    await clickButton(patient, 'Join');
-    await waitForText(patient, 'You are in the waiting room');
-    await clinician.goto(created.clinicianUrl);
-    await clickButton(clinician, 'Join');
-    await clickButton(clinician, 'Admit');
+    await admitOn(patient, clinician, created);
 
     const paths = await Promise.all([settled(patient), settled(clinician)]);
     const timelines = await Promise.all([patient, clinician].map((p) => p.evaluate(() => window.openconsult.timeline.filter(([l]) => /^(path|direct|p2p-fallback):/.test(l)))));

@@ -9,7 +9,7 @@ import type { Router, WebRtcTransport, Worker } from 'mediasoup/node/lib/types.j
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestBrowser, clickButton, launchBrowser, waitForText } from '../helpers/browser.js';
-import { createConsultation, inviteInterpreter } from '../helpers/journey.js';
+import { admitOn, createConsultation, inviteInterpreter } from '../helpers/journey.js';
 import { type PhoneNet, canMakePhoneNet, phoneNetwork } from '../helpers/netns.js';
 import { type TestServer, startServer } from '../helpers/server.js';
 
@@ -42,13 +42,8 @@ afterAll(async () => {
 async function call(): Promise<{ patient: Page; clinician: Page; clinicianUrl: string }> {
   const created = await createConsultation(server);
   const patient = await phone.participant({ phone: true });
-  await patient.goto(created.patientUrl);
-  await clickButton(patient, 'Join');
-  await waitForText(patient, 'You are in the waiting room');
   const clinician = await host.participant();
-  await clinician.goto(created.clinicianUrl);
-  await clickButton(clinician, 'Join');
-  await clickButton(clinician, 'Admit');
+  await admitOn(patient, clinician, created);
   return { patient, clinician, clinicianUrl: created.clinicianUrl };
 }
 

@@ -7,8 +7,8 @@
  */
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestBrowser, clickButton, launchBrowser, waitForText } from '../helpers/browser.js';
-import { createConsultation, decodes } from '../helpers/journey.js';
+import { type TestBrowser, launchBrowser, waitForText } from '../helpers/browser.js';
+import { admitOn, createConsultation, decodes } from '../helpers/journey.js';
 import { type PhoneNet, canMakePhoneNet, phoneNetwork } from '../helpers/netns.js';
 import { type TestServer, startServer } from '../helpers/server.js';
 
@@ -111,17 +111,12 @@ beforeAll(async () => {
   if (!usable) return;
   net = await phoneNetwork(70);
   server = await startServer({ host: net.serviceAddress, rtcListenIp: net.serviceAddress, announcedAddress: net.serviceAddress });
-  const { clinicianUrl, patientUrl } = await createConsultation(server);
+  const created = await createConsultation(server);
   const phone = await net.launch({ url: server.url });
   patient = await phone.participant({ phone: true });
   clinicianBrowser = await launchBrowser(1, { args: [`--unsafely-treat-insecure-origin-as-secure=${server.url}`] });
   clinician = await clinicianBrowser.participant();
-  await patient.goto(patientUrl);
-  await clickButton(patient, 'Join');
-  await waitForText(patient, 'You are in the waiting room');
-  await clinician.goto(clinicianUrl);
-  await clickButton(clinician, 'Join');
-  await clickButton(clinician, 'Admit');
+  await admitOn(patient, clinician, created);
   await Promise.all([decodes(patient, 10), decodes(clinician, 10)]);
   await Promise.all([sample(patient), sample(clinician), widthAtLeast(patient, 640), widthAtLeast(clinician, 640)]);
 }, 120_000);

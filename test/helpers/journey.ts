@@ -30,6 +30,19 @@ export async function createConsultation(server: Service): Promise<Created> {
   return { id: res.body.id as string, clinicianUrl: res.body.clinicianUrl as string, patientUrl: linkIn(sms.body) };
 }
 
+/**
+ * On pages the caller made (a phone in a network namespace, another browser): the patient joins
+ * and waits, the clinician joins and admits them.
+ */
+export async function admitOn(patient: Page, clinician: Page, created: Pick<Created, 'patientUrl' | 'clinicianUrl'>): Promise<void> {
+  await patient.goto(created.patientUrl);
+  await clickButton(patient, 'Join');
+  await waitForText(patient, 'You are in the waiting room');
+  await clinician.goto(created.clinicianUrl);
+  await clickButton(clinician, 'Join');
+  await clickButton(clinician, 'Admit');
+}
+
 /** A new consultation whose patient (on a phone) has joined and waits. */
 export async function waitingPatient(server: Service, opts: { cameras?: number } = {}): Promise<Created & { patient: Page }> {
   const created = await createConsultation(server);
